@@ -1,0 +1,42 @@
+"""The runtime core: events, clocks, the bus, inboxes, supervision and metrics.
+
+It imports nothing else of ours; every other package builds on it.
+"""
+
+from glasses.runtime.bus import Bus
+from glasses.runtime.clock import NS_PER_S, Clock, RealClock, VirtualClock, VirtualTimeDeadlock
+from glasses.runtime.events import (
+    AudioChunk,
+    Card,
+    CodesDetected,
+    DecodedCode,
+    DeviceLost,
+    DeviceRestored,
+    Event,
+    EventKind,
+    HudDrawn,
+    HudUpdate,
+    Intent,
+    Interrupt,
+    QueueOverflow,
+    Say,
+    Shutdown,
+    StageCrashed,
+    SystemEvent,
+    Tap,
+    VideoFrame,
+)
+from glasses.runtime.inbox import Inbox
+from glasses.runtime.metrics import StageStats, Timelines, percentile
+from glasses.runtime.runtime import Runtime
+from glasses.runtime.stage import Stage, StageContext
+from glasses.runtime.supervisor import RestartPolicy, Supervisor
+
+__all__ = [
+    "NS_PER_S", "AudioChunk", "Bus", "Card", "Clock", "CodesDetected", "DecodedCode",
+    "DeviceLost", "DeviceRestored", "Event", "EventKind", "HudDrawn", "HudUpdate", "Inbox",
+    "Intent", "Interrupt", "QueueOverflow", "RealClock", "RestartPolicy", "Runtime", "Say",
+    "Shutdown", "Stage", "StageContext", "StageCrashed", "StageStats", "Supervisor",
+    "SystemEvent", "Tap", "Timelines", "VideoFrame", "VirtualClock", "VirtualTimeDeadlock",
+    "percentile",
+]

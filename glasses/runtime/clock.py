@@ -1,0 +1,185 @@
+"""The runtime clock: the only source of time for the runtime.
+
+``RealClock`` follows the monotonic clock. ``VirtualClock`` runs its coroutine on an asyncio loop
+whose time is virtual: whenever every task is waiting, time jumps straight to the next scheduled
+wake-up, so a ten-minute scenario finishes in a fraction of a second and the same input gives the
+same run. ``asyncio.sleep``, ``asyncio.wait_for`` and ``loop.call_later`` all follow virtual time
+on that loop, so runtime code is the same under both clocks: it asks ``clock.now_ns()`` and awaits
+``clock.sleep()``.
+
+Blocking work (model inference) goes through ``clock.run_blocking(fn, cost_ns=...)``: on the real
+clock it runs in a worker thread and takes as long as it takes; on the virtual clock it runs inline
+(deterministic order) and then charges its nominal ``cost_ns`` of virtual time, so queueing and
+flow limiting behave as they would on a device of that speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+NS_PER_S = 1_000_000_000
+
+
+class Clock(Protocol):
+    """What the runtime needs from a clock. Times are integer nanoseconds."""
+
+    def now_ns(self) -> int: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    async def sleep_until(self, t_ns: int) -> None: ...
+
+    async def run_blocking(self, fn: Callable[[], T], *, cost_ns: int = 0) -> T: ...
+
+
+class RealClock:
+    """Monotonic time; blocking work runs in the default executor (never on the loop)."""
+
+    def now_ns(self) -> int:
+        return time.monotonic_ns()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    async def sleep_until(self, t_ns: int) -> None:
+        await self.sleep((t_ns - self.now_ns()) / NS_PER_S)
+
+    async def run_blocking(self, fn: Callable[[], T], *, cost_ns: int = 0) -> T:
+        # ``cost_ns`` is only a model of the cost for the virtual clock; here the cost is real.
+        return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+    def run(self, main: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run(main)
+
+
+class VirtualTimeDeadlock(RuntimeError):
+    """Every task waits on something no timer or I/O will ever deliver."""
+
+
+class _VirtualSelector(selectors.BaseSelector):
+    """Wraps the loop's selector: never blocks on a timeout, advances virtual time instead.
+
+    asyncio calls ``select(timeout)`` with the delay until its earliest timer when nothing is
+    ready. Real I/O (the loop's self-pipe, sockets) is still polled without waiting; if none is
+    ready, virtual time moves forward by exactly that delay.
+    """
+
+    def __init__(self, inner: selectors.BaseSelector, clock: VirtualClock) -> None:
+        self._inner = inner
+        self._clock = clock
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.register(fileobj, events, data)
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._inner.unregister(fileobj)
+
+    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.modify(fileobj, events, data)
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = self._inner.select(0)
+        if ready or timeout == 0:
+            return ready
+        if timeout is None:
+            # No timer is pending. Only real I/O (a worker thread finishing, a socket) can wake
+            # the loop now; give it a bounded real wait rather than hanging a test run forever.
+            ready = self._inner.select(self._clock.deadlock_after_s)
+            if not ready:
+                raise VirtualTimeDeadlock(
+                    f"virtual clock stuck at {self._clock.now_ns() / NS_PER_S:.3f} s: every task "
+                    "is waiting and nothing is scheduled"
+                )
+            return ready
+        self._clock._advance(round(timeout * NS_PER_S))
+        return []
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def get_key(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._inner.get_key(fileobj)
+
+    def get_map(self) -> Any:
+        return self._inner.get_map()
+
+
+class _VirtualLoop(asyncio.SelectorEventLoop):
+    def __init__(self, clock: VirtualClock) -> None:
+        super().__init__(selector=_VirtualSelector(selectors.DefaultSelector(), clock))
+        self._virtual_clock = clock
+
+    def time(self) -> float:
+        return self._virtual_clock.now_ns() / NS_PER_S
+
+
+class VirtualClock:
+    """Deterministic virtual time. Use ``clock.run(main())`` to run a coroutine under it.
+
+    Invariant: time only moves when every task on the loop is waiting; it then jumps to the
+    earliest wake-up. Nothing under this clock waits on wall-clock time.
+    """
+
+    def __init__(self, start_ns: int = 0, *, deadlock_after_s: float = 30.0) -> None:
+        self._now_ns = start_ns
+        self.deadlock_after_s = deadlock_after_s
+
+    def now_ns(self) -> int:
+        return self._now_ns
+
+    def _advance(self, delta_ns: int) -> None:
+        if delta_ns > 0:
+            self._now_ns += delta_ns
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    async def sleep_until(self, t_ns: int) -> None:
+        delta = t_ns - self._now_ns
+        if delta > 0:
+            # Sleep on an exact integer target so repeated sleeps never drift by rounding.
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[None] = loop.create_future()
+            handle = loop.call_at(t_ns / NS_PER_S, _resolve, fut)
+            try:
+                await fut
+            finally:
+                handle.cancel()
+            if self._now_ns < t_ns:  # float rounding of call_at's target; snap to the target
+                self._now_ns = t_ns
+        else:
+            await asyncio.sleep(0)
+
+    async def run_blocking(self, fn: Callable[[], T], *, cost_ns: int = 0) -> T:
+        result = fn()
+        await self.sleep_until(self._now_ns + max(0, cost_ns))
+        return result
+
+    def run(self, main: Coroutine[Any, Any, T]) -> T:
+        """Run ``main`` to completion on a fresh virtual-time loop and close the loop."""
+        loop = _VirtualLoop(self)
+        try:
+            return loop.run_until_complete(main)
+        finally:
+            _cancel_all(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in tasks:
+        t.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))

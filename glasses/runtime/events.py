@@ -1,0 +1,222 @@
+"""The event vocabulary: everything that moves through the runtime is one of these.
+
+Every event is a small frozen dataclass stamped with ``t_ns``, nanoseconds on the runtime clock
+(never wall-clock time), the ``source`` that produced it, and, for anything caused by a user turn,
+that turn's ``turn_id``. Events come in three kinds:
+
+* ``DATA``: high-rate sensor data (camera frames, microphone audio). Camera frames may be dropped by
+  a flow limiter; audio is never dropped silently (an overflow is itself an event).
+* ``CONTROL``: what perception and the assistant conclude (codes seen, intents, HUD updates).
+* ``SYSTEM``: lifecycle and faults (device lost, stage crashed, shutdown). They skip queues: a
+  subscriber receives them before any queued data or control event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class EventKind(enum.Enum):
+    DATA = "data"
+    CONTROL = "control"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every event. ``t_ns`` is on the runtime clock (virtual under the harness)."""
+
+    kind: ClassVar[EventKind] = EventKind.CONTROL
+
+    t_ns: int
+    source: str = ""
+    turn_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: arrays become their shape, nested dataclasses become dicts."""
+        out: dict[str, Any] = {"type": self.name, "kind": self.kind.value}
+        for f in dataclasses.fields(self):
+            out[f.name] = _jsonable(getattr(self, f.name))
+        return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return {"shape": list(value.shape), "dtype": str(value.dtype)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VideoFrame(Event):
+    """One camera frame: ``image`` is H×W×3 uint8 BGR (OpenCV order); ``index`` counts from 0."""
+
+    kind: ClassVar[EventKind] = EventKind.DATA
+
+    image: np.ndarray = field(repr=False)
+    index: int = 0
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioChunk(Event):
+    """Mono int16 PCM. ``t_ns`` is the time of the first sample; ``sample_rate`` in Hz."""
+
+    kind: ClassVar[EventKind] = EventKind.DATA
+
+    samples: np.ndarray = field(repr=False)
+    sample_rate: int = 16_000
+
+    @property
+    def duration_ns(self) -> int:
+        return len(self.samples) * 1_000_000_000 // self.sample_rate
+
+
+# --------------------------------------------------------------------------------------------
+# Control
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedCode:
+    """A decoded code: ``symbology`` e.g. ``"QR"`` or ``"EAN_13"``; ``corners`` in px."""
+
+    symbology: str
+    value: str
+    corners: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodesDetected(Event):
+    """Codes decoded in the frame numbered ``frame_index``, captured at ``frame_t_ns``."""
+
+    codes: tuple[DecodedCode, ...]
+    frame_index: int
+    frame_t_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tap(Event):
+    """A tap on the glasses' touch pad (or the push-to-talk button); ``count`` 1 or 2."""
+
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Intent(Event):
+    """What the user wants, decided by the router: ``name`` selects a skill; ``slots`` its args."""
+
+    name: str
+    slots: tuple[tuple[str, str], ...] = ()
+    phrase: str = ""
+
+    def slot(self, key: str, default: str = "") -> str:
+        return dict(self.slots).get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A device-neutral HUD card. ``layout`` names how a HUD renderer lays it out."""
+
+    title: str = ""
+    body: str = ""
+    layout: str = "reference"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HudUpdate(Event):
+    """Show ``card`` on the HUD; ``card=None`` clears it."""
+
+    card: Card | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HudDrawn(Event):
+    """Acknowledges that a ``HudUpdate`` reached the display; ``text`` is what it shows now."""
+
+    text: str
+    update_t_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Say(Event):
+    """Speak ``text`` through the speaker."""
+
+    text: str
+
+
+# --------------------------------------------------------------------------------------------
+# System
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SystemEvent(Event):
+    kind: ClassVar[EventKind] = EventKind.SYSTEM
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interrupt(SystemEvent):
+    """Barge-in: cancel speech and pending HUD output of ``turn_id`` (or of every turn)."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceLost(SystemEvent):
+    device: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceRestored(SystemEvent):
+    device: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueOverflow(SystemEvent):
+    """A bounded queue was full: ``dropped`` events (the oldest) were discarded from ``queue``."""
+
+    queue: str
+    dropped: int
+    total_dropped: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageCrashed(SystemEvent):
+    """A stage raised; the supervisor restarts it (``restart`` counts restarts so far)."""
+
+    stage: str
+    error: str
+    restart: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shutdown(SystemEvent):
+    reason: str = ""

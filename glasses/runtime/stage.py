@@ -1,0 +1,48 @@
+"""A stage: one entry point, ``process(event, ctx)``, fed from its own bounded inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
+
+from glasses.runtime.clock import Clock
+from glasses.runtime.events import Event
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class StageContext:
+    """What a stage may use: the clock, ``emit`` onto the bus, and new turn ids."""
+
+    clock: Clock
+    emit: Callable[[Event], None]
+    new_turn: Callable[[int, str], int]
+
+    def now_ns(self) -> int:
+        return self.clock.now_ns()
+
+
+class Stage:
+    """Subclass and set ``name`` and ``accepts``; override ``process``.
+
+    ``latest_wins`` lists event types (camera frames) kept latest-wins while the stage is busy;
+    everything else queues FIFO up to ``queue_size``. ``process`` is called for one event at a
+    time. If it raises, the runtime reports the crash, calls ``reset`` and carries on with the
+    next event.
+    """
+
+    name: ClassVar[str] = "stage"
+    accepts: ClassVar[tuple[type[Event], ...]] = ()
+    latest_wins: ClassVar[tuple[type[Event], ...]] = ()
+    queue_size: ClassVar[int] = 64
+
+    async def start(self, ctx: StageContext) -> None:
+        """Called once before the first event (load models here, off the hot path)."""
+
+    async def process(self, event: Event, ctx: StageContext) -> None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Called after ``process`` raised, before the stage takes its next event."""
