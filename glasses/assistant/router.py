@@ -1,0 +1,54 @@
+"""The router: turns what perception and the inputs report into intents, each opening a turn."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from glasses.runtime.clock import NS_PER_S
+from glasses.runtime.events import CodesDetected, Event, HudDrawn, Intent, Tap
+from glasses.runtime.stage import Stage, StageContext
+
+
+class RouterStage(Stage):
+    """Codes in view → ``scan`` intents; a tap while a card is shown → ``dismiss``.
+
+    A code is announced when it comes into view, not on every frame: it is announced again only
+    after it has been out of view for ``forget_after_s`` seconds (runtime clock).
+    """
+
+    name: ClassVar[str] = "router"
+    accepts: ClassVar[tuple[type[Event], ...]] = (CodesDetected, Tap, HudDrawn)
+
+    def __init__(self, *, forget_after_s: float = 3.0) -> None:
+        self.forget_after_ns = int(forget_after_s * NS_PER_S)
+        self._last_seen: dict[tuple[str, str], int] = {}
+        self._hud_showing = False
+
+    async def process(self, event: Event, ctx: StageContext) -> None:
+        if isinstance(event, CodesDetected):
+            self._on_codes(event, ctx)
+        elif isinstance(event, Tap):
+            if self._hud_showing:
+                turn = ctx.new_turn(event.t_ns, "Tap")
+                ctx.emit(Intent(t_ns=ctx.now_ns(), source=self.name, turn_id=turn, name="dismiss"))
+        elif isinstance(event, HudDrawn):
+            self._hud_showing = bool(event.text)
+
+    def _on_codes(self, event: CodesDetected, ctx: StageContext) -> None:
+        for code in event.codes:
+            key = (code.symbology, code.value)
+            last = self._last_seen.get(key)
+            self._last_seen[key] = event.frame_t_ns
+            if last is not None and event.frame_t_ns - last < self.forget_after_ns:
+                continue
+            # The turn starts when the frame that showed the code was captured.
+            turn = ctx.new_turn(event.frame_t_ns, "VideoFrame")
+            ctx.emit(
+                Intent(
+                    t_ns=ctx.now_ns(), source=self.name, turn_id=turn, name="scan",
+                    slots=(("symbology", code.symbology), ("value", code.value)),
+                )
+            )
+
+    def reset(self) -> None:
+        self._last_seen.clear()

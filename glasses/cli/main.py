@@ -1,0 +1,39 @@
+"""The ``glasses`` command: ``sim``, ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from glasses.cli import bench_cmd, sim_cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glasses",
+        description="Smart-glasses companion runtime and device simulator.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log runtime details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sim_cmd.add_parser(sub)
+    bench_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""Scenario files: YAML validated with pydantic, errors reported with file and line numbers.
+
+A scenario is a device set-up, a timeline of cues (show a scene, tap, wait) and expectations on
+what the HUD shows. Times are written ``2.5s``, ``300ms`` or as plain seconds. The format is
+documented with examples in ``docs/scenarios.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from glasses.hud.profile import DEFAULT_PROFILE, PROFILES
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|min)?\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "min": 60.0, None: 1.0}
+
+
+def parse_seconds(value: Any) -> float:
+    """``"2.5s"`` → 2.5, ``"300ms"`` → 0.3, ``"1min"`` → 60, ``4`` → 4.0 (seconds)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 2.5s or 300ms, not a boolean")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNIT_S[m.group(2)]
+    else:
+        raise ValueError(f"expected a duration such as 2.5s or 300ms, got {value!r}")
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative, got {value!r}")
+    return seconds
+
+
+Seconds = Annotated[float, BeforeValidator(parse_seconds)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CameraSpec(_Strict):
+    width: int = Field(640, ge=16, le=4096, description="px")
+    height: int = Field(480, ge=16, le=4096, description="px")
+    fps: float = Field(30.0, gt=0, le=240)
+
+
+class DeviceSpec(_Strict):
+    profile: str = DEFAULT_PROFILE
+    camera: CameraSpec = CameraSpec()
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, profile: str) -> str:
+        if profile not in PROFILES:
+            raise ValueError(
+                f"unknown display profile {profile!r}; known: {', '.join(sorted(PROFILES))}"
+            )
+        return profile
+
+
+class ShowSpec(_Strict):
+    """A camera scene: exactly one of ``qr``, ``ean13``, ``text``, ``image``, ``blank``."""
+
+    qr: str | None = None
+    ean13: str | None = None
+    text: str | None = None
+    image: str | None = None
+    blank: bool | None = None
+    scale: float = Field(0.4, gt=0, le=1, description="fraction of the frame's shorter side")
+    rotate: float = Field(0.0, ge=-180, le=180, description="degrees")
+    noise: float = Field(0.0, ge=0, le=100, description="Gaussian noise sigma, grey levels")
+    blur: float = Field(0.0, ge=0, le=20, description="Gaussian blur sigma, px")
+    center: tuple[float, float] = (0.5, 0.5)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ShowSpec:
+        given = [k for k in ("qr", "ean13", "text", "image", "blank") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "show needs exactly one of qr, ean13, text, image, blank"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.ean13 is not None and not re.fullmatch(r"\d{12,13}", self.ean13):
+            raise ValueError(f"ean13 must be 12 or 13 digits, got {self.ean13!r}")
+        return self
+
+    @property
+    def scene_kind(self) -> str:
+        return next(k for k in ("qr", "ean13", "text", "image", "blank") if getattr(self, k))
+
+
+class TapSpec(_Strict):
+    count: Literal[1, 2] = 1
+
+
+def _tap(value: Any) -> Any:
+    # ``tap: {}``, ``tap: 1``, ``tap: double`` and a bare ``tap:`` are all accepted.
+    if value is None:
+        return {}
+    if value == "double":
+        return {"count": 2}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"count": value}
+    return value
+
+
+class Step(_Strict):
+    """One timeline entry. ``at`` is absolute (s); without it a step follows the previous one."""
+
+    at: Seconds | None = None
+    id: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")
+    show: ShowSpec | None = None
+    tap: Annotated[TapSpec | None, BeforeValidator(_tap)] = None
+    wait: Seconds | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_tap(cls, data: Any) -> Any:
+        # YAML ``- tap:`` parses as {"tap": None}; mark it as a tap rather than "no action".
+        if isinstance(data, dict) and "tap" in data and data["tap"] is None:
+            return {**data, "tap": {}}
+        return data
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Step:
+        actions = [k for k in ("show", "tap", "wait") if getattr(self, k) is not None]
+        if len(actions) != 1:
+            raise ValueError(
+                "each timeline step needs exactly one of show, tap, wait"
+                + (f" (got {', '.join(actions)})" if actions else "")
+            )
+        return self
+
+    @property
+    def action(self) -> str:
+        return next(k for k in ("show", "tap", "wait") if getattr(self, k) is not None)
+
+
+class Expectation(_Strict):
+    """``hud_contains``: the text appears within ``within_ms`` of the cue ``after``.
+
+    ``absent``: the text is not on the HUD at any time from the cue (plus ``within_ms`` of grace)
+    to the end of the run. Without ``after`` the cue is the start of the run.
+    """
+
+    name: str | None = None
+    hud_contains: str | None = None
+    absent: str | None = None
+    after: str | None = None
+    within_ms: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Expectation:
+        if (self.hud_contains is None) == (self.absent is None):
+            raise ValueError("an expectation needs exactly one of hud_contains, absent")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "hud_contains" if self.hud_contains is not None else "absent"
+
+    @property
+    def text(self) -> str:
+        return self.hud_contains if self.hud_contains is not None else (self.absent or "")
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        cue = f" after {self.after}" if self.after else ""
+        within = f" within {self.within_ms:g} ms" if self.within_ms is not None else ""
+        return f"{self.kind} {self.text!r}{cue}{within}"
+
+
+class ScenarioModel(_Strict):
+    name: str
+    description: str = ""
+    seed: int = 0
+    device: DeviceSpec = DeviceSpec()
+    settle: Seconds = Field(2.0, description="run time after the last step, s")
+    duration: Seconds | None = Field(None, description="total run time, s (overrides settle)")
+    timeline: list[Step] = Field(min_length=1)
+    expect: list[Expectation] = []
+
+    @model_validator(mode="after")
+    def _cues_exist(self) -> ScenarioModel:
+        ids = [s.id for s in self.timeline if s.id]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"timeline ids must be unique; repeated: {', '.join(dupes)}")
+        for e in self.expect:
+            if e.after is not None and e.after not in ids:
+                known = ", ".join(ids) or "none"
+                raise ValueError(
+                    f"expectation {e.label!r} refers to cue {e.after!r}, which no timeline step "
+                    f"has as id (ids: {known})"
+                )
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class TimedStep:
+    t_s: float
+    step: Step
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A validated scenario with step times resolved (seconds from the start of the run)."""
+
+    path: Path
+    model: ScenarioModel
+    steps: tuple[TimedStep, ...]
+    cues: dict[str, float]
+    duration_s: float
+    step_lines: tuple[int, ...] = ()  # 1-based line of each timeline step, for later errors
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the scenario, relative to the scenario file's folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.path.parent / p
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be run; ``str()`` lists every problem as ``file:line: …``."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, [f"{path}: no such scenario file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, [f"{path}: cannot read scenario file ({exc})"]) from None
+    return parse_scenario(source, path)
+
+
+def parse_scenario(source: str, path: Path) -> Scenario:
+    try:
+        root = yaml.compose(source)
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(path, [f"{path}{line}: invalid YAML: {problem}"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(path, [f"{path}:1: a scenario must be a mapping with name, timeline"])
+    try:
+        model = ScenarioModel.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = _line_of(root, loc)
+            where = _format_loc(loc)
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{path}:{line}: {where + ': ' if where else ''}{message}")
+        raise ScenarioError(path, problems) from None
+    lines = tuple(_line_of(root, ("timeline", i)) for i in range(len(model.timeline)))
+    return _timed(path, model, lines)
+
+
+def _timed(path: Path, model: ScenarioModel, step_lines: tuple[int, ...]) -> Scenario:
+    t = 0.0
+    steps: list[TimedStep] = []
+    cues: dict[str, float] = {}
+    for step in model.timeline:
+        if step.at is not None:
+            t = step.at
+        steps.append(TimedStep(t, step))
+        if step.id:
+            cues[step.id] = t
+        if step.wait is not None:
+            t += step.wait
+    duration = model.duration if model.duration is not None else t + model.settle
+    return Scenario(path, model, tuple(steps), cues, duration, step_lines)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
+    """The 1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for key in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key:
+                    child = v
+                    line = k.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if 0 <= key < len(node.value):
+                child = node.value[key]
+                line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith(("function-", "function_")) or part[:1].isupper():
+            continue  # pydantic's validator/union labels, not the user's keys
+        else:
+            out += f".{part}" if out else part
+    return out

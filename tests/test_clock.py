@@ -1,0 +1,93 @@
+"""The virtual clock: time jumps to the next wake-up, never waits on the wall clock."""
+
+import asyncio
+import time
+
+import pytest
+
+from glasses.runtime import NS_PER_S, RealClock, VirtualClock, VirtualTimeDeadlock
+
+
+def test_virtual_sleep_jumps_without_waiting() -> None:
+    clock = VirtualClock()
+
+    async def main() -> int:
+        await clock.sleep(600)  # ten minutes of virtual time
+        return clock.now_ns()
+
+    wall_start = time.monotonic()
+    assert clock.run(main()) == 600 * NS_PER_S
+    assert time.monotonic() - wall_start < 5  # generous: it must not wait 600 s
+
+
+def test_wakeups_happen_in_time_order() -> None:
+    clock = VirtualClock()
+    order: list[tuple[str, int]] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        order.append((name, clock.now_ns()))
+
+    async def main() -> None:
+        await asyncio.gather(sleeper("c", 3), sleeper("a", 1), sleeper("b", 2))
+
+    clock.run(main())
+    assert order == [("a", 1 * NS_PER_S), ("b", 2 * NS_PER_S), ("c", 3 * NS_PER_S)]
+
+
+def test_sleep_until_is_exact_over_many_steps() -> None:
+    clock = VirtualClock()
+    period = 33_333_333  # a 30 fps frame period, not a round number of seconds
+
+    async def main() -> list[int]:
+        drift = []
+        for i in range(1, 3001):
+            await clock.sleep_until(i * period)
+            drift.append(clock.now_ns() - i * period)
+        return drift
+
+    assert set(clock.run(main())) == {0}
+
+
+def test_wait_for_times_out_on_virtual_time() -> None:
+    clock = VirtualClock()
+
+    async def main() -> int:
+        never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(never, timeout=5)
+        return clock.now_ns()
+
+    assert clock.run(main()) == 5 * NS_PER_S
+
+
+def test_run_blocking_charges_its_nominal_cost() -> None:
+    clock = VirtualClock()
+
+    async def main() -> tuple[int, int]:
+        value = await clock.run_blocking(lambda: 21 * 2, cost_ns=15_000_000)
+        return value, clock.now_ns()
+
+    assert clock.run(main()) == (42, 15_000_000)
+
+
+def test_deadlock_is_an_error_not_a_hang() -> None:
+    clock = VirtualClock(deadlock_after_s=0.05)
+
+    async def main() -> None:
+        await asyncio.get_running_loop().create_future()  # nothing will ever resolve it
+
+    with pytest.raises(VirtualTimeDeadlock, match="nothing is scheduled"):
+        clock.run(main())
+
+
+def test_real_clock_runs_blocking_work_off_the_loop() -> None:
+    import threading
+
+    clock = RealClock()
+    loop_thread = threading.get_ident()
+
+    async def main() -> int:
+        return await clock.run_blocking(threading.get_ident)
+
+    assert clock.run(main()) != loop_thread
