@@ -1,0 +1,342 @@
+"""File-backed devices: ``file:PATH`` cameras (image, folder of images, video) and WAV microphones.
+
+They are not ``live``: reaching the end of the recording ends the stream; it is not a lost device.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import wave
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from glasses.devices._fifo import SampleFifo
+from glasses.devices._opencv import quiet_opencv
+from glasses.devices.errors import (
+    DeviceNotFound,
+    UnreadableMedia,
+    UnsupportedAudioFormat,
+)
+from glasses.devices.resample import TARGET_RATE, StreamingResampler
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm", ".jp2"}
+)
+DEFAULT_IMAGE_FPS = 10.0
+"""Frames per second at which a still image or a folder of images is played."""
+
+_CAMERA_HINT = "check the path, or use --camera usb:N or sim:"
+_IMAGE_HINT = "use a PNG, JPEG, BMP, WebP or TIFF image"
+_VIDEO_HINT = "use a video OpenCV can decode (e.g. .mp4 H.264 or .avi MJPG) or a folder of images"
+
+
+def _natural_key(path: Path) -> tuple[tuple[int, int | str], ...]:
+    """Sort frame2.png before frame10.png (numbers compare as numbers)."""
+    parts = re.split(r"(\d+)", path.name)
+    return tuple((1, int(p)) if p.isdigit() else (0, p) for p in parts)
+
+
+def _check_readable(kind: str, uri: str, path: Path) -> None:
+    """Turn permission and I/O problems into a clear error before a decoder hides them."""
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise UnreadableMedia(
+            kind, uri, f"cannot read {path}: {exc.strerror or exc}", "check the file's permissions"
+        ) from exc
+
+
+class FileCamera:
+    """Frames from ``path``: a still image (repeated at ``fps`` forever), a folder of images
+    (played once in natural name order at ``fps``), or a video file (played once at its own
+    frame rate unless ``fps`` is given). ``fps`` is in frames per second; frames are H×W×3 uint8
+    BGR and ``width``/``height`` (px) are those of the latest frame.
+    """
+
+    live = False
+
+    def __init__(
+        self, path: str | Path, *, fps: float | None = None, uri: str | None = None
+    ) -> None:
+        if fps is not None and not fps > 0:
+            raise ValueError(f"fps must be > 0, got {fps}")
+        self.path = Path(path)
+        self.uri = uri or f"file:{path}"
+        self._fps_override = fps
+        self.fps = float(fps) if fps is not None else DEFAULT_IMAGE_FPS
+        self.width = 0
+        self.height = 0
+        self.mode = ""  # "image", "folder" or "video" once open
+        self._image: np.ndarray | None = None
+        self._files: list[Path] = []
+        self._next_file = 0
+        self._cap: cv2.VideoCapture | None = None
+        self._pending: np.ndarray | None = None  # first video frame, decoded by open()
+        self._open = False
+
+    def _error(
+        self, cls: type[UnreadableMedia] | type[DeviceNotFound], problem: str, hint: str
+    ) -> UnreadableMedia | DeviceNotFound:
+        return cls("camera", self.uri, problem, hint)
+
+    def _decode(self, path: Path) -> np.ndarray:
+        _check_readable("camera", self.uri, path)
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)  # always 8-bit, 3-channel BGR
+        if image is None:
+            raise self._error(UnreadableMedia, f"cannot decode image {path}", _IMAGE_HINT)
+        return image
+
+    def _set_size(self, image: np.ndarray) -> np.ndarray:
+        self.height, self.width = image.shape[:2]
+        return image
+
+    def open(self) -> None:
+        if self._open:
+            return
+        p = self.path
+        if not p.exists():
+            raise self._error(DeviceNotFound, f"no such file or folder {p}", _CAMERA_HINT)
+        if p.is_dir():
+            files = [f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+            if not files:
+                raise self._error(
+                    DeviceNotFound,
+                    f"no images in folder {p}",
+                    "put .png or .jpg frames in it (played in name order)",
+                )
+            self._files = sorted(files, key=_natural_key)
+            self._next_file = 0
+            self._set_size(self._decode(self._files[0]))  # fail now, not mid-run, if unreadable
+            self.mode = "folder"
+        elif p.suffix.lower() in IMAGE_SUFFIXES:
+            self._image = self._set_size(self._decode(p))
+            self.mode = "image"
+        else:
+            self._open_video(p)
+            self.mode = "video"
+        self._open = True
+
+    def _open_video(self, p: Path) -> None:
+        _check_readable("camera", self.uri, p)
+        with quiet_opencv():
+            cap = cv2.VideoCapture(str(p))
+        if not cap.isOpened():
+            cap.release()
+            raise self._error(UnreadableMedia, f"cannot open video {p}", _VIDEO_HINT)
+        ok, frame = cap.read()
+        if not ok or frame is None:
+            cap.release()
+            raise self._error(UnreadableMedia, f"video {p} has no readable frames", _VIDEO_HINT)
+        native = float(cap.get(cv2.CAP_PROP_FPS))
+        if self._fps_override is None:
+            # Some containers report 0 or NaN; fall back rather than divide by it.
+            self.fps = native if 0 < native < 1000 else DEFAULT_IMAGE_FPS
+        self._cap = cap
+        self._pending = self._set_size(frame)
+
+    def read(self) -> np.ndarray | None:
+        if not self._open:
+            return None
+        if self.mode == "image":
+            assert self._image is not None  # set by open() in this mode
+            return self._image.copy()  # consumers may draw on their frame
+        if self.mode == "folder":
+            if self._next_file >= len(self._files):
+                return None
+            path = self._files[self._next_file]
+            self._next_file += 1
+            return self._set_size(self._decode(path))
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            return frame
+        assert self._cap is not None  # set by open() in video mode
+        ok, frame = self._cap.read()
+        return self._set_size(frame) if ok and frame is not None else None
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+        self._cap = None
+        self._pending = None
+        self._open = False
+
+
+# --------------------------------------------------------------------------------------------
+# WAV microphone
+
+MIN_WAV_RATE = 8_000
+MAX_WAV_RATE = 192_000
+MAX_WAV_CHANNELS = 8
+
+_WAV_FORMATS = {
+    2: "MS ADPCM",
+    3: "IEEE float",
+    6: "A-law",
+    7: "µ-law",
+    17: "IMA ADPCM",
+    85: "MP3",
+    65534: "WAVE_FORMAT_EXTENSIBLE",
+}
+_CONVERT_HINT = "convert it: ffmpeg -i IN -ac 1 -ar 16000 -c:a pcm_s16le OUT.wav"
+_MIC_HINT = "check the path, or use --microphone default, usb:N or sim:"
+_READ_FRAMES = 4096  # WAV frames decoded per refill
+
+
+def decode_pcm(data: bytes, sample_width: int, channels: int) -> np.ndarray:
+    """WAV PCM bytes (little-endian) to a (frames, channels) integer array.
+
+    ``sample_width`` in bytes: 1 → uint8 (offset binary), 2 → int16, 3 → int32 scaled by 256
+    (so full scale stays full scale), 4 → int32. A trailing partial frame is dropped.
+    """
+    frame_bytes = sample_width * channels
+    usable = len(data) - len(data) % frame_bytes
+    raw = np.frombuffer(data[:usable], dtype=np.uint8)
+    if sample_width == 1:
+        samples = raw
+    elif sample_width == 2:
+        samples = raw.view("<i2")
+    elif sample_width == 3:
+        # Place the 3 bytes in the top of an int32: sign and scale come out right.
+        wide = np.zeros((len(raw) // 3, 4), dtype=np.uint8)
+        wide[:, 1:] = raw.reshape(-1, 3)
+        samples = wide.reshape(-1).view("<i4")
+    elif sample_width == 4:
+        samples = raw.view("<i4")
+    else:
+        raise ValueError(f"sample width must be 1..4 bytes, got {sample_width}")
+    return samples.reshape(-1, channels)
+
+
+class FileMicrophone:
+    """Audio from a PCM WAV file (8/16/24/32-bit, 8–192 kHz, 1–8 channels), served as 16 kHz
+    mono int16 chunks of ``chunk_samples`` samples (512 = 32 ms); the last chunk may be shorter.
+    ``source_rate`` (Hz), ``source_channels`` and ``duration_s`` describe the file once open.
+    """
+
+    live = False
+    sample_rate = TARGET_RATE
+
+    def __init__(
+        self, path: str | Path, *, chunk_samples: int = 512, uri: str | None = None
+    ) -> None:
+        if chunk_samples < 1:
+            raise ValueError(f"chunk_samples must be >= 1, got {chunk_samples}")
+        self.path = Path(path)
+        self.uri = uri or f"file:{path}"
+        self.chunk_samples = chunk_samples
+        self.source_rate = 0
+        self.source_channels = 0
+        self.source_sample_width = 0  # bytes per sample
+        self.duration_s = 0.0
+        self._wav: wave.Wave_read | None = None
+        self._resampler: StreamingResampler | None = None
+        self._out = SampleFifo()
+        self._eof = False
+
+    def _fail(
+        self, cls: type[UnreadableMedia], problem: str, hint: str = _CONVERT_HINT
+    ) -> UnreadableMedia:
+        return cls("microphone", self.uri, problem, hint)
+
+    def open(self) -> None:
+        if self._wav is not None:
+            return
+        p = self.path
+        if not p.exists():
+            raise DeviceNotFound("microphone", self.uri, f"no such file {p}", _MIC_HINT)
+        if p.is_dir():
+            raise self._fail(UnreadableMedia, f"{p} is a folder, not a WAV file", _MIC_HINT)
+        _check_readable("microphone", self.uri, p)
+        wav = self._open_wave(p)
+        try:
+            self._check_format(wav, p)
+        except BaseException:
+            wav.close()
+            raise
+        self._wav = wav
+        self._resampler = StreamingResampler(self.source_rate, TARGET_RATE)
+        self._out.clear()
+        self._eof = False
+
+    def _open_wave(self, p: Path) -> wave.Wave_read:
+        try:
+            return wave.open(str(p), "rb")
+        except EOFError as exc:
+            raise self._fail(
+                UnreadableMedia, f"{p} is empty or truncated", "re-export the recording"
+            ) from exc
+        except wave.Error as exc:
+            msg = str(exc)
+            tag = re.fullmatch(r"unknown format: (\d+)", msg)
+            if tag is not None:
+                code = int(tag.group(1))
+                name = _WAV_FORMATS.get(code, "unknown")
+                raise self._fail(
+                    UnsupportedAudioFormat,
+                    f"{p} is {name} WAV (format tag {code}); only 8/16/24/32-bit integer PCM "
+                    "is supported",
+                ) from exc
+            if "RIFF" in msg or "WAVE" in msg:
+                raise self._fail(UnreadableMedia, f"{p} is not a WAV file") from exc
+            raise self._fail(UnsupportedAudioFormat, f"{p}: unsupported WAV ({msg})") from exc
+
+    def _check_format(self, wav: wave.Wave_read, p: Path) -> None:
+        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
+        if not MIN_WAV_RATE <= rate <= MAX_WAV_RATE:
+            raise self._fail(
+                UnsupportedAudioFormat,
+                f"wrong sample rate {rate} Hz in {p}; supported: {MIN_WAV_RATE}..{MAX_WAV_RATE} Hz",
+                "resample it: ffmpeg -i IN -ar 16000 -c:a pcm_s16le OUT.wav",
+            )
+        if not 1 <= channels <= MAX_WAV_CHANNELS:
+            raise self._fail(
+                UnsupportedAudioFormat,
+                f"wrong channel count {channels} in {p}; supported: 1..{MAX_WAV_CHANNELS} channels",
+                "downmix it: ffmpeg -i IN -ac 1 -c:a pcm_s16le OUT.wav",
+            )
+        if not 1 <= width <= 4:
+            raise self._fail(
+                UnsupportedAudioFormat,
+                f"{8 * width}-bit samples in {p}; supported: 8, 16, 24 or 32-bit PCM",
+            )
+        self.source_rate, self.source_channels, self.source_sample_width = rate, channels, width
+        self.duration_s = wav.getnframes() / rate
+
+    def _refill(self) -> None:
+        # read() only calls this while open, when both are set.
+        assert self._wav is not None
+        assert self._resampler is not None
+        try:
+            data = self._wav.readframes(_READ_FRAMES)
+        except (EOFError, wave.Error, OSError) as exc:
+            raise self._fail(
+                UnreadableMedia, f"{self.path} is corrupt ({exc})", "re-export the recording"
+            ) from exc
+        frames = decode_pcm(data, self.source_sample_width, self.source_channels)
+        if len(frames):
+            self._out.push(self._resampler.process(frames))
+        else:
+            self._out.push(self._resampler.flush())
+            self._eof = True
+
+    def read(self) -> np.ndarray | None:
+        if self._wav is None:
+            return None
+        while len(self._out) < self.chunk_samples and not self._eof:
+            self._refill()
+        if not len(self._out):
+            return None
+        return self._out.pop(self.chunk_samples)
+
+    def close(self) -> None:
+        if self._wav is not None:
+            self._wav.close()
+        self._wav = None
+        self._resampler = None
+        self._out.clear()

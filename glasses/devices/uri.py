@@ -1,0 +1,77 @@
+"""Device URIs: how the command line names a camera or microphone.
+
+=====================  ===================================================================
+``file:PATH``          camera: an image, a folder of images, or a video; microphone: a WAV
+``usb:N``              camera N (``/dev/videoN``) / sound device N (see ``glasses devices``)
+``default``            camera 0 / the system's default input
+``sim:`` (``sim:NAME``)  simulator-driven device, fed by the scenario player
+=====================  ===================================================================
+
+``file://PATH`` is accepted too. The functions only build the device; ``open()`` (or the device
+loop) does the I/O and raises the ``DeviceError`` that explains a missing or bad device.
+"""
+
+from __future__ import annotations
+
+from glasses.devices.errors import BadDeviceUri
+from glasses.devices.file import FileCamera, FileMicrophone
+from glasses.devices.protocols import Camera, Microphone
+from glasses.devices.sim import SimCamera, SimMicrophone
+from glasses.devices.usb import SoundDeviceMicrophone, UsbCamera
+
+CAMERA_FORMS = "file:PATH (image, folder or video), usb:N, default, sim:"
+MICROPHONE_FORMS = "file:PATH.wav, usb:N, default, sim:"
+
+
+def _split(kind: str, uri: str, forms: str) -> tuple[str, str]:
+    """``(scheme, rest)`` with scheme one of file, usb, default, sim."""
+    text = uri.strip()
+    if text == "default":
+        return "default", ""
+    scheme, sep, rest = text.partition(":")
+    if not sep or scheme not in ("file", "usb", "sim"):
+        hint = f"use one of: {forms}"
+        if not sep:
+            hint = f"for a file write file:{text}; otherwise {hint}"
+        raise BadDeviceUri(kind, uri, "unknown device URI", hint)
+    if scheme == "file":
+        if rest.startswith("//"):
+            rest = rest[2:]
+        if not rest:
+            raise BadDeviceUri(kind, uri, "no path after file:", "write file:PATH")
+    return scheme, rest
+
+
+def _index(kind: str, uri: str, rest: str) -> int:
+    if not rest.isdigit():
+        raise BadDeviceUri(
+            kind,
+            uri,
+            f"{rest!r} is not a device index",
+            "write usb:0, usb:1, … (`glasses devices` lists them)",
+        )
+    return int(rest)
+
+
+def open_camera(uri: str, *, fps: float | None = None) -> Camera:
+    """The camera named by ``uri`` (not yet opened). ``fps`` (frames/s) overrides the default
+    pace of images and folders (10), a video's own rate, or the rate asked of a USB camera.
+    """
+    scheme, rest = _split("camera", uri, CAMERA_FORMS)
+    if scheme == "file":
+        return FileCamera(rest, fps=fps, uri=uri)
+    if scheme == "sim":
+        return SimCamera(fps=fps or 15.0, uri=uri)
+    index = 0 if scheme == "default" else _index("camera", uri, rest)
+    return UsbCamera(index, fps=fps, uri=uri)
+
+
+def open_microphone(uri: str, *, chunk_samples: int = 512) -> Microphone:
+    """The microphone named by ``uri`` (not yet opened); chunks of ``chunk_samples`` at 16 kHz."""
+    scheme, rest = _split("microphone", uri, MICROPHONE_FORMS)
+    if scheme == "file":
+        return FileMicrophone(rest, chunk_samples=chunk_samples, uri=uri)
+    if scheme == "sim":
+        return SimMicrophone(chunk_samples, uri=uri)
+    device = None if scheme == "default" else _index("microphone", uri, rest)
+    return SoundDeviceMicrophone(device, chunk_samples=chunk_samples, uri=uri)
