@@ -32,7 +32,10 @@ class CodeStage(Stage):
         if codes:
             ctx.emit(
                 CodesDetected(
-                    t_ns=ctx.now_ns(), source=self.name, codes=tuple(codes),
-                    frame_index=event.index, frame_t_ns=event.t_ns,
+                    t_ns=ctx.now_ns(),
+                    source=self.name,
+                    codes=tuple(codes),
+                    frame_index=event.index,
+                    frame_t_ns=event.t_ns,
                 )
             )

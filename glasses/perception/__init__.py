@@ -1,0 +1,1 @@
+"""Perception: turning camera frames into what the assistant can act on."""

@@ -1,0 +1,366 @@
+"""Synthetic camera scenes for the simulator: QR codes, EAN-13 barcodes, text signs, images.
+
+Everything is deterministic given ``SceneSpec.seed``: the same spec always renders the same
+array, so perception tests can assert on exact decode results without flakiness.
+
+Rendering pipeline (all kinds): build the item as an upright grey patch at its final pixel size,
+rotate and place it on a uniform background with one ``cv2.warpAffine``, then blur, then add
+Gaussian noise. Frames are H×W×3 uint8 BGR, like ``VideoFrame.image``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+import segno
+
+SceneKind = Literal["qr", "ean13", "text", "image", "blank"]
+_KINDS: tuple[str, ...] = ("qr", "ean13", "text", "image", "blank")
+
+_MIN_SIDE_PX = 16
+_QR_QUIET_MODULES = 4  # ISO/IEC 18004 minimum quiet zone
+# EAN-13 quiet zones (GS1): 11 modules left of the start guard, 7 right of the end guard.
+_EAN_QUIET_LEFT = 11
+_EAN_QUIET_RIGHT = 7
+_EAN_MODULES = 95  # 3 + 6×7 + 5 + 6×7 + 3
+# cv2.barcode decodes perfectly sharp synthetic bars only at some scales and pixel phases; the
+# slight softening any real lens adds makes it reliable. As a fraction of the module width:
+# measured, 0.2–0.3 decodes every scale from 1.6 px/module up, 0.5 already fails below 3 px.
+_EAN_SOFTEN_PER_MODULE = 0.3
+_WHITE = 255
+_INK = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SceneSpec:
+    """What to render.
+
+    ``content``: QR text, a 12- or 13-digit EAN, sign text (``\\n`` splits lines) or an image path.
+    ``scale``: fraction (0, 1] of the frame's shorter side spanned by the code symbol (excluding
+    its quiet zone) or by the text sign; ignored for ``image`` (fitted to the frame).
+    ``rotate_deg``: in-plane rotation in degrees, counter-clockwise as seen in the frame.
+    ``noise_sigma``: additive Gaussian noise, standard deviation in 8-bit grey levels.
+    ``blur_sigma``: Gaussian blur sigma in px.
+    ``center``: the item's centre as fractions of frame width and height.
+    ``background``: grey level 0–255 of the background; codes sit on a white quiet zone.
+    ``seed``: seeds the noise generator.
+
+    EAN-13 bars are always softened by a Gaussian of 0.3 module widths (a lens would do the
+    same), on top of ``blur_sigma``: OpenCV's barcode reader misses perfectly sharp bars.
+    """
+
+    kind: SceneKind
+    content: str = ""
+    scale: float = 0.4
+    rotate_deg: float = 0.0
+    noise_sigma: float = 0.0
+    blur_sigma: float = 0.0
+    center: tuple[float, float] = (0.5, 0.5)
+    background: int = 200
+    seed: int = 0
+
+
+class SceneError(ValueError):
+    """A spec that cannot be rendered; the message names the offending value and the fix."""
+
+
+def render_scene(spec: SceneSpec, width: int = 640, height: int = 480) -> np.ndarray:
+    """Render ``spec`` into a ``height``×``width``×3 uint8 BGR frame (sizes in px)."""
+    _validate(spec, width, height)
+    short_side = min(width, height)
+    patch: np.ndarray | None
+    if spec.kind == "qr":
+        patch = _qr_patch(spec.content, spec.scale * short_side)
+    elif spec.kind == "ean13":
+        patch = _ean13_patch(spec.content, spec.scale * short_side)
+    elif spec.kind == "text":
+        patch = _text_patch(spec.content, spec.scale * short_side)
+    elif spec.kind == "image":
+        patch = _fit(_read_image(spec.content), width, height)
+    else:
+        patch = None
+
+    frame: np.ndarray
+    if patch is None:
+        frame = np.full((height, width, 3), spec.background, dtype=np.uint8)
+    else:
+        frame = _place(patch, spec, width, height)
+    if spec.blur_sigma > 0:
+        frame = cv2.GaussianBlur(frame, (0, 0), sigmaX=spec.blur_sigma, sigmaY=spec.blur_sigma)
+    if spec.noise_sigma > 0:
+        rng = np.random.default_rng(spec.seed)
+        noise = rng.normal(0.0, spec.noise_sigma, frame.shape).astype(np.float32)
+        frame = np.clip(np.rint(frame.astype(np.float32) + noise), 0, 255).astype(np.uint8)
+    return frame
+
+
+def ean13_checksum(digits12: str) -> int:
+    """The EAN-13 check digit (0–9) for the first 12 digits: weights 1,3,1,3… from the left."""
+    if len(digits12) != 12 or not digits12.isascii() or not digits12.isdigit():
+        raise SceneError(f"EAN-13 checksum needs exactly 12 digits, got {digits12!r}")
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits12))
+    return (10 - total % 10) % 10
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def _validate(spec: SceneSpec, width: int, height: int) -> None:
+    if spec.kind not in _KINDS:
+        raise SceneError(f"unknown scene kind {spec.kind!r}; use one of {', '.join(_KINDS)}")
+    if width < _MIN_SIDE_PX or height < _MIN_SIDE_PX:
+        raise SceneError(
+            f"frame size {width}×{height} px is too small; width and height must be >= "
+            f"{_MIN_SIDE_PX}"
+        )
+    if not (0.0 < spec.scale <= 1.0):
+        raise SceneError(f"scale {spec.scale!r} is out of range; use a fraction in (0, 1]")
+    if not (spec.noise_sigma >= 0.0 and math.isfinite(spec.noise_sigma)):
+        raise SceneError(f"noise_sigma {spec.noise_sigma!r} must be a finite value >= 0")
+    if not (spec.blur_sigma >= 0.0 and math.isfinite(spec.blur_sigma)):
+        raise SceneError(f"blur_sigma {spec.blur_sigma!r} must be a finite value >= 0")
+    if not math.isfinite(spec.rotate_deg):
+        raise SceneError(f"rotate_deg {spec.rotate_deg!r} must be finite")
+    if len(spec.center) != 2 or not all(math.isfinite(c) for c in spec.center):
+        raise SceneError(f"center {spec.center!r} must be two finite fractions (x, y)")
+    if not (0 <= spec.background <= 255):
+        raise SceneError(f"background {spec.background!r} must be a grey level in 0..255")
+    if spec.kind in ("qr", "text", "image") and not spec.content.strip():
+        what = {"qr": "the text to encode", "text": "the sign text", "image": "an image path"}
+        raise SceneError(f"{spec.kind} scene has empty content; set content to {what[spec.kind]}")
+
+
+# --------------------------------------------------------------------------------------------
+# Placement
+
+
+def _place(patch: np.ndarray, spec: SceneSpec, width: int, height: int) -> np.ndarray:
+    """Rotate ``patch`` (grey or BGR) about its centre and put that centre at ``spec.center``."""
+    ph, pw = patch.shape[:2]
+    # getRotationMatrix2D turns counter-clockwise for positive angles in image coordinates
+    # (y down), which is what a viewer sees as counter-clockwise.
+    matrix = cv2.getRotationMatrix2D((pw / 2.0, ph / 2.0), spec.rotate_deg, 1.0)
+    matrix[0, 2] += spec.center[0] * width - pw / 2.0
+    matrix[1, 2] += spec.center[1] * height - ph / 2.0
+    bgr = patch if patch.ndim == 3 else cv2.cvtColor(patch, cv2.COLOR_GRAY2BGR)
+    # An upright patch at an integer offset is copied exactly; otherwise bilinear sampling
+    # gives the anti-aliased edges a camera would.
+    bg = float(spec.background)
+    placed: np.ndarray = cv2.warpAffine(
+        bgr,
+        matrix,
+        (width, height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(bg, bg, bg),
+    )
+    return placed
+
+
+# --------------------------------------------------------------------------------------------
+# QR
+
+
+def _qr_patch(text: str, symbol_px: float) -> np.ndarray:
+    """A grey QR patch whose symbol (quiet zone excluded) is ``symbol_px`` wide."""
+    try:
+        # make_qr, not make: segno.make silently picks a Micro QR for short text, which
+        # most readers (OpenCV included) cannot decode.
+        qr = segno.make_qr(text, error="m")
+    except (segno.DataOverflowError, ValueError) as exc:
+        raise SceneError(
+            f"QR content {_short(text)} cannot be encoded ({exc}); use shorter text"
+        ) from exc
+    modules = np.asarray([list(row) for row in qr.matrix], dtype=np.uint8)
+    n = modules.shape[0]
+    grey = np.where(modules > 0, _INK, _WHITE).astype(np.uint8)
+    grey = np.pad(grey, _QR_QUIET_MODULES, constant_values=_WHITE)
+    total_px = max(1, round(symbol_px * (n + 2 * _QR_QUIET_MODULES) / n))
+    resized: np.ndarray = cv2.resize(grey, (total_px, total_px), interpolation=cv2.INTER_NEAREST)
+    return resized
+
+
+# --------------------------------------------------------------------------------------------
+# EAN-13
+
+# Left-hand odd-parity ("L") patterns, 1 = bar; R is the complement of L, G is R reversed.
+_EAN_L = (
+    "0001101", "0011001", "0010011", "0111101", "0100011",
+    "0110001", "0101111", "0111011", "0110111", "0001011",
+)  # fmt: skip
+_EAN_R = tuple("".join("1" if b == "0" else "0" for b in code) for code in _EAN_L)
+_EAN_G = tuple(code[::-1] for code in _EAN_R)
+# The first digit is not drawn as bars; it selects which of the next six use L or G.
+_EAN_PARITY = (
+    "LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG",
+    "LGGLLG", "LGGGLL", "LGLGLG", "LGLGGL", "LGGLGL",
+)  # fmt: skip
+
+
+def _ean13_digits(content: str) -> str:
+    """Normalise ``content`` to 13 digits: append the check digit to 12, verify it on 13."""
+    digits = content.strip()
+    if not digits.isascii() or not digits.isdigit() or len(digits) not in (12, 13):
+        raise SceneError(
+            f"EAN-13 content {_short(content)} is not 12 or 13 digits; give 12 digits (the "
+            "check digit is appended) or 13 with a valid check digit"
+        )
+    check = ean13_checksum(digits[:12])
+    if len(digits) == 13 and int(digits[12]) != check:
+        raise SceneError(
+            f"EAN-13 content {digits!r} has check digit {digits[12]}, expected {check}; fix the "
+            "last digit or give only the first 12"
+        )
+    return digits[:12] + str(check)
+
+
+def _ean13_modules(digits13: str) -> str:
+    """The 95-module bar pattern of a valid 13-digit EAN, ``"1"`` = bar."""
+    parity = _EAN_PARITY[int(digits13[0])]
+    left = "".join(
+        (_EAN_L if p == "L" else _EAN_G)[int(d)] for p, d in zip(parity, digits13[1:7], strict=True)
+    )
+    right = "".join(_EAN_R[int(d)] for d in digits13[7:])
+    return "101" + left + "01010" + right + "101"
+
+
+def _ean13_patch(content: str, symbol_px: float) -> np.ndarray:
+    """A grey EAN-13 patch: bars ``symbol_px`` wide, white quiet zones, digits underneath."""
+    digits = _ean13_digits(content)
+    pattern = _ean13_modules(digits)
+    assert len(pattern) == _EAN_MODULES
+    module_px = symbol_px / _EAN_MODULES
+    row = np.array([_INK if b == "1" else _WHITE for b in pattern], dtype=np.uint8)
+    row = np.concatenate(
+        [
+            np.full(_EAN_QUIET_LEFT, _WHITE, np.uint8),
+            row,
+            np.full(_EAN_QUIET_RIGHT, _WHITE, np.uint8),
+        ]
+    )
+    total_modules = row.size
+    width_px = max(1, round(module_px * total_modules))
+    # GS1 nominal symbol: 25.93 mm high for 37.29 mm wide (quiet zones included).
+    bars_px = max(1, round(width_px * 0.6))
+    # INTER_AREA averages at fractional module widths, like a camera's pixels integrating light.
+    bars = cv2.resize(row[np.newaxis, :], (width_px, 1), interpolation=cv2.INTER_AREA)
+    bars = np.repeat(bars, bars_px, axis=0)
+    margin = max(1, round(module_px * 4))
+    text_px = max(1, round(module_px * 9))
+    patch = np.full((bars_px + text_px + 2 * margin, width_px), _WHITE, np.uint8)
+    patch[margin : margin + bars_px] = bars
+    _draw_ean_digits(patch, digits, margin + bars_px, text_px, module_px)
+    soften = _EAN_SOFTEN_PER_MODULE * module_px
+    softened: np.ndarray = cv2.GaussianBlur(patch, (0, 0), sigmaX=soften, sigmaY=soften)
+    return softened
+
+
+def _draw_ean_digits(
+    patch: np.ndarray, digits: str, top: int, text_px: int, module_px: float
+) -> None:
+    """Human-readable digits: the first in the left quiet zone, then two groups of six."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    if text_px < 6:  # below ~6 px the glyphs are mush; real labels would be unreadable too
+        return
+    font_scale = cv2.getFontScaleFromHeight(font, int(text_px * 0.8), 1)
+    baseline_y = top + int(text_px * 0.9)
+    groups = (
+        (digits[0], 1.0),
+        (digits[1:7], _EAN_QUIET_LEFT + 3 + 21),
+        (digits[7:], _EAN_QUIET_LEFT + 3 + 42 + 5 + 21),
+    )
+    for text, centre_module in groups:
+        (tw, _), _ = cv2.getTextSize(text, font, font_scale, 1)
+        x = int(centre_module * module_px - tw / 2) if len(text) > 1 else int(module_px)
+        cv2.putText(patch, text, (x, baseline_y), font, font_scale, _INK, 1, cv2.LINE_AA)
+
+
+# --------------------------------------------------------------------------------------------
+# Text sign
+
+_SIGN_PANEL = 245
+_TEXT_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def _text_patch(text: str, sign_px: float) -> np.ndarray:
+    """A light sign panel with black text; the panel's longer side is ``sign_px``."""
+    lines = [line for line in text.splitlines() if line.strip()] or [text]
+    # Lay out at a reference size, then scale the whole sign: glyph metrics are then exact.
+    ref_scale, ref_thick = 2.0, 5
+    sizes = [cv2.getTextSize(line, _TEXT_FONT, ref_scale, ref_thick) for line in lines]
+    line_h = max(h + base for (_, h), base in sizes)
+    text_w = max(w for (w, _), _ in sizes)
+    pad = line_h // 2
+    ref_w = text_w + 2 * pad
+    ref_h = line_h * len(lines) + pad * (len(lines) - 1) // 2 + 2 * pad
+    factor = sign_px / max(ref_w, ref_h)
+    font_scale = ref_scale * factor
+    thickness = max(1, round(ref_thick * factor))
+    w, h = max(1, round(ref_w * factor)), max(1, round(ref_h * factor))
+    panel = np.full((h, w), _SIGN_PANEL, np.uint8)
+    y = pad * factor
+    for line, ((lw, lh), base) in zip(lines, sizes, strict=True):
+        y += lh * factor
+        x = (w - lw * factor) / 2
+        cv2.putText(
+            panel, line, (round(x), round(y)), _TEXT_FONT, font_scale, _INK, thickness,
+            cv2.LINE_AA,
+        )  # fmt: skip
+        y += (base + pad / 2) * factor
+    return panel
+
+
+# --------------------------------------------------------------------------------------------
+# Image
+
+
+def _read_image(path_text: str) -> np.ndarray:
+    """Decode the image at ``path_text`` as BGR; every failure becomes a ``SceneError``."""
+    path = Path(path_text)
+    try:
+        # Reading the bytes ourselves (rather than cv2.imread) separates "missing" from
+        # "corrupt" and works for non-ASCII paths, which imread mishandles on some platforms.
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise SceneError(
+            f"image file {path_text!r} does not exist; check the path and the file name"
+        ) from exc
+    except OSError as exc:
+        raise SceneError(
+            f"image file {path_text!r} could not be opened ({exc.strerror or exc}); check that "
+            "it is a readable file"
+        ) from exc
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # some truncated files make a codec raise instead of return None
+        image = None
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "decoder error"
+    else:
+        detail = "no decoder accepted the data"
+    if image is None or image.size == 0:
+        raise SceneError(
+            f"image file {path_text!r} could not be read as an image (corrupt or not an image): "
+            f"{detail}; replace it with a valid PNG or JPEG"
+        )
+    decoded: np.ndarray = image
+    return decoded
+
+
+def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize ``image`` to fit inside ``width``×``height`` px, keeping its aspect ratio."""
+    ih, iw = image.shape[:2]
+    factor = min(width / iw, height / ih)
+    size = (max(1, round(iw * factor)), max(1, round(ih * factor)))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    fitted: np.ndarray = cv2.resize(image, size, interpolation=interpolation)
+    return fitted
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")

@@ -1,0 +1,165 @@
+"""Synthetic scenes: shapes, determinism, EAN-13 encoding and every SceneError path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from simulator.scenes import SceneError, SceneKind, SceneSpec, ean13_checksum, render_scene
+
+ALL_KINDS = [
+    SceneSpec("qr", "hello"),
+    SceneSpec("ean13", "4006381333931"),
+    SceneSpec("text", "EXIT\nthis way"),
+    SceneSpec("blank"),
+]
+
+
+@pytest.mark.parametrize("spec", ALL_KINDS, ids=lambda s: s.kind)
+@pytest.mark.parametrize(("width", "height"), [(640, 480), (320, 240), (16, 16), (400, 600)])
+def test_shape_and_dtype(spec: SceneSpec, width: int, height: int) -> None:
+    frame = render_scene(spec, width, height)
+    assert frame.shape == (height, width, 3)
+    assert frame.dtype == np.uint8
+
+
+@pytest.mark.parametrize("kind", ["qr", "ean13", "text", "blank"])
+def test_same_seed_same_frame_other_seed_other_noise(kind: SceneKind) -> None:
+    content = {"qr": "hello", "ean13": "400638133393", "text": "EXIT", "blank": ""}[kind]
+
+    def render(seed: int) -> np.ndarray:
+        spec = SceneSpec(kind, content, rotate_deg=7, noise_sigma=10, blur_sigma=0.8, seed=seed)
+        return render_scene(spec)
+
+    first = render(3)
+    assert np.array_equal(first, render(3))
+    assert not np.array_equal(first, render(4))
+
+
+def test_blank_is_background() -> None:
+    frame = render_scene(SceneSpec("blank", background=123))
+    assert (frame == 123).all()
+
+
+def test_noise_has_requested_sigma() -> None:
+    frame = render_scene(SceneSpec("blank", background=128, noise_sigma=12, seed=1))
+    assert abs(float(frame.std()) - 12) < 0.5
+    assert abs(float(frame.mean()) - 128) < 0.5
+
+
+def test_qr_is_centred_and_scaled() -> None:
+    # The QR symbol (quiet zone excluded) spans scale × 480 px, around the requested centre.
+    frame = render_scene(SceneSpec("qr", "hello", scale=0.5, center=(0.25, 0.5)))
+    dark = np.argwhere(frame[:, :, 0] < 100)
+    (y0, x0), (y1, x1) = dark.min(axis=0), dark.max(axis=0)
+    assert abs((x1 - x0 + 1) - 240) <= 2
+    assert abs((y1 - y0 + 1) - 240) <= 2
+    assert abs((x0 + x1) / 2 - 160) <= 2
+    assert abs((y0 + y1) / 2 - 240) <= 2
+
+
+def test_qr_has_white_quiet_zone_on_background() -> None:
+    frame = render_scene(SceneSpec("qr", "hello", background=90))
+    assert frame[0, 0, 0] == 90
+    centre_row = frame[240, :, 0]
+    assert 255 in centre_row  # quiet zone and light modules
+
+
+@pytest.mark.parametrize(
+    ("digits12", "check"),
+    [("400638133393", 1), ("590123412345", 7), ("978020137962", 4), ("000000000000", 0)],
+)
+def test_ean13_checksum(digits12: str, check: int) -> None:
+    assert ean13_checksum(digits12) == check
+
+
+@pytest.mark.parametrize("bad", ["12345", "40063813339a", ""])
+def test_ean13_checksum_rejects_non_12_digits(bad: str) -> None:
+    with pytest.raises(SceneError, match="12 digits"):
+        ean13_checksum(bad)
+
+
+def test_ean13_twelve_and_thirteen_digits_render_the_same() -> None:
+    assert np.array_equal(
+        render_scene(SceneSpec("ean13", "400638133393")),
+        render_scene(SceneSpec("ean13", "4006381333931")),
+    )
+
+
+def test_ean13_bad_check_digit() -> None:
+    with pytest.raises(SceneError, match=r"check digit 2, expected 1"):
+        render_scene(SceneSpec("ean13", "4006381333932"))
+
+
+@pytest.mark.parametrize("bad", ["", "400638133", "40063813339x", "40063813339312"])
+def test_ean13_bad_digits(bad: str) -> None:
+    with pytest.raises(SceneError, match="not 12 or 13 digits"):
+        render_scene(SceneSpec("ean13", bad))
+
+
+@pytest.mark.parametrize("kind", ["qr", "text", "image"])
+def test_empty_content(kind: SceneKind) -> None:
+    with pytest.raises(SceneError, match="empty content"):
+        render_scene(SceneSpec(kind, "  "))
+
+
+def test_qr_content_too_long() -> None:
+    with pytest.raises(SceneError, match="shorter text"):
+        render_scene(SceneSpec("qr", "x" * 5000))
+
+
+@pytest.mark.parametrize(
+    ("spec", "size", "match"),
+    [
+        (SceneSpec("blank", scale=0.0), (640, 480), "scale"),
+        (SceneSpec("blank", scale=1.5), (640, 480), "scale"),
+        (SceneSpec("blank", noise_sigma=-1), (640, 480), "noise_sigma"),
+        (SceneSpec("blank", blur_sigma=float("nan")), (640, 480), "blur_sigma"),
+        (SceneSpec("blank", background=300), (640, 480), "background"),
+        (SceneSpec("blank"), (15, 480), "too small"),
+        (SceneSpec("blank"), (640, 8), "too small"),
+        (SceneSpec("hologram"), (640, 480), "unknown scene kind"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_spec(spec: SceneSpec, size: tuple[int, int], match: str) -> None:
+    with pytest.raises(SceneError, match=match):
+        render_scene(spec, *size)
+
+
+def test_scene_error_is_value_error() -> None:
+    assert issubclass(SceneError, ValueError)
+
+
+def test_image_is_fitted_and_letterboxed(tmp_path: Path) -> None:
+    path = tmp_path / "red.png"
+    red = np.zeros((100, 200, 3), np.uint8)
+    red[:, :, 2] = 255
+    assert cv2.imwrite(str(path), red)
+    frame = render_scene(SceneSpec("image", str(path), background=50))
+    # 200×100 fitted into 640×480 → 640×320, letterboxed by 80 px above and below.
+    assert tuple(frame[240, 320]) == (0, 0, 255)
+    assert tuple(frame[40, 320]) == (50, 50, 50)
+    assert tuple(frame[440, 320]) == (50, 50, 50)
+    assert tuple(frame[100, 5]) == (0, 0, 255)
+
+
+def test_corrupt_image_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png" * 3)
+    with pytest.raises(SceneError, match=r"x\.png.*could not be read as an image") as info:
+        render_scene(SceneSpec("image", str(path)))
+    assert "valid PNG or JPEG" in str(info.value)
+
+
+def test_missing_image_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.jpg"
+    with pytest.raises(SceneError, match=r"nope\.jpg.*does not exist"):
+        render_scene(SceneSpec("image", str(path)))
+
+
+def test_image_path_is_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(SceneError, match="could not be opened"):
+        render_scene(SceneSpec("image", str(tmp_path)))
