@@ -23,8 +23,12 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.label, "kind": self.kind, "text": self.text, "passed": self.passed,
-            "detail": self.detail, "at_ms": self.at_ms,
+            "name": self.label,
+            "kind": self.kind,
+            "text": self.text,
+            "passed": self.passed,
+            "detail": self.detail,
+            "at_ms": self.at_ms,
         }
 
 
@@ -85,13 +89,21 @@ def _absent(
     text = exp.text
     if text in shown_at(history, start):
         return Outcome(
-            exp.label, exp.kind, text, False,
-            f"still on the HUD at +{_ms(start, cue_ns):g} ms", _ms(start, cue_ns),
+            exp.label,
+            exp.kind,
+            text,
+            False,
+            f"still on the HUD at +{_ms(start, cue_ns):g} ms",
+            _ms(start, cue_ns),
         )
     for t, drawn in history:
         if start < t <= end_ns and text in drawn:
             return Outcome(
-                exp.label, exp.kind, text, False, f"shown at +{_ms(t, cue_ns):g} ms",
+                exp.label,
+                exp.kind,
+                text,
+                False,
+                f"shown at +{_ms(t, cue_ns):g} ms",
                 _ms(t, cue_ns),
             )
     return Outcome(exp.label, exp.kind, text, True, "never shown in the window")

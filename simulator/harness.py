@@ -63,13 +63,21 @@ class ScenarioResult:
 def scene_spec(show: ShowSpec, scenario: Scenario, seed: int) -> SceneSpec:
     kind = show.scene_kind
     content = {
-        "qr": show.qr, "ean13": show.ean13, "text": show.text, "blank": "",
+        "qr": show.qr,
+        "ean13": show.ean13,
+        "text": show.text,
+        "blank": "",
         "image": str(scenario.resolve(show.image)) if show.image else "",
     }[kind] or ""
     return SceneSpec(
         kind=kind,  # type: ignore[arg-type]  # ShowSpec admits exactly SceneSpec's kinds
-        content=content, scale=show.scale, rotate_deg=show.rotate, noise_sigma=show.noise,
-        blur_sigma=show.blur, center=show.center, seed=seed,
+        content=content,
+        scale=show.scale,
+        rotate_deg=show.rotate,
+        noise_sigma=show.noise,
+        blur_sigma=show.blur,
+        center=show.center,
+        seed=seed,
     )
 
 
@@ -110,8 +118,9 @@ async def _play(
 ) -> None:
     device = scenario.model.device
     runtime = Runtime(clock)
-    camera = SimCamera(width=device.camera.width, height=device.camera.height,
-                       fps=device.camera.fps)
+    camera = SimCamera(
+        width=device.camera.width, height=device.camera.height, fps=device.camera.fps
+    )
     display = SimDisplay(clock)
     indicator = SimIndicator(clock)
     build_pipeline(runtime, display=display, profile=get_profile(device.profile))
@@ -120,7 +129,7 @@ async def _play(
 
     def record(event: Event) -> None:
         if event.kind is EventKind.DATA:
-            data_counts[event.name] += 1
+            data_counts[event.type_name] += 1
         else:
             result.events.append(event.to_dict())
         if isinstance(event, HudDrawn):
@@ -128,9 +137,7 @@ async def _play(
 
     runtime.observe(record)
     await runtime.start()
-    runtime.spawn(
-        "camera", lambda: run_camera(camera, clock, runtime.publish, indicator=indicator)
-    )
+    runtime.spawn("camera", lambda: run_camera(camera, clock, runtime.publish, indicator=indicator))
 
     async def player() -> None:
         for i, timed in enumerate(scenario.steps):

@@ -33,8 +33,14 @@ def write_junit(results: Sequence[ScenarioResult], path: Path) -> None:
     for r in results:
         failures = sum(not o.passed for o in r.outcomes) + (1 if r.error else 0)
         suite = ET.SubElement(
-            suites, "testsuite", name=r.name, tests=str(max(1, len(r.outcomes))),
-            failures=str(failures), errors="0", time=f"{r.duration_s:.3f}", file=r.file,
+            suites,
+            "testsuite",
+            name=r.name,
+            tests=str(max(1, len(r.outcomes))),
+            failures=str(failures),
+            errors="0",
+            time=f"{r.duration_s:.3f}",
+            file=r.file,
         )
         if r.error:
             case = ET.SubElement(suite, "testcase", classname=r.name, name="run")

@@ -275,10 +275,10 @@ def parse_scenario(source: str, path: Path) -> Scenario:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            line = _line_of(root, loc)
+            lineno = _line_of(root, loc)
             where = _format_loc(loc)
             message = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{path}:{line}: {where + ': ' if where else ''}{message}")
+            problems.append(f"{path}:{lineno}: {where + ': ' if where else ''}{message}")
         raise ScenarioError(path, problems) from None
     lines = tuple(_line_of(root, ("timeline", i)) for i in range(len(model.timeline)))
     return _timed(path, model, lines)
@@ -313,10 +313,13 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
                     child = v
                     line = k.start_mark.line + 1
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if 0 <= key < len(node.value):
-                child = node.value[key]
-                line = child.start_mark.line + 1
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(key, int)
+            and 0 <= key < len(node.value)
+        ):
+            child = node.value[key]
+            line = child.start_mark.line + 1
         if child is None:
             break
         node = child

@@ -36,5 +36,7 @@ def print_summary(
     passed = sum(r.passed for r in results)
     failed = len(results) - passed
     invalid = f", {len(errors)} invalid" if errors else ""
-    print(f"{len(results) + len(errors)} scenarios: {passed} passed, {failed} failed{invalid}",
-          file=out)
+    print(
+        f"{len(results) + len(errors)} scenarios: {passed} passed, {failed} failed{invalid}",
+        file=out,
+    )

@@ -167,8 +167,11 @@ def test_crashing_stage_is_reported_restarted_and_the_run_completes() -> None:
 
     clock.run(main())
     crashes = [e for e in events if isinstance(e, StageCrashed)]
-    assert [c.error for c in crashes] == ["RuntimeError: bad tap 3", "RuntimeError: bad tap 6",
-                                          "RuntimeError: bad tap 9"]
+    assert [c.error for c in crashes] == [
+        "RuntimeError: bad tap 3",
+        "RuntimeError: bad tap 6",
+        "RuntimeError: bad tap 9",
+    ]
     assert [c.restart for c in crashes] == [1, 2, 3]
     assert stage.handled == [1, 2, 4, 5, 7, 8, 10]
     assert stage.resets == 3
@@ -186,7 +189,10 @@ def test_system_events_skip_the_queue() -> None:
     first = inbox.get_nowait()
     assert isinstance(first, Shutdown)
     assert [e.t_ns for e in (inbox.get_nowait(), inbox.get_nowait(), inbox.get_nowait())] == [
-        0, 1, 2]
+        0,
+        1,
+        2,
+    ]
 
 
 def test_turn_timeline_follows_events_of_the_turn() -> None:

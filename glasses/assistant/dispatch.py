@@ -29,7 +29,9 @@ class SkillStage(Stage):
             for intent in skill.intents:
                 if intent in self.by_intent:
                     other = self.by_intent[intent].name
-                    raise ValueError(f"intent {intent!r} claimed by skills {other} and {skill.name}")
+                    raise ValueError(
+                        f"intent {intent!r} claimed by skills {other} and {skill.name}"
+                    )
                 self.by_intent[intent] = skill
         self.unhandled: dict[str, int] = {}
 

@@ -45,7 +45,10 @@ class RouterStage(Stage):
             turn = ctx.new_turn(event.frame_t_ns, "VideoFrame")
             ctx.emit(
                 Intent(
-                    t_ns=ctx.now_ns(), source=self.name, turn_id=turn, name="scan",
+                    t_ns=ctx.now_ns(),
+                    source=self.name,
+                    turn_id=turn,
+                    name="scan",
                     slots=(("symbology", code.symbology), ("value", code.value)),
                 )
             )

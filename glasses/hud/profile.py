@@ -38,11 +38,21 @@ PROFILES: dict[str, DisplayProfile] = {
             "frame", 640, 400, 16, description="640×400 16-colour OLED (Brilliant Labs Frame class)"
         ),
         DisplayProfile(
-            "g1", 640, 200, 2, cell_w_px=16, line_h_px=40,
+            "g1",
+            640,
+            200,
+            2,
+            cell_w_px=16,
+            line_h_px=40,
             description="640×200 monochrome green, 5 lines (Even Realities G1 class)",
         ),
         DisplayProfile(
-            "g2", 576, 288, 16, cell_w_px=16, line_h_px=36,
+            "g2",
+            576,
+            288,
+            16,
+            cell_w_px=16,
+            line_h_px=36,
             description="576×288, 16 greens (Even Realities G2 class)",
         ),
         DisplayProfile("z100", 640, 480, 2, description="640×480 monochrome (Vuzix Z100 class)"),

@@ -39,7 +39,10 @@ class HudStage(Stage):
         self.text = text
         ctx.emit(
             HudDrawn(
-                t_ns=ctx.now_ns(), source=self.name, turn_id=event.turn_id, text=text,
+                t_ns=ctx.now_ns(),
+                source=self.name,
+                turn_id=event.turn_id,
+                text=text,
                 update_t_ns=event.t_ns,
             )
         )

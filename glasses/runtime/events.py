@@ -38,12 +38,13 @@ class Event:
     turn_id: int | None = None
 
     @property
-    def name(self) -> str:
+    def type_name(self) -> str:
+        """The event's class name (``Intent``); not ``name``, which some events use as a field."""
         return type(self).__name__
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary: arrays become their shape, nested dataclasses become dicts."""
-        out: dict[str, Any] = {"type": self.name, "kind": self.kind.value}
+        out: dict[str, Any] = {"type": self.type_name, "kind": self.kind.value}
         for f in dataclasses.fields(self):
             out[f.name] = _jsonable(getattr(self, f.name))
         return out

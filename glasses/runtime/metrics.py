@@ -60,7 +60,7 @@ class Timelines:
 
     def observe(self, event: Event) -> None:
         if event.turn_id is not None:
-            self._marks[event.turn_id].append(TimelineMark(event.t_ns, event.name))
+            self._marks[event.turn_id].append(TimelineMark(event.t_ns, event.type_name))
 
     def turns(self) -> dict[int, list[TimelineMark]]:
         return dict(self._marks)

@@ -56,8 +56,12 @@ class Runtime:
     def _report_overflow(self, inbox: Inbox, lost: Event) -> None:
         self.publish(
             QueueOverflow(
-                t_ns=self.clock.now_ns(), source=inbox.name, queue=inbox.name, dropped=1,
-                total_dropped=inbox.stats.overflowed, turn_id=lost.turn_id,
+                t_ns=self.clock.now_ns(),
+                source=inbox.name,
+                queue=inbox.name,
+                dropped=1,
+                total_dropped=inbox.stats.overflowed,
+                turn_id=lost.turn_id,
             )
         )
 

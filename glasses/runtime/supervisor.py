@@ -61,7 +61,10 @@ class Supervisor:
                 log.warning("task %s crashed (%s); restart %d", name, error, restarts)
                 self._publish(
                     StageCrashed(
-                        t_ns=self._clock.now_ns(), source=name, stage=name, error=error,
+                        t_ns=self._clock.now_ns(),
+                        source=name,
+                        stage=name,
+                        error=error,
                         restart=restarts,
                     )
                 )

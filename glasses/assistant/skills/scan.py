@@ -7,7 +7,13 @@ from typing import ClassVar
 from glasses.assistant.skill import Reply, Skill
 from glasses.runtime.events import Card, Intent
 
-_TITLES = {"QR": "QR code", "EAN_13": "EAN-13", "EAN_8": "EAN-8", "UPC_A": "UPC-A", "UPC_E": "UPC-E"}
+_TITLES = {
+    "QR": "QR code",
+    "EAN_13": "EAN-13",
+    "EAN_8": "EAN-8",
+    "UPC_A": "UPC-A",
+    "UPC_E": "UPC-E",
+}
 
 
 class ScanSkill(Skill):

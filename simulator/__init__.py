@@ -1,0 +1,1 @@
+"""Device simulator: synthetic sensors and scenes for running the runtime without hardware."""

@@ -1,0 +1,101 @@
+"""Router, skills and HUD stage wired on a runtime, driven with events (one stage's view)."""
+
+from typing import ClassVar
+
+from glasses.assistant import Reply, RouterStage, Skill, SkillStage
+from glasses.assistant.skills import builtin_skills
+from glasses.hud import HudStage, get_profile, render_text
+from glasses.runtime import (
+    Card,
+    CodesDetected,
+    DecodedCode,
+    Event,
+    HudDrawn,
+    Intent,
+    Runtime,
+    Tap,
+    VirtualClock,
+)
+
+
+class Screen:
+    def __init__(self) -> None:
+        self.drawn: list[str] = []
+
+    def draw(self, text: str) -> None:
+        self.drawn.append(text)
+
+
+def codes(t_ns: int, *values: str) -> CodesDetected:
+    return CodesDetected(
+        t_ns=t_ns,
+        codes=tuple(DecodedCode("QR", v) for v in values),
+        frame_index=0,
+        frame_t_ns=t_ns,
+    )
+
+
+def drive(inputs: list[Event], skills: list[Skill] | None = None) -> tuple[list[Event], Screen]:
+    clock = VirtualClock()
+    runtime = Runtime(clock)
+    screen = Screen()
+    for stage in (
+        RouterStage(forget_after_s=1.0),
+        SkillStage(builtin_skills() if skills is None else skills),
+        HudStage(screen, get_profile("frame")),
+    ):
+        runtime.add_stage(stage)
+    events: list[Event] = []
+    runtime.observe(events.append)
+
+    async def main() -> None:
+        await runtime.start()
+        for event in inputs:
+            await clock.sleep_until(event.t_ns)
+            runtime.publish(event)
+        await clock.sleep(1.0)
+        await runtime.stop()
+
+    clock.run(main())
+    return events, screen
+
+
+S = 1_000_000_000
+
+
+def test_code_in_view_is_announced_once_then_again_after_leaving() -> None:
+    inputs: list[Event] = [codes(S, "hello"), codes(S + S // 10, "hello"), codes(4 * S, "hello")]
+    events, screen = drive(inputs)
+    intents = [e for e in events if isinstance(e, Intent)]
+    assert [(i.name, i.slot("value")) for i in intents] == [("scan", "hello"), ("scan", "hello")]
+    assert screen.drawn == ["QR code\nhello", "QR code\nhello"]
+    drawn = [e for e in events if isinstance(e, HudDrawn)]
+    assert [d.turn_id for d in drawn] == [i.turn_id for i in intents]
+
+
+def test_tap_dismisses_only_when_a_card_is_shown() -> None:
+    events, screen = drive([Tap(t_ns=S // 2), codes(S, "x"), Tap(t_ns=2 * S)])
+    assert [i.name for i in events if isinstance(i, Intent)] == ["scan", "dismiss"]
+    assert screen.drawn == ["QR code\nx", ""]
+
+
+def test_failing_skill_shows_an_error_card_and_the_loop_goes_on() -> None:
+    class Broken(Skill):
+        name: ClassVar[str] = "broken"
+        intents: ClassVar[tuple[str, ...]] = ("scan",)
+
+        async def handle(self, intent: Intent) -> Reply:
+            raise ValueError("no network")
+
+    events, screen = drive([codes(S, "a"), codes(3 * S, "b")], skills=[Broken()])
+    assert [e.name for e in events if isinstance(e, Intent)] == ["scan", "scan"]
+    assert screen.drawn == ["Error\nbroken: no network", "Error\nbroken: no network"]
+
+
+def test_text_renderer_wraps_and_pages_to_the_profile() -> None:
+    g1 = get_profile("g1")  # 640×200: 40 columns, 5 rows
+    text = render_text(Card(title="Title", body="word " * 60), g1)
+    lines = text.split("\n")
+    assert len(lines) == g1.rows and all(len(line) <= g1.cols for line in lines)
+    assert lines[-1].endswith("…")
+    assert render_text(None, g1) == ""

@@ -1,0 +1,109 @@
+"""Scenario files: valid ones load with resolved times; malformed ones name file and line."""
+
+from pathlib import Path
+
+import pytest
+
+from simulator.scenario import ScenarioError, load_scenario, parse_scenario, parse_seconds
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse(text: str) -> object:
+    return parse_scenario(text, Path("s.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("2.5s", 2.5), ("300ms", 0.3), ("1min", 60.0), (4, 4.0), ("0.25", 0.25), (".5s", 0.5)],
+)
+def test_durations(value: object, seconds: float) -> None:
+    assert parse_seconds(value) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("value", ["2x", "-1s", True, "s", None])
+def test_bad_durations(value: object) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_seconds(value)
+
+
+def test_bundled_scenarios_load() -> None:
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        scenario = load_scenario(path)
+        assert scenario.steps and scenario.duration_s > scenario.steps[-1].t_s
+
+
+def test_step_times_follow_at_and_wait() -> None:
+    scenario = parse_scenario(
+        """
+name: t
+timeline:
+  - show: {qr: a}
+  - wait: 1.5s
+  - id: tap1
+    tap:
+  - at: 4s
+    tap: double
+settle: 500ms
+""",
+        Path("s.yaml"),
+    )
+    assert [round(s.t_s, 3) for s in scenario.steps] == [0.0, 0.0, 1.5, 4.0]
+    assert scenario.cues == {"tap1": 1.5}
+    assert scenario.duration_s == pytest.approx(4.5)
+    assert scenario.steps[3].step.tap is not None and scenario.steps[3].step.tap.count == 2
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        parse(text)
+    return info.value.problems
+
+
+def test_errors_carry_line_numbers_and_paths() -> None:
+    found = problems(
+        """name: bad
+device:
+  profile: nope
+timeline:
+  - at: 2x
+    show: {qr: "hi", scale: 3}
+  - show: {qr: a, text: b}
+"""
+    )
+    assert found == [
+        "s.yaml:3: device.profile: unknown display profile 'nope'; known: frame, g1, g2, z100",
+        "s.yaml:5: timeline[0].at: expected a duration such as 2.5s or 300ms, got '2x'",
+        "s.yaml:6: timeline[0].show.scale: Input should be less than or equal to 1",
+        "s.yaml:7: timeline[1].show: show needs exactly one of qr, ean13, text, image, blank "
+        "(got qr, text)",
+    ]
+
+
+def test_unknown_keys_and_missing_fields() -> None:
+    found = problems("name: x\ntimeline:\n  - show: {qr: a}\n    colour: red\n")
+    assert found == ["s.yaml:4: timeline[0].colour: Extra inputs are not permitted"]
+    assert problems("timeline:\n  - tap:\n") == ["s.yaml:1: name: Field required"]
+
+
+def test_expectation_must_refer_to_a_cue() -> None:
+    found = problems(
+        "name: x\ntimeline:\n  - id: a\n    tap:\nexpect:\n  - hud_contains: hi\n    after: b\n"
+    )
+    assert len(found) == 1 and "refers to cue 'b'" in found[0] and "(ids: a)" in found[0]
+
+
+def test_invalid_yaml_and_non_mapping() -> None:
+    assert problems("name: [unclosed\n")[0].startswith("s.yaml:2: invalid YAML")
+    assert problems("- just\n- a list\n") == [
+        "s.yaml:1: a scenario must be a mapping with name, timeline"
+    ]
+
+
+def test_missing_and_binary_files(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load_scenario(tmp_path / "nope.yaml")
+    binary = tmp_path / "b.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ScenarioError, match="cannot read scenario file"):
+        load_scenario(binary)
