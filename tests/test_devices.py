@@ -21,6 +21,7 @@ from glasses.devices import (
     DeviceStateMachine,
     FileCamera,
     FileMicrophone,
+    Reconnect,
     SharedIndicator,
     SimCamera,
     SimDisplay,
@@ -600,7 +601,11 @@ def test_camera_loop_gives_up_after_max_attempts() -> None:
     cam = FlakyCamera(fail_after=1, failed_opens=10)
     led = SimIndicator(clock)
     with pytest.raises(DeviceDisconnected) as info:
-        clock.run(run_camera(cam, clock, lambda e: None, indicator=led, max_attempts=2))
+        clock.run(
+            run_camera(
+                cam, clock, lambda e: None, indicator=led, reconnect=Reconnect(max_attempts=2)
+            )
+        )
     assert "not back after 2 reconnection attempts" in str(info.value)
     assert not led.on
 

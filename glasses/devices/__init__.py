@@ -38,6 +38,7 @@ from glasses.devices.sim import (
 from glasses.devices.state import (
     DeviceState,
     DeviceStateMachine,
+    Reconnect,
     run_camera,
     run_inputs,
     run_microphone,
@@ -65,6 +66,7 @@ __all__ = [
     "IndicatorClaim",
     "Inputs",
     "Microphone",
+    "Reconnect",
     "SharedIndicator",
     "SimCamera",
     "SimDisplay",

@@ -25,6 +25,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -37,6 +38,25 @@ from glasses.runtime.events import AudioChunk, DeviceLost, DeviceRestored, Event
 log = logging.getLogger(__name__)
 
 Publish = Callable[[Event], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnect:
+    """How a lost live device is reopened: waits start at ``backoff_s`` and double up to
+    ``max_backoff_s`` (seconds, runtime clock); ``max_attempts=None`` retries forever (a
+    wearable should keep trying), otherwise ``DeviceDisconnected`` is raised after that many."""
+
+    backoff_s: float = 0.5
+    max_backoff_s: float = 5.0
+    max_attempts: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.backoff_s <= 0 or self.max_backoff_s < self.backoff_s:
+            raise ValueError(
+                f"need 0 < backoff_s <= max_backoff_s, got {self.backoff_s}, {self.max_backoff_s}"
+            )
+        if self.max_attempts is not None and self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1 or None, got {self.max_attempts}")
 
 
 class DeviceState(enum.Enum):
@@ -131,17 +151,9 @@ class _Link:
         source: str,
         indicator: Indicator | None,
         machine: DeviceStateMachine | None,
-        backoff_s: float,
-        max_backoff_s: float,
-        max_attempts: int | None,
+        reconnect: Reconnect,
         read_cost_ns: int,
     ) -> None:
-        if backoff_s <= 0 or max_backoff_s < backoff_s:
-            raise ValueError(
-                f"need 0 < reconnect_backoff_s <= max_backoff_s, got {backoff_s}, {max_backoff_s}"
-            )
-        if max_attempts is not None and max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1 or None, got {max_attempts}")
         self.device = device
         self.kind = kind
         self.clock = clock
@@ -149,9 +161,7 @@ class _Link:
         self.source = source
         self.indicator = indicator
         self.machine = machine or DeviceStateMachine(device.uri, clock)
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
-        self.max_attempts = max_attempts
+        self.reconnect = reconnect
         self.read_cost_ns = read_cost_ns
         self.suppressed = 0  # data not published because the LED was off (see may_publish)
 
@@ -206,7 +216,7 @@ class _Link:
         )
         self.device.close()
         attempts = 0
-        delay = self.backoff_s
+        delay = self.reconnect.backoff_s
         while True:
             await self.clock.sleep(delay)
             attempts += 1
@@ -223,14 +233,15 @@ class _Link:
                     attempts,
                     _failure_text(exc),
                 )
-                if self.max_attempts is not None and attempts >= self.max_attempts:
+                limit = self.reconnect.max_attempts
+                if limit is not None and attempts >= limit:
                     raise DeviceDisconnected(
                         self.kind,
                         uri,
                         f"lost ({reason}) and not back after {attempts} reconnection attempts",
                         "check the connection, then restart",
                     ) from exc
-                delay = min(delay * 2, self.max_backoff_s)
+                delay = min(delay * 2, self.reconnect.max_backoff_s)
                 continue
             break
         self._streaming()
@@ -260,9 +271,7 @@ async def run_camera(
     *,
     source: str = "camera",
     max_frames: int | None = None,
-    reconnect_backoff_s: float = 0.5,
-    max_backoff_s: float = 5.0,
-    max_attempts: int | None = None,
+    reconnect: Reconnect = Reconnect(),
     indicator: Indicator | None = None,
     machine: DeviceStateMachine | None = None,
     read_cost_ns: int = 0,
@@ -270,9 +279,8 @@ async def run_camera(
     """Stream ``camera`` as ``VideoFrame`` events until it ends, ``max_frames``, or cancel.
 
     Frames are read every 1/``camera.fps`` s of clock time and stamped with the clock time of
-    the read; ``index`` counts published frames from 0 across reconnections. Back-offs are in
-    seconds; ``max_attempts=None`` retries forever (a wearable should keep trying), otherwise
-    ``DeviceDisconnected`` is raised after that many failed reopen attempts. ``read_cost_ns``
+    the read; ``index`` counts published frames from 0 across reconnections. ``reconnect``
+    says how a lost device is reopened (see ``Reconnect``). ``read_cost_ns``
     is the modelled cost of one read on the virtual clock. Returns None (``Runtime.spawn``
     takes it as is); ``machine.state`` tells how it ended.
     """
@@ -284,9 +292,7 @@ async def run_camera(
         source=source,
         indicator=indicator,
         machine=machine,
-        backoff_s=reconnect_backoff_s,
-        max_backoff_s=max_backoff_s,
-        max_attempts=max_attempts,
+        reconnect=reconnect,
         read_cost_ns=read_cost_ns,
     )
     await link.connect()
@@ -321,9 +327,7 @@ async def run_microphone(
     *,
     source: str = "microphone",
     max_chunks: int | None = None,
-    reconnect_backoff_s: float = 0.5,
-    max_backoff_s: float = 5.0,
-    max_attempts: int | None = None,
+    reconnect: Reconnect = Reconnect(),
     indicator: Indicator | None = None,
     machine: DeviceStateMachine | None = None,
     read_cost_ns: int = 0,
@@ -343,9 +347,7 @@ async def run_microphone(
         source=source,
         indicator=indicator,
         machine=machine,
-        backoff_s=reconnect_backoff_s,
-        max_backoff_s=max_backoff_s,
-        max_attempts=max_attempts,
+        reconnect=reconnect,
         read_cost_ns=read_cost_ns,
     )
     await link.connect()
