@@ -161,6 +161,19 @@ async def _play(
         result.outcomes.append(evaluate(exp, result.hud, cue_ns, end_ns))
 
 
+def _shown_path(path: Path) -> str:
+    """The path as the user gave it; a bundled file relative to the working directory if inside.
+
+    Reports must not depend on where the checkout lives, or two machines' reports would differ.
+    """
+    if not path.is_absolute():
+        return str(path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return path.name
+
+
 def run_files(paths: list[Path]) -> tuple[list[ScenarioResult], list[ScenarioError]]:
     """Load and run each file; invalid files are collected, not raised, so all files run."""
     from simulator.scenario import load_scenario
@@ -169,7 +182,7 @@ def run_files(paths: list[Path]) -> tuple[list[ScenarioResult], list[ScenarioErr
     errors: list[ScenarioError] = []
     for path in paths:
         try:
-            results.append(run_scenario(load_scenario(path), display_name=str(path)))
+            results.append(run_scenario(load_scenario(path), display_name=_shown_path(path)))
         except ScenarioError as exc:
             errors.append(exc)
     return results, errors
