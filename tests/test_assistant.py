@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from glasses.assistant import Reply, RouterStage, Skill, SkillStage
 from glasses.assistant.skills import builtin_skills
-from glasses.hud import HudStage, get_profile, render_text
+from glasses.hud import HudStage, get_profile, layout_card, render_text, text_width
 from glasses.runtime import (
     Card,
     CodesDetected,
@@ -93,9 +93,13 @@ def test_failing_skill_shows_an_error_card_and_the_loop_goes_on() -> None:
 
 
 def test_text_renderer_wraps_and_pages_to_the_profile() -> None:
-    g1 = get_profile("g1")  # 640×200: 40 columns, 5 rows
-    text = render_text(Card(title="Title", body="word " * 60), g1)
-    lines = text.split("\n")
-    assert len(lines) == g1.rows and all(len(line) <= g1.cols for line in lines)
-    assert lines[-1].endswith("…")
+    g1 = get_profile("g1")  # 640×200: 5 lines
+    card = Card(title="Title", body="word " * 60)
+    lines = render_text(card, g1).split("\n")
+    pages = layout_card(card, g1)
+    # Five lines fill the display; the page indicator shares the last one.
+    assert len(pages) > 1 and lines[-1] == f"1/{len(pages)}"
+    assert len(lines) - 1 == g1.max_lines == 5
+    assert all(text_width(line, g1.font_px) <= g1.content_width_px for line in lines)
+    assert render_text(card, g1, page=len(pages) - 1).endswith(f"{len(pages)}/{len(pages)}")
     assert render_text(None, g1) == ""

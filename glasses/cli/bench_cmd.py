@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("bench", help="measure performance (runtime)")
-    p.add_argument("name", choices=["runtime"], help="what to measure")
+    p = sub.add_parser("bench", help="measure performance (runtime, hud)")
+    p.add_argument("name", choices=["runtime", "hud"], help="what to measure")
     p.add_argument("--json", type=Path, metavar="PATH", help="write a flat JSON object of figures")
-    p.add_argument("--events", type=int, default=20_000, help="events per run (default 20000)")
+    p.add_argument(
+        "--events", type=int, default=20_000, help="runtime: events per run (default 20000)"
+    )
+    p.add_argument(
+        "--rounds", type=int, default=3, help="hud: rounds over every card and profile (default 3)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.name == "hud":
+        return _hud(args)
+    return _runtime(args)
+
+
+def _runtime(args: argparse.Namespace) -> int:
     from glasses.bench import runtime_bench
 
     if args.events < 1:
@@ -29,7 +41,36 @@ def run(args: argparse.Namespace) -> int:
         rows.append(
             (clock, f"{f['events_per_s']:,.0f}", f"{f['hop_us_p50']:.1f}", f"{f['hop_us_p99']:.1f}")
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    _print_table(rows)
+    if args.json:
+        _write_json(args.json, runtime_bench.flat(figures))
+    return 0
+
+
+def _hud(args: argparse.Namespace) -> int:
+    from glasses.bench import hud_bench
+    from glasses.hud.profile import PROFILES
+
+    if args.rounds < 1:
+        print("glasses bench: --rounds must be at least 1")
+        return 2
+    cards = len(hud_bench.sample_cards())
+    print(
+        f"bench hud: {cards} cards × {len(PROFILES)} profiles × {args.rounds} rounds, "
+        "each update timed cold (layout + render) …"
+    )
+    figures = hud_bench.run(rounds=args.rounds)
+    rows = [("renderer", "updates", "p50 ms", "p99 ms")]
+    for name, f in figures.items():
+        rows.append((name, f"{f['updates']:.0f}", f"{f['ms_p50']:.3f}", f"{f['ms_p99']:.3f}"))
+    _print_table(rows)
+    if args.json:
+        _write_json(args.json, hud_bench.flat(figures))
+    return 0
+
+
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print(
             "  ".join(
@@ -37,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
                 for i, (cell, w) in enumerate(zip(r, widths, strict=True))
             )
         )
-    if args.json:
-        args.json.write_text(json.dumps(runtime_bench.flat(figures), indent=2) + "\n")
-        print(f"wrote {args.json}")
-    return 0
+
+
+def _write_json(path: Path, figures: dict[str, Any]) -> None:
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"wrote {path}")
