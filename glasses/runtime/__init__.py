@@ -4,7 +4,14 @@ It imports nothing else of ours; every other package builds on it.
 """
 
 from glasses.runtime.bus import Bus
-from glasses.runtime.clock import NS_PER_S, Clock, RealClock, VirtualClock, VirtualTimeDeadlock
+from glasses.runtime.clock import (
+    NS_PER_S,
+    Clock,
+    Pace,
+    RealClock,
+    VirtualClock,
+    VirtualTimeDeadlock,
+)
 from glasses.runtime.events import (
     AudioChunk,
     Card,
@@ -14,6 +21,8 @@ from glasses.runtime.events import (
     DeviceRestored,
     Event,
     EventKind,
+    HeadGesture,
+    HudDimmed,
     HudDrawn,
     HudUpdate,
     Intent,
@@ -22,6 +31,7 @@ from glasses.runtime.events import (
     Say,
     Shutdown,
     StageCrashed,
+    Swipe,
     SystemEvent,
     Tap,
     VideoFrame,
@@ -44,11 +54,14 @@ __all__ = [
     "DeviceRestored",
     "Event",
     "EventKind",
+    "HeadGesture",
+    "HudDimmed",
     "HudDrawn",
     "HudUpdate",
     "Inbox",
     "Intent",
     "Interrupt",
+    "Pace",
     "QueueOverflow",
     "RealClock",
     "RestartPolicy",
@@ -60,6 +73,7 @@ __all__ = [
     "StageCrashed",
     "StageStats",
     "Supervisor",
+    "Swipe",
     "SystemEvent",
     "Tap",
     "Timelines",

@@ -130,6 +130,20 @@ class Tap(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Swipe(Event):
+    """A swipe on the touch pad: ``direction`` is ``"forward"`` or ``"back"``."""
+
+    direction: str = "forward"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeadGesture(Event):
+    """A head gesture from the IMU: ``gesture`` is ``"nod"`` or ``"shake"``."""
+
+    gesture: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Intent(Event):
     """What the user wants, decided by the router: ``name`` selects a skill; ``slots`` its args."""
 
@@ -141,28 +155,70 @@ class Intent(Event):
         return dict(self.slots).get(key, default)
 
 
+LAYOUTS = (
+    "text_wall",  # body text filling the display
+    "double_text_wall",  # two columns: ``items[0]`` left, ``items[1]`` right
+    "reference",  # title + body
+    "list",  # title + ``items`` as a list
+    "captions",  # scrolling speech captions: the newest lines of ``body`` stay visible
+    "toast",  # a short notification box over the lower part of the display
+    "progress",  # title + a bar at ``progress`` (0..1) + ``body`` as its label
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Card:
-    """A device-neutral HUD card. ``layout`` names how a HUD renderer lays it out."""
+    """A device-neutral HUD card; ``layout`` (one of ``LAYOUTS``) says how it is laid out.
+
+    ``ttl_s``: seconds after which the HUD clears the card by itself (None: until replaced).
+    """
 
     title: str = ""
     body: str = ""
     layout: str = "reference"
+    items: tuple[str, ...] = ()
+    progress: float | None = None
+    ttl_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"unknown HUD layout {self.layout!r}; layouts: {', '.join(LAYOUTS)}")
+        if self.progress is not None and not 0.0 <= self.progress <= 1.0:
+            raise ValueError(f"progress must be within 0..1, got {self.progress}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HudUpdate(Event):
-    """Show ``card`` on the HUD; ``card=None`` clears it."""
+    """Show ``card`` on the HUD; ``card=None`` clears it.
+
+    ``stream``: updates of one progressive response (tokens, OCR lines, caption partials) share
+    a stream id; each carries the whole card so far, so coalescing keeps the newest.
+    """
 
     card: Card | None
+    stream: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HudDrawn(Event):
-    """Acknowledges that a ``HudUpdate`` reached the display; ``text`` is what it shows now."""
+    """Acknowledges a ``HudUpdate`` (same ``turn_id``): ``text`` is what the display shows now.
+
+    ``update_t_ns`` is when that update was emitted; ``coalesced`` counts the other updates
+    merged into the same draw by the display's update-rate limit (0 when drawn on its own).
+    """
 
     text: str
     update_t_ns: int
+    coalesced: int = 0
+    page: int = 0
+    pages: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HudDimmed(Event):
+    """The display dimmed (``level`` 0..1 of full brightness; 0 is off) after inactivity."""
+
+    level: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

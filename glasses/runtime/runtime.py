@@ -101,6 +101,8 @@ class Runtime:
     async def stop(self, reason: str = "") -> None:
         self.publish(Shutdown(t_ns=self.clock.now_ns(), source="runtime", reason=reason))
         await self.supervisor.stop()
+        for stage in self._stages:
+            await stage.stop()
 
     def metrics(self) -> dict[str, Any]:
         stages: dict[str, Any] = {}

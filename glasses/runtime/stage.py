@@ -46,3 +46,6 @@ class Stage:
 
     def reset(self) -> None:
         """Called after ``process`` raised, before the stage takes its next event."""
+
+    async def stop(self) -> None:
+        """Called once when the runtime stops: cancel timers, release models."""
