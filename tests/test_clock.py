@@ -91,3 +91,43 @@ def test_real_clock_runs_blocking_work_off_the_loop() -> None:
         return await clock.run_blocking(threading.get_ident)
 
     assert clock.run(main()) != loop_thread
+
+
+def test_paused_clock_moves_only_by_steps_then_resumes() -> None:
+    import threading
+
+    from glasses.runtime import Pace
+
+    pace = Pace(speed=1000.0, paused=True)
+    clock = VirtualClock(pace=pace)
+    seen: list[int] = []
+    reached = {3: threading.Event(), 7: threading.Event()}
+    sampled: list[int] = []
+
+    async def ticker() -> None:
+        for _ in range(20):
+            await clock.sleep(0.1)
+            seen.append(clock.now_ns() // 1_000_000)
+            if len(seen) in reached:
+                reached[len(seen)].set()
+
+    def control() -> None:
+        try:
+            clock.call_threadsafe(lambda: clock.step(0.35))
+            reached[3].wait(10)
+            clock.call_threadsafe(lambda: sampled.append(len(seen)))  # 3: time stands still
+            clock.call_threadsafe(lambda: clock.step(0.35))
+            reached[7].wait(10)
+        finally:  # resume whatever happened, so a failure shows as a wrong `seen`, not a hang
+            clock.call_threadsafe(lambda: setattr(pace, "paused", False))
+
+    async def main() -> None:
+        task = asyncio.get_running_loop().create_task(ticker())
+        controller = threading.Thread(target=control)
+        controller.start()
+        await task
+        controller.join()
+
+    clock.run(main())
+    assert sampled == [3]
+    assert seen == [100 * i for i in range(1, 21)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import threading
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
@@ -87,6 +88,8 @@ class _VirtualSelector(selectors.BaseSelector):
         ready = self._inner.select(0)
         if ready or timeout == 0:
             return ready
+        if self._clock.pace is not None:
+            return self._paced(self._clock.pace, timeout)
         if timeout is None:
             # No timer is pending. Only real I/O (a worker thread finishing, a socket) can wake
             # the loop now; give it a bounded real wait rather than hanging a test run forever.
@@ -99,6 +102,31 @@ class _VirtualSelector(selectors.BaseSelector):
             return ready
         self._clock._advance(round(timeout * NS_PER_S))
         return []
+
+    def _paced(self, pace: Pace, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
+        """Interactive runs: virtual time follows the wall clock, or stands still when paused.
+
+        Waiting happens on the real selector, so a control call from another thread
+        (``VirtualClock.call_threadsafe``) wakes the loop at once.
+        """
+        clock = self._clock
+        timeout_ns = None if timeout is None else round(timeout * NS_PER_S)
+        if pace.paused:
+            target = pace.step_target_ns
+            if target is None or clock.now_ns() >= target or timeout_ns is None:
+                pace.step_target_ns = None
+                if pace.served == pace.requested:  # no step asked for is still on its way
+                    pace.settled.set()
+                return self._inner.select(None)  # until a control call or I/O
+            clock._advance(min(timeout_ns, target - clock.now_ns()))
+            return []
+        if timeout_ns is None:
+            return self._inner.select(None)  # idle until someone injects an event
+        start = time.monotonic_ns()  # pacing is, by definition, tied to the wall clock
+        ready = self._inner.select(timeout_ns / NS_PER_S / pace.speed)
+        waited = round((time.monotonic_ns() - start) * pace.speed)
+        clock._advance(min(timeout_ns, waited) if ready else timeout_ns)
+        return ready
 
     def close(self) -> None:
         self._inner.close()
@@ -119,6 +147,27 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
         return self._virtual_clock.now_ns() / NS_PER_S
 
 
+class Pace:
+    """Runs a ``VirtualClock`` at ``speed`` × wall-clock speed, for interactive use (the TUI).
+
+    ``paused`` stops virtual time; ``step(seconds)`` while paused lets exactly that much virtual
+    time pass (as fast as the loop can go), then stands still again. Change these only through
+    ``VirtualClock.call_threadsafe`` so the loop wakes up and sees the change.
+    """
+
+    def __init__(self, speed: float = 1.0, *, paused: bool = False) -> None:
+        if not speed > 0:
+            raise ValueError(f"pace speed must be > 0, got {speed}")
+        self.speed = speed
+        self.paused = paused
+        self.step_target_ns: int | None = None
+        # Set by the loop when, paused, it has nothing left to do and every step asked for has
+        # been taken; ``request_step`` clears it, so a caller can wait for its step to finish.
+        self.settled = threading.Event()
+        self.requested = 0  # steps asked for (any thread)
+        self.served = 0  # steps the loop has taken up
+
+
 class VirtualClock:
     """Deterministic virtual time. Use ``clock.run(main())`` to run a coroutine under it.
 
@@ -126,9 +175,13 @@ class VirtualClock:
     earliest wake-up. Nothing under this clock waits on wall-clock time.
     """
 
-    def __init__(self, start_ns: int = 0, *, deadlock_after_s: float = 30.0) -> None:
+    def __init__(
+        self, start_ns: int = 0, *, deadlock_after_s: float = 30.0, pace: Pace | None = None
+    ) -> None:
         self._now_ns = start_ns
         self.deadlock_after_s = deadlock_after_s
+        self.pace = pace
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def now_ns(self) -> int:
         return self._now_ns
@@ -164,12 +217,43 @@ class VirtualClock:
     def run(self, main: Coroutine[Any, Any, T]) -> T:
         """Run ``main`` to completion on a fresh virtual-time loop and close the loop."""
         loop = _VirtualLoop(self)
+        self._loop = loop
         try:
             return loop.run_until_complete(main)
         finally:
             _cancel_all(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+            self._loop = None
+
+    def step(self, seconds: float) -> None:
+        """While paused, let ``seconds`` of virtual time pass. Call on the clock's loop."""
+        if self.pace is None:
+            raise RuntimeError("step() needs a paced clock: VirtualClock(pace=Pace(...))")
+        self.pace.step_target_ns = self._now_ns + round(seconds * NS_PER_S)
+
+    def request_step(self, seconds: float) -> bool:
+        """From any thread: ask for a step; ``pace.settled`` is set once it has been taken."""
+        pace = self.pace
+        if pace is None:
+            raise RuntimeError("request_step() needs a paced clock")
+        pace.settled.clear()
+        pace.requested += 1
+        ticket = pace.requested
+
+        def take() -> None:
+            self.step(seconds)
+            pace.served = ticket
+
+        return self.call_threadsafe(take)
+
+    def call_threadsafe(self, fn: Callable[[], object]) -> bool:
+        """Run ``fn`` on this clock's loop from another thread (a UI); False if not running."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return False
+        loop.call_soon_threadsafe(fn)
+        return True
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

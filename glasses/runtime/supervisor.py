@@ -75,6 +75,14 @@ class Supervisor:
                 await self._clock.sleep(backoff)
                 backoff = min(backoff * 2, policy.max_backoff_s)
 
+    def cancel(self, name: str) -> bool:
+        """Cancel the task ``name`` (no restart); False if no such task is running."""
+        task = self._tasks.pop(name, None)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
     async def stop(self) -> None:
         tasks = list(self._tasks.values())
         for task in tasks:
