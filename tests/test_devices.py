@@ -256,7 +256,7 @@ def test_unknown_uri() -> None:
     err = error_of(lambda: open_camera("usb:front"))
     assert str(err) == (
         "camera usb:front: 'front' is not a device index — write usb:0, usb:1, … "
-        "(`glasses devices` lists them)"
+        "(`glasses run --list-devices` lists them)"
     )
 
 
@@ -752,5 +752,5 @@ def test_sounddevice_without_input_device(monkeypatch: pytest.MonkeyPatch) -> No
     assert isinstance(err, DeviceNotFound)
     assert str(err) == (
         "microphone default: no default input device (Error querying device -1) — plug one in "
-        "(see `glasses devices`), or use --microphone file:PATH.wav or sim:"
+        "(see `glasses run --list-devices`), or use --microphone file:PATH.wav or sim:"
     )

@@ -1,4 +1,4 @@
-"""The ``glasses`` command: ``sim``, ``bench``."""
+"""The ``glasses`` command: ``sim``, ``run``, ``bench``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from glasses.cli import bench_cmd, sim_cmd
+from glasses.cli import bench_cmd, run_cmd, sim_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log runtime details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     sim_cmd.add_parser(sub)
+    run_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)
     return parser
 

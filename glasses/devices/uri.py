@@ -2,7 +2,7 @@
 
 =====================  ===================================================================
 ``file:PATH``          camera: an image, a folder of images, or a video; microphone: a WAV
-``usb:N``              camera N (``/dev/videoN``) / sound device N (see ``glasses devices``)
+``usb:N``              camera N (``/dev/videoN``) / sound device N (``--list-devices``)
 ``default``            camera 0 / the system's default input
 ``sim:`` (``sim:NAME``)  simulator-driven device, fed by the scenario player
 =====================  ===================================================================
@@ -48,7 +48,7 @@ def _index(kind: str, uri: str, rest: str) -> int:
             kind,
             uri,
             f"{rest!r} is not a device index",
-            "write usb:0, usb:1, … (`glasses devices` lists them)",
+            "write usb:0, usb:1, … (`glasses run --list-devices` lists them)",
         )
     return int(rest)
 

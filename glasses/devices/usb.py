@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 DEFAULT_CAMERA_FPS = 30.0
 _PROBE_INDICES = range(4)
 _NO_CAMERA_HINT = "plug one in, or use --camera file:PATH or sim:"
-_NO_MIC_HINT = "plug one in (see `glasses devices`), or use --microphone file:PATH.wav or sim:"
+_NO_MIC_HINT = (
+    "plug one in (see `glasses run --list-devices`), or use --microphone file:PATH.wav or sim:"
+)
 _AUDIO_INSTALL_HINT = (
     "pip install 'glasses[audio]' and apt-get install libportaudio2, "
     "or use --microphone file:PATH.wav or sim:"

@@ -1,0 +1,393 @@
+"""The live session behind ``glasses run``: a camera and a microphone through the assistant.
+
+``run_live(config)`` opens the devices first (a missing or unreadable one raises its one-line
+``DeviceError`` before anything starts), builds the pipeline on the runtime, streams the devices
+as supervised runtime tasks and returns a ``LiveSummary`` when the session ends:
+
+* after ``config.duration_s`` seconds of clock time;
+* when every source has ended (a video, a folder of images, a WAV; a still image and a live
+  device never end by themselves), after the pipeline has finished the last frame;
+* when the caller sets ``stop`` (Ctrl-C);
+* when a device fails for good (``LiveSummary.errors``).
+
+The runtime is then stopped: every loop is cancelled and the capture LED is off. Nothing here
+prints; front ends (the headless printer of ``glasses run``, a TUI) watch the session through
+``on_start`` and ``on_event`` and render the summary themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from glasses.app.pipeline import build_pipeline
+from glasses.devices.errors import DeviceError
+from glasses.devices.file import FileCamera, FileMicrophone
+from glasses.devices.indicator import SharedIndicator
+from glasses.devices.protocols import Camera, Microphone
+from glasses.devices.sim import SimDisplay, SimIndicator
+from glasses.devices.state import run_camera, run_microphone
+from glasses.devices.uri import open_camera, open_microphone
+from glasses.devices.usb import SoundDeviceMicrophone
+from glasses.hud.profile import DEFAULT_PROFILE, DisplayProfile, get_profile
+from glasses.runtime.clock import NS_PER_S, Clock, RealClock
+from glasses.runtime.events import (
+    AudioChunk,
+    DeviceLost,
+    Event,
+    HudDrawn,
+    StageCrashed,
+    VideoFrame,
+)
+from glasses.runtime.runtime import Runtime
+from glasses.runtime.supervisor import RestartPolicy
+
+EndReason = Literal["duration", "sources", "stopped", "error"]
+"""Why a session ended: its duration elapsed, every source ended, ``stop`` was set, or a device
+failed for good."""
+
+DRAIN_TIMEOUT_S = 10.0
+"""Longest wait (clock seconds) for the pipeline to finish its last events once the sources end."""
+
+_DRAIN_POLL_S = 0.005
+_SETTLE_MARGIN_S = 0.05
+
+# A file that fails mid-run will fail again: no restart (a restart would also replay it).
+_FILE_SOURCE_POLICY = RestartPolicy(max_restarts=0)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveConfig:
+    """What ``glasses run`` runs.
+
+    ``camera`` and ``mic`` are device URIs (``usb:N``, ``default``, ``file:PATH``, ``sim:``; see
+    :mod:`glasses.devices.uri`); ``mic=None`` runs without a microphone. ``profile`` names a
+    display profile (:data:`glasses.hud.profile.PROFILES`). ``duration_s``: seconds of clock
+    time after which the session ends; None runs until the sources end or ``stop``.
+    """
+
+    camera: str = "usb:0"
+    mic: str | None = "default"
+    profile: str = DEFAULT_PROFILE
+    duration_s: float | None = None
+
+    def __post_init__(self) -> None:
+        d = self.duration_s
+        if d is not None and not (d > 0 and math.isfinite(d)):
+            raise ValueError(f"duration_s must be a finite number of seconds > 0, got {d}")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStarted:
+    """Handed to ``on_start`` once the devices are open and the runtime runs, before any event.
+
+    ``t_ns`` is the clock time the session started (event times minus ``t_ns`` = session time).
+    ``camera``/``mic`` describe the opened devices (``mic`` None without one). ``display`` is
+    what the HUD shows now (``display.text``); ``led`` the capture LED (``led.on``).
+    """
+
+    t_ns: int
+    camera: str
+    mic: str | None
+    profile: DisplayProfile
+    display: SimDisplay
+    led: SimIndicator
+
+
+@dataclass(frozen=True, slots=True)
+class StageLatency:
+    """One stage's figures: events processed and latency (event time → done) in ms."""
+
+    stage: str
+    processed: int
+    p50_ms: float
+    p95_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSummary:
+    """How a session went.
+
+    ``duration_s``: clock seconds from start to end. ``frames``: camera frames captured (all
+    published); ``frames_dropped``: frames the flow limiter replaced before a stage took them.
+    ``audio_chunks`` / ``audio_s``: microphone chunks published and the audio they hold.
+    ``hud_updates``: draws on the display; ``hud_text``: what it showed at the end.
+    ``device_losses``: ``DeviceLost`` events (a live device unplugged; it reconnects).
+    ``led_on``: the capture LED after the stop (False unless something is wrong).
+    ``errors``: one-line ``DeviceError`` messages of devices that failed for good.
+    ``failed``: tasks (stages, sources) that crashed and exhausted their restarts, with the error.
+    ``metrics``: ``Runtime.metrics()`` as is.
+    """
+
+    ended_by: EndReason
+    duration_s: float
+    frames: int
+    frames_dropped: int
+    audio_chunks: int
+    audio_s: float
+    hud_updates: int
+    hud_text: str
+    device_losses: int
+    stages: tuple[StageLatency, ...]
+    led_on: bool
+    errors: tuple[str, ...] = ()
+    failed: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def describe_camera(camera: Camera) -> str:
+    """``"file:clip.avi (video, 640×480 @ 15 fps)"``: the URI and what ``open()`` found."""
+    kind = f"{camera.mode}, " if isinstance(camera, FileCamera) and camera.mode else ""
+    return f"{camera.uri} ({kind}{camera.width}×{camera.height} @ {camera.fps:g} fps)"
+
+
+def describe_microphone(mic: Microphone) -> str:
+    """``"file:talk.wav (WAV 44100 Hz, 2 ch, 2.00 s → 16 kHz mono)"``."""
+    rate = f"{mic.sample_rate / 1000:g} kHz mono"
+    if isinstance(mic, FileMicrophone):
+        source = f"WAV {mic.source_rate} Hz, {mic.source_channels} ch, {mic.duration_s:.2f} s"
+        return f"{mic.uri} ({source} → {rate})"
+    if isinstance(mic, SoundDeviceMicrophone):
+        return f"{mic.uri} ({mic.native_rate} Hz, {mic.channels} ch → {rate})"
+    return f"{mic.uri} ({rate})"
+
+
+async def open_devices(config: LiveConfig, clock: Clock) -> tuple[Camera, Microphone | None]:
+    """Build and open the camera and microphone of ``config``; raises ``DeviceError``.
+
+    Both URIs are checked before either device is opened; if the second device fails, the first
+    is closed again.
+    """
+    camera = open_camera(config.camera)
+    mic = open_microphone(config.mic) if config.mic is not None else None
+    try:
+        await clock.run_blocking(camera.open)
+        if mic is not None:
+            await clock.run_blocking(mic.open)
+    except BaseException:
+        camera.close()  # close() is idempotent and never raises
+        if mic is not None:
+            mic.close()
+        raise
+    return camera, mic
+
+
+def pipeline_idle(runtime: Runtime) -> bool:
+    """True when no stage has an event queued or in hand (crashed-for-good stages excepted).
+
+    Stages emit synchronously while processing, so once every stage is idle nothing is left to
+    happen but timers and new input.
+    """
+    for name, inbox in runtime.inboxes.items():
+        if name in runtime.supervisor.failed:
+            continue
+        taken = inbox.stats.received - inbox.stats.dropped - inbox.stats.overflowed - len(inbox)
+        stats = runtime.stage_stats[name]
+        if len(inbox) or taken != stats.processed + stats.crashes:
+            return False
+    return True
+
+
+class _Tally:
+    """Counts what the summary reports, as the events go by."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.audio_chunks = 0
+        self.audio_ns = 0
+        self.hud_updates = 0
+        self.device_losses = 0
+
+    def observe(self, event: Event) -> None:
+        if isinstance(event, VideoFrame):
+            self.frames += 1
+        elif isinstance(event, AudioChunk):
+            self.audio_chunks += 1
+            self.audio_ns += event.duration_ns
+        elif isinstance(event, HudDrawn):
+            self.hud_updates += 1
+        elif isinstance(event, DeviceLost):
+            self.device_losses += 1
+
+
+class _Session:
+    """One run: the runtime, its sources and the end conditions."""
+
+    def __init__(self, clock: Clock, profile: DisplayProfile) -> None:
+        self.clock = clock
+        self.profile = profile
+        self.runtime = Runtime(clock)
+        self.display = SimDisplay(clock)
+        self.led = SimIndicator(clock)
+        self.shared_led = SharedIndicator(self.led)
+        self.tally = _Tally()
+        self.wake = asyncio.Event()  # set whenever an end condition may have changed
+        self.sources: list[str] = []
+        self.ended: set[str] = set()
+        self.errors: list[str] = []
+        build_pipeline(self.runtime, display=self.display, profile=profile)
+        self.runtime.observe(self.tally.observe)
+        self.runtime.observe(self._watch)
+
+    def _watch(self, event: Event) -> None:
+        if isinstance(event, StageCrashed) and event.stage in self.sources:
+            self.wake.set()  # a source may have given up (``supervisor.failed``)
+
+    def add_source(self, name: str, loop: Callable[[], Awaitable[None]], *, live: bool) -> None:
+        async def source() -> None:
+            try:
+                await loop()
+            except DeviceError as exc:  # failed for good: end the session with its message
+                self.errors.append(str(exc))
+            self.ended.add(name)
+            self.wake.set()
+
+        self.sources.append(name)
+        self.runtime.spawn(name, source, None if live else _FILE_SOURCE_POLICY)
+
+    def watch_stop(self, stop: asyncio.Event) -> None:
+        async def relay() -> None:
+            await stop.wait()
+            self.wake.set()
+
+        self.runtime.spawn("live-stop", relay)
+
+    def _sources_done(self) -> bool:
+        failed = self.runtime.supervisor.failed
+        return all(name in self.ended or name in failed for name in self.sources)
+
+    async def wait_for_end(self, stop: asyncio.Event | None, deadline_ns: int | None) -> EndReason:
+        while True:
+            if stop is not None and stop.is_set():
+                return "stopped"
+            if self.errors:
+                return "error"
+            if self._sources_done():
+                return "sources"
+            timeout: float | None = None
+            if deadline_ns is not None:
+                remaining = deadline_ns - self.clock.now_ns()
+                if remaining <= 0:
+                    return "duration"
+                timeout = remaining / NS_PER_S
+            self.wake.clear()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self.wake.wait()
+            except TimeoutError:
+                pass
+
+    async def drain(self) -> None:
+        """Wait until the pipeline is idle and stays quiet for one display update interval.
+
+        The quiet spell lets an update the HUD holds back (displays take one update per
+        ``min_update_interval_ms``) reach the display. Bounded by ``DRAIN_TIMEOUT_S``.
+        """
+        clock, runtime = self.clock, self.runtime
+        settle_s = self.profile.min_update_interval_ms / 1000 + _SETTLE_MARGIN_S
+        deadline = clock.now_ns() + round(DRAIN_TIMEOUT_S * NS_PER_S)
+        while clock.now_ns() < deadline:
+            if not pipeline_idle(runtime):
+                await clock.sleep(_DRAIN_POLL_S)
+                continue
+            published = runtime.bus.published
+            await clock.sleep(settle_s)
+            if runtime.bus.published == published and pipeline_idle(runtime):
+                return
+
+    def summary(self, ended_by: EndReason, start_ns: int, end_ns: int) -> LiveSummary:
+        metrics = self.runtime.metrics()
+        stages = metrics["stages"]
+        return LiveSummary(
+            ended_by=ended_by,
+            duration_s=(end_ns - start_ns) / NS_PER_S,
+            frames=self.tally.frames,
+            frames_dropped=sum(int(s["dropped"]) for s in stages.values()),
+            audio_chunks=self.tally.audio_chunks,
+            audio_s=self.tally.audio_ns / NS_PER_S,
+            hud_updates=self.tally.hud_updates,
+            hud_text=self.display.text,
+            device_losses=self.tally.device_losses,
+            stages=tuple(
+                StageLatency(name, s["processed"], s["latency_ms_p50"], s["latency_ms_p95"])
+                for name, s in stages.items()
+            ),
+            led_on=self.led.on,
+            errors=tuple(self.errors),
+            failed=dict(self.runtime.supervisor.failed),
+            metrics=metrics,
+        )
+
+
+async def run_live(
+    config: LiveConfig,
+    *,
+    on_event: Callable[[Event], None] | None = None,
+    on_start: Callable[[LiveStarted], None] | None = None,
+    stop: asyncio.Event | None = None,
+    clock: Clock | None = None,
+) -> LiveSummary:
+    """Run one live session (see the module docstring) and return its summary.
+
+    ``on_event`` sees every event on the bus (frames and audio included), synchronously, as it
+    is published: keep it quick and do not raise. ``on_start`` is called once before the first
+    event. Setting ``stop`` ends the session cleanly (Ctrl-C); cancelling the task also stops
+    the runtime, then propagates. ``clock`` defaults to a ``RealClock``.
+
+    Raises ``ValueError`` for an unknown profile and ``DeviceError`` (``BadDeviceUri``,
+    ``DeviceNotFound``, ``BackendUnavailable``, ``UnreadableMedia`` …) when a device cannot be
+    opened; nothing has started then.
+    """
+    clock = clock or RealClock()
+    session = _Session(clock, get_profile(config.profile))  # no I/O yet
+    runtime, profile = session.runtime, session.profile
+    camera, mic = await open_devices(config, clock)
+    if on_event is not None:
+        runtime.observe(on_event)
+    ended_by: EndReason = "stopped"
+    start_ns = clock.now_ns()
+    try:
+        await runtime.start()
+        start_ns = clock.now_ns()
+        if on_start is not None:
+            on_start(
+                LiveStarted(
+                    t_ns=start_ns,
+                    camera=describe_camera(camera),
+                    mic=describe_microphone(mic) if mic is not None else None,
+                    profile=profile,
+                    display=session.display,
+                    led=session.led,
+                )
+            )
+        camera_led = session.shared_led.claim("camera")
+        session.add_source(
+            "camera",
+            lambda: run_camera(camera, clock, runtime.publish, indicator=camera_led),
+            live=camera.live,
+        )
+        if mic is not None:
+            mic_led = session.shared_led.claim("microphone")
+            session.add_source(
+                "microphone",
+                lambda: run_microphone(mic, clock, runtime.publish, indicator=mic_led),
+                live=mic.live,
+            )
+        if stop is not None:
+            session.watch_stop(stop)
+        deadline = None
+        if config.duration_s is not None:
+            deadline = start_ns + round(config.duration_s * NS_PER_S)
+        ended_by = await session.wait_for_end(stop, deadline)
+        if ended_by == "sources":
+            await session.drain()  # let the last frame reach the HUD
+    finally:
+        end_ns = clock.now_ns()
+        await runtime.stop(reason=f"live session ended ({ended_by})")
+        camera.close()  # the loops close their device; this covers a failed start
+        if mic is not None:
+            mic.close()
+    return session.summary(ended_by, start_ns, end_ns)

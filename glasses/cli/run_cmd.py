@@ -1,0 +1,263 @@
+"""``glasses run``: the webcam demo, a camera and a microphone through the assistant, live.
+
+The session itself is :func:`glasses.app.live.run_live`; this module parses the options, prints
+what happens (headless: one line per HUD change, then a summary) and turns device problems into
+one-line messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # the session modules load OpenCV: imported when the command runs
+    from glasses.app.live import LiveConfig, LiveStarted, LiveSummary
+    from glasses.runtime.clock import Clock
+    from glasses.runtime.events import Event
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_DEVICE = 3
+
+NO_CAMERAS = "no cameras found"
+NO_MICROPHONES = (
+    "no microphones found (install glasses[audio] and libportaudio2 for microphone support)"
+)
+
+EPILOG = """\
+devices:
+  --camera  usb:N, default, file:PATH (image, folder of images or video), sim:
+  --mic     usb:N, default, file:PATH.wav, sim:, or none (no microphone)
+  The session ends after --duration seconds, when every file source has ended (a video, a
+  folder, a WAV), or on Ctrl-C. A single image repeats forever: give it a --duration.
+
+output:
+  One line per HUD change, then a summary (frames, frames dropped by the flow limiter, audio
+  chunks, HUD updates, stage latencies, capture LED). This plain output is what --headless
+  asks for and what a pipe always gets; for now a terminal gets it too.
+
+exit codes:
+  0  the session ran and ended (duration, end of the files, or Ctrl-C)
+  1  a stage or source crashed and gave up during the session
+  2  usage error (bad option, unknown profile, malformed device URI)
+  3  device error: a camera or microphone is missing, unreadable or failed (one-line message)
+"""
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text}")
+    return value
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the assistant live on a camera and microphone (webcam demo)",
+        description="Run the assistant on a real camera and microphone, or on files, on the "
+        "real clock: QR codes and barcodes in view appear on the emulated HUD.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--camera", default="usb:0", metavar="URI", help="camera URI (default usb:0)")
+    p.add_argument(
+        "--mic",
+        "--microphone",
+        dest="mic",
+        default="default",
+        metavar="URI",
+        help="microphone URI, or none (default: default, the system's input)",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="display profile of the emulated HUD: frame, g1, g2, z100, … (default frame)",
+    )
+    p.add_argument(
+        "--duration",
+        type=_seconds,
+        metavar="SECONDS",
+        help="end the session after this many seconds (default: when the files end, or Ctrl-C)",
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="plain output: HUD changes, then a summary (always so when stdout is not a tty)",
+    )
+    p.add_argument(
+        "--list-devices", action="store_true", help="list the cameras and microphones found"
+    )
+    p.set_defaults(func=run)
+
+
+def _error(message: str) -> None:
+    print(f"glasses run: {message}", file=sys.stderr, flush=True)
+
+
+def list_devices(out: TextIO) -> int:
+    from glasses.devices.usb import list_devices as probe
+
+    found = probe()
+    print("cameras:", file=out)
+    for line in found["cameras"] or [NO_CAMERAS]:
+        print(f"  {line}", file=out)
+    print("microphones:", file=out)
+    for line in found["microphones"] or [NO_MICROPHONES]:
+        print(f"  {line}", file=out)
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    from glasses.app.live import LiveConfig
+    from glasses.devices.errors import BadDeviceUri, DeviceError
+    from glasses.hud.profile import DEFAULT_PROFILE, get_profile
+    from glasses.runtime.clock import RealClock
+
+    if args.list_devices:
+        return list_devices(sys.stdout)
+    profile = args.profile or DEFAULT_PROFILE
+    try:
+        get_profile(profile)
+    except ValueError as exc:  # names the known profiles
+        _error(str(exc))
+        return EXIT_USAGE
+    mic = None if args.mic.strip().lower() == "none" else args.mic
+    config = LiveConfig(camera=args.camera, mic=mic, profile=profile, duration_s=args.duration)
+    # The TUI (a terminal without --headless) is still to come; until then every run prints
+    # the headless output.
+    out = HeadlessOutput(sys.stdout)
+    clock = RealClock()
+    try:
+        summary = clock.run(_session(config, out, clock))
+    except BadDeviceUri as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except DeviceError as exc:
+        _error(str(exc))
+        return EXIT_DEVICE
+    out.summary(summary)
+    if out.broken:
+        raise BrokenPipeError  # the reader went away (``| head``): main() exits quietly
+    for message in summary.errors:
+        _error(message)
+    if summary.errors:
+        return EXIT_DEVICE
+    for task, error in summary.failed.items():
+        _error(f"{task} crashed and gave up: {error}")
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+async def _session(config: LiveConfig, out: HeadlessOutput, clock: Clock) -> LiveSummary:
+    from glasses.app.live import run_live
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    out.on_broken = stop.set  # nobody reads the output any more: end the session
+
+    def on_sigint() -> None:
+        if stop.is_set():  # a second Ctrl-C: give the default handler back (force quit)
+            loop.remove_signal_handler(signal.SIGINT)
+        stop.set()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        handled = True
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        handled = False  # Ctrl-C then raises KeyboardInterrupt; the runtime still stops
+    try:
+        return await run_live(
+            config, on_event=out.event, on_start=out.started, stop=stop, clock=clock
+        )
+    finally:
+        if handled:
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+class HeadlessOutput:
+    """Prints the session as lines: a header, HUD changes and device trouble, a summary."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.t0_ns: int | None = None
+        self.mic = True
+        self.shown = ""
+        self.broken = False  # the reader closed the pipe; nothing more is printed
+        self.on_broken: Callable[[], None] | None = None
+
+    def _line(self, text: str) -> None:
+        if self.broken:
+            return
+        try:
+            print(text, file=self.out, flush=True)
+        except BrokenPipeError:
+            # Raising here would crash whichever stage published the event being printed.
+            self.broken = True
+            if self.on_broken is not None:
+                self.on_broken()
+
+    def _stamp(self, t_ns: int) -> str:
+        t0 = self.t0_ns if self.t0_ns is not None else t_ns
+        return f"[{(t_ns - t0) / 1e9:7.3f} s]"
+
+    def started(self, info: LiveStarted) -> None:
+        self.t0_ns = info.t_ns
+        self.mic = info.mic is not None
+        p = info.profile
+        self._line(f"camera      {info.camera}")
+        self._line(f"microphone  {info.mic or 'none'}")
+        self._line(f"profile     {p.name} — {p.description or f'{p.width_px}×{p.height_px}'}")
+        self._line("running … (Ctrl-C to stop)")
+
+    def event(self, event: Event) -> None:
+        from glasses.runtime.events import DeviceLost, DeviceRestored, HudDrawn, StageCrashed
+
+        if isinstance(event, HudDrawn):
+            if event.text == self.shown:
+                return  # redrawn, not changed
+            self.shown = event.text
+            hud = " | ".join(event.text.splitlines()) if event.text else "(clear)"
+            self._line(f"{self._stamp(event.t_ns)} HUD: {hud}")
+        elif isinstance(event, DeviceLost):
+            self._line(
+                f"{self._stamp(event.t_ns)} {event.source} {event.device} lost: {event.reason}"
+            )
+        elif isinstance(event, DeviceRestored):
+            self._line(
+                f"{self._stamp(event.t_ns)} {event.source} {event.device} back "
+                f"after {event.attempts} attempt(s)"
+            )
+        elif isinstance(event, StageCrashed):
+            self._line(f"{self._stamp(event.t_ns)} {event.stage} crashed: {event.error}")
+
+    def summary(self, s: LiveSummary) -> None:
+        why = {
+            "duration": "the duration elapsed",
+            "sources": "every source ended",
+            "stopped": "stopped (Ctrl-C)",
+            "error": "a device failed",
+        }[s.ended_by]
+        rows = [
+            ("frames captured", str(s.frames)),
+            ("frames dropped", f"{s.frames_dropped} (flow limiter)"),
+            ("audio chunks", f"{s.audio_chunks} ({s.audio_s:.2f} s)" if self.mic else "0 (no mic)"),
+            ("HUD updates", str(s.hud_updates)),
+        ]
+        if s.device_losses:
+            rows.append(("devices lost", str(s.device_losses)))
+        self._line(f"ended after {s.duration_s:.2f} s: {why}")
+        for label, value in rows:
+            self._line(f"  {label:<18}{value}")
+        self._line(f"  {'latency (ms)':<18}{'p50':>8} {'p95':>8}  events")
+        for st in s.stages:
+            p50, p95 = (f"{st.p50_ms:8.1f}", f"{st.p95_ms:8.1f}") if st.processed else ("-", "-")
+            self._line(f"    {st.stage:<16}{p50:>8} {p95:>8}  {st.processed}")
+        self._line(f"  {'capture LED':<18}{'on' if s.led_on else 'off'}")
