@@ -14,14 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from glasses.app.pipeline import build_pipeline
-from glasses.devices.sim import SimCamera, SimDisplay, SimIndicator
-from glasses.devices.state import run_camera
-from glasses.hud.profile import get_profile
 from glasses.runtime.clock import NS_PER_S, VirtualClock
-from glasses.runtime.events import Event, EventKind, HudDrawn, Tap
-from glasses.runtime.runtime import Runtime
+from glasses.runtime.events import Event, EventKind, HudDrawn
 from simulator.expectations import HudHistory, Outcome, evaluate
+from simulator.rig import SimRig
 from simulator.scenario import Scenario, ScenarioError, ShowSpec
 from simulator.scenes import SceneError, SceneSpec, render_scene
 
@@ -116,15 +112,7 @@ def run_scenario(scenario: Scenario, *, display_name: str | None = None) -> Scen
 async def _play(
     scenario: Scenario, scenes: dict[int, np.ndarray], clock: VirtualClock, result: ScenarioResult
 ) -> None:
-    device = scenario.model.device
-    runtime = Runtime(clock)
-    camera = SimCamera(
-        width=device.camera.width, height=device.camera.height, fps=device.camera.fps
-    )
-    display = SimDisplay(clock)
-    indicator = SimIndicator(clock)
-    build_pipeline(runtime, display=display, profile=get_profile(device.profile))
-
+    rig = SimRig(clock, scenario.model.device)
     data_counts: Counter[str] = Counter()
 
     def record(event: Event) -> None:
@@ -135,30 +123,27 @@ async def _play(
         if isinstance(event, HudDrawn):
             result.hud.append((event.t_ns, event.text))
 
-    runtime.observe(record)
-    await runtime.start()
-    runtime.spawn("camera", lambda: run_camera(camera, clock, runtime.publish, indicator=indicator))
-
-    async def player() -> None:
-        for i, timed in enumerate(scenario.steps):
-            await clock.sleep_until(round(timed.t_s * NS_PER_S))
-            step = timed.step
-            if step.show is not None:
-                camera.show(scenes[i])
-            elif step.tap is not None:
-                runtime.publish(Tap(t_ns=clock.now_ns(), source="touchpad", count=step.tap.count))
-
-    runtime.spawn("player", player)
+    rig.runtime.observe(record)
+    await rig.start()
+    rig.play(scenario, scenes)
     end_ns = round(scenario.duration_s * NS_PER_S)
     await clock.sleep_until(end_ns)
-    await runtime.stop(reason="scenario finished")
+    await rig.stop(reason="scenario finished")
 
     result.data_events = dict(sorted(data_counts.items()))
-    result.metrics = runtime.metrics()
-    result.turns = {t: runtime.timelines.relative_ms(t) for t in runtime.timelines.turns()}
+    result.metrics = rig.runtime.metrics()
+    timelines = rig.runtime.timelines
+    result.turns = {t: timelines.relative_ms(t) for t in timelines.turns()}
+    result.outcomes = judge(scenario, result.hud, offset_ns=0, end_ns=end_ns)
+
+
+def judge(scenario: Scenario, hud: HudHistory, *, offset_ns: int, end_ns: int) -> list[Outcome]:
+    """Every expectation of ``scenario`` against ``hud``; cue times count from ``offset_ns``."""
+    outcomes = []
     for exp in scenario.model.expect:
-        cue_ns = round(scenario.cues.get(exp.after, 0.0) * NS_PER_S) if exp.after else 0
-        result.outcomes.append(evaluate(exp, result.hud, cue_ns, end_ns))
+        cue_s = scenario.cues.get(exp.after, 0.0) if exp.after else 0.0
+        outcomes.append(evaluate(exp, hud, offset_ns + round(cue_s * NS_PER_S), end_ns))
+    return outcomes
 
 
 def _shown_path(path: Path) -> str:

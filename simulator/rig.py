@@ -1,0 +1,76 @@
+"""The simulated glasses: sim devices wired to the real pipeline, and the scenario player.
+
+The headless harness and the interactive TUI session both build one of these; they differ only
+in the clock (free-running virtual time vs. virtual time paced to the wall clock).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glasses.app.pipeline import AssistantPipeline, build_pipeline
+from glasses.devices.sim import SimCamera, SimDisplay, SimIndicator
+from glasses.devices.state import run_camera
+from glasses.hud.profile import get_profile
+from glasses.runtime.clock import NS_PER_S, Clock
+from glasses.runtime.events import Event, Tap
+from glasses.runtime.runtime import Runtime
+from glasses.runtime.supervisor import RestartPolicy
+from simulator.scenario import DeviceSpec, Scenario
+
+
+class SimRig:
+    """A simulated device (camera, display, capture LED) around the assistant pipeline."""
+
+    def __init__(self, clock: Clock, device: DeviceSpec) -> None:
+        self.clock = clock
+        self.device = device
+        self.profile = get_profile(device.profile)
+        self.runtime = Runtime(clock)
+        self.camera = SimCamera(
+            width=device.camera.width, height=device.camera.height, fps=device.camera.fps
+        )
+        self.display = SimDisplay(clock)
+        self.indicator = SimIndicator(clock)
+        self.pipeline: AssistantPipeline = build_pipeline(
+            self.runtime, display=self.display, profile=self.profile
+        )
+        self._player: str | None = None
+
+    async def start(self) -> None:
+        await self.runtime.start()
+        self.runtime.spawn(
+            "camera",
+            lambda: run_camera(
+                self.camera, self.clock, self.runtime.publish, indicator=self.indicator
+            ),
+        )
+
+    def publish(self, event: Event) -> None:
+        self.runtime.publish(event)
+
+    def play(
+        self, scenario: Scenario, scenes: dict[int, np.ndarray], *, offset_ns: int = 0
+    ) -> None:
+        """Start playing ``scenario``'s timeline (step times counted from ``offset_ns``)."""
+
+        async def player() -> None:
+            for i, timed in enumerate(scenario.steps):
+                await self.clock.sleep_until(offset_ns + round(timed.t_s * NS_PER_S))
+                step = timed.step
+                if step.show is not None:
+                    self.camera.show(scenes[i])
+                elif step.tap is not None:
+                    self.publish(
+                        Tap(t_ns=self.clock.now_ns(), source="touchpad", count=step.tap.count)
+                    )
+
+        # One scenario at a time: a new one replaces the one playing.
+        if self._player is not None:
+            self.runtime.supervisor.cancel(self._player)
+        self._player = f"player@{offset_ns}"
+        # A player that crashed would replay its cues if restarted: report it and stop instead.
+        self.runtime.spawn(self._player, player, RestartPolicy(max_restarts=0))
+
+    async def stop(self, reason: str = "") -> None:
+        await self.runtime.stop(reason=reason)

@@ -1,0 +1,281 @@
+"""``glasses sim`` in a terminal: the simulated glasses, live, on paced virtual time.
+
+Panes: the HUD as the wearer sees it, the camera preview with detections outlined, the
+transcript, the event log, and stage timings with the last turn's latency timeline; a status
+line shows virtual time, the capture LED and the link. Keys drive the simulated wearer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.widgets import Footer, Input, RichLog, Static
+
+from glasses.hud.widget import HudView
+from glasses.runtime.events import (
+    CodesDetected,
+    DeviceLost,
+    DeviceRestored,
+    Event,
+    HudDimmed,
+    HudDrawn,
+    HudUpdate,
+    Intent,
+    QueueOverflow,
+    Say,
+    StageCrashed,
+)
+from simulator.scenario import ScenarioError
+from simulator.session import SimSession
+from simulator.tui.camera_view import CameraView
+
+POLL_S = 0.1  # how often the UI picks up what the simulation did (wall clock: it is a UI)
+OUTLINE_FOR_NS = 700_000_000  # detections stay outlined this long after the frame, ns
+
+
+def describe(event: Event) -> str:
+    """One line for the event log."""
+    if isinstance(event, Intent):
+        slots = " ".join(f"{k}={v}" for k, v in event.slots)
+        return f"intent [b]{event.name}[/b] ({slots})" if slots else f"intent [b]{event.name}[/b]"
+    if isinstance(event, HudDrawn):
+        shown = event.text.replace("\n", " | ") or "(clear)"
+        extra = f" (+{event.coalesced} coalesced)" if event.coalesced else ""
+        return f"hud drawn: {shown}{extra}"
+    if isinstance(event, CodesDetected):
+        return "codes: " + ", ".join(f"{c.symbology} {c.value}" for c in event.codes)
+    if isinstance(event, HudDimmed):
+        return "hud off" if event.level == 0 else f"hud dimmed to {event.level:.0%}"
+    if isinstance(event, StageCrashed):
+        return f"[red]stage {event.stage} crashed: {event.error} (restart {event.restart})[/red]"
+    if isinstance(event, QueueOverflow):
+        return f"[yellow]queue {event.queue} overflowed ({event.total_dropped} dropped)[/yellow]"
+    if isinstance(event, DeviceLost):
+        return f"[red]{event.device} lost: {event.reason}[/red]"
+    if isinstance(event, DeviceRestored):
+        return f"[green]{event.device} restored after {event.attempts} attempt(s)[/green]"
+    fields = {k: v for k, v in event.to_dict().items() if k not in ("type", "kind", "t_ns")}
+    return f"{event.type_name} {fields}"
+
+
+class SimApp(App[None]):
+    TITLE = "glasses sim"
+    AUTO_FOCUS = None  # keys drive the wearer; only the prompt takes focus, when opened
+    CSS = """
+    Screen { layout: vertical; }
+    #status { height: 1; background: $boost; padding: 0 1; }
+    #top { height: 3fr; }
+    #bottom { height: 2fr; }
+    .pane { border: round $primary; border-title-color: $accent; }
+    #hud-pane { width: 1fr; }
+    #camera-pane { width: 1fr; }
+    #transcript { width: 1fr; }
+    #log { width: 2fr; }
+    #stages { width: 1fr; }
+    #prompt { dock: bottom; display: none; }
+    #prompt.visible { display: block; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "tap", "Tap"),
+        Binding("left", "swipe('back')", "◀ Swipe"),
+        Binding("right", "swipe('forward')", "Swipe ▶"),
+        Binding("n", "gesture('nod')", "Nod"),
+        Binding("s", "gesture('shake')", "Shake"),
+        Binding("c", "scene", "Scene"),
+        Binding("space", "pause", "Pause"),
+        Binding("full_stop", "step", "Step"),
+        Binding("u", "prompt('say')", "Say"),
+        Binding("o", "prompt('open')", "Open"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, session: SimSession, *, start_session: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.start_session = start_session
+        self._prompt_for = ""
+        self._reported_run: object | None = None
+        self._outlines: list[tuple[int, list[np.ndarray]]] = []
+        self._codes_in_view: tuple[tuple[str, str], ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        with Horizontal(id="top"):
+            with Vertical(id="hud-pane", classes="pane"):
+                yield HudView(self.session.profile, id="hud")
+            with Vertical(id="camera-pane", classes="pane"):
+                yield CameraView(id="camera")
+        with Horizontal(id="bottom"):
+            yield RichLog(id="transcript", classes="pane", markup=True, wrap=True)
+            yield RichLog(id="log", classes="pane", markup=True, wrap=True)
+            yield Static(id="stages", classes="pane")
+        yield Input(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#hud-pane").border_title = f"HUD · {self.session.profile.name}"
+        self.query_one("#camera-pane").border_title = "Camera"
+        self.query_one("#transcript").border_title = "Transcript"
+        self.query_one("#log").border_title = "Events"
+        self.query_one("#stages").border_title = "Stages (virtual ms)"
+        if self.start_session:
+            self.session.start()
+        self._poll = self.set_interval(POLL_S, self.refresh_from_session)
+        self.refresh_from_session()
+
+    def on_unmount(self) -> None:
+        self._poll.stop()
+        self.session.stop()
+
+    # ------------------------------------------------------------------ polling
+    def refresh_from_session(self) -> None:
+        try:
+            log = self.query_one("#log", RichLog)
+            transcript = self.query_one("#transcript", RichLog)
+        except NoMatches:  # the screen is being torn down (quit): nothing to refresh
+            return
+        s = self.session
+        for event in s.drain():
+            if isinstance(event, CodesDetected):
+                polys = [np.array(c.corners, np.float32) for c in event.codes if c.corners]
+                self._outlines.append((event.frame_t_ns, polys))
+            if self._worth_logging(event):
+                log.write(f"[dim]{event.t_ns / 1e9:7.3f}[/dim] " + describe(event))
+            if isinstance(event, Say):
+                transcript.write(f"[b]glasses:[/b] {event.text}")
+        run = s.run
+        if run is not None and run.outcomes and self._reported_run is not run:
+            self._reported_run = run
+            for o in run.outcomes:
+                mark = "[green]✓[/green]" if o.passed else "[red]✗[/red]"
+                log.write(f"{mark} {o.label}: {o.detail}")
+        hud = s.rig.pipeline.hud
+        view = self.query_one("#hud", HudView)
+        view.update_card(hud.card, page=hud.page, level=hud.level)
+        self._refresh_camera()
+        self._refresh_status()
+        self._refresh_stages()
+
+    def _worth_logging(self, event: Event) -> bool:
+        """Every event but the per-frame repeats: codes are logged when what is in view changes,
+        and a HUD update is logged once, when drawn."""
+        if isinstance(event, HudUpdate):
+            return False
+        if isinstance(event, CodesDetected):
+            seen = tuple(sorted((c.symbology, c.value) for c in event.codes))
+            if seen == self._codes_in_view:
+                return False
+            self._codes_in_view = seen
+        return True
+
+    def _refresh_camera(self) -> None:
+        frame = self.session.frame
+        if frame is None:
+            return
+        self._outlines = [(t, p) for t, p in self._outlines if frame.t_ns - t <= OUTLINE_FOR_NS][
+            -4:
+        ]
+        polygons = [p for _, polys in self._outlines for p in polys]
+        self.query_one("#camera", CameraView).show(frame.image, polygons)
+
+    def _refresh_status(self) -> None:
+        s = self.session
+        state = "⏸ paused" if s.pace.paused else "▶ running"
+        led = "[red]●[/red] capturing" if s.capture_led else "○ off"
+        scenario = ""
+        if s.run is not None:
+            name = s.run.scenario.name
+            if s.run.outcomes:
+                ok = sum(o.passed for o in s.run.outcomes)
+                scenario = f" │ {name}: {ok}/{len(s.run.outcomes)} expectations"
+            else:
+                scenario = f" │ {name}"
+        error = f" │ [red]{s.error}[/red]" if s.error else ""
+        self.query_one("#status", Static).update(
+            f"t = {s.now_s:8.2f} s  {state} │ LED {led} │ battery — │ link: simulated"
+            f"{scenario}{error}"
+        )
+
+    def _refresh_stages(self) -> None:
+        metrics = self.session.metrics
+        lines = ["stage      n  p50/p95 ms"]
+        for name, m in metrics.get("stages", {}).items():
+            dropped = f"  {m['dropped']} dropped" if m["dropped"] else ""
+            lines.append(
+                f"{name:<6}{m['processed']:>5}  {m['latency_ms_p50']:g}/{m['latency_ms_p95']:g}"
+                f"{dropped}"
+            )
+        last = metrics.get("last_turn")
+        if last:
+            lines.append("")
+            lines.append("last turn:")
+            lines.extend(f"  +{ms:>7g} {label}" for label, ms in last)
+        self.query_one("#stages", Static).update("\n".join(lines))
+
+    # ------------------------------------------------------------------ actions
+    def action_tap(self) -> None:
+        self.session.tap()
+
+    def action_swipe(self, direction: str) -> None:
+        self.session.swipe(direction)
+
+    def action_gesture(self, gesture: str) -> None:
+        self.session.gesture(gesture)
+        self.query_one("#log", RichLog).write(f"[dim]you {gesture}[/dim]")
+
+    def action_scene(self) -> None:
+        name = self.session.next_scene()
+        self.query_one("#log", RichLog).write(f"[dim]camera now sees: {name}[/dim]")
+
+    def action_pause(self) -> None:
+        self.session.toggle_pause()
+
+    def action_step(self) -> None:
+        self.session.step(0.1)
+
+    def action_prompt(self, purpose: str) -> None:
+        prompt = self.query_one("#prompt", Input)
+        self._prompt_for = purpose
+        prompt.placeholder = (
+            "say something (Enter to send, Esc to cancel)"
+            if purpose == "say"
+            else "scenario file to open (Enter to open, Esc to cancel)"
+        )
+        prompt.value = ""
+        prompt.add_class("visible")
+        prompt.focus()
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        text = message.value.strip()
+        self._hide_prompt()
+        if not text:
+            return
+        log = self.query_one("#log", RichLog)
+        if self._prompt_for == "open":
+            try:
+                scenario = self.session.open_scenario(Path(text))
+            except ScenarioError as exc:
+                for problem in exc.problems:
+                    log.write(f"[red]{problem}[/red]")
+                return
+            log.write(f"[b]playing {scenario.name}[/b] ({text})")
+        else:
+            self.query_one("#transcript", RichLog).write(f"[b]you:[/b] {text}")
+            log.write(
+                "[yellow]no speech stack yet: typed utterances will be synthesised and go "
+                "through VAD → wake word → recogniser once it lands[/yellow]"
+            )
+
+    def key_escape(self) -> None:
+        self._hide_prompt()
+
+    def _hide_prompt(self) -> None:
+        prompt = self.query_one("#prompt", Input)
+        prompt.remove_class("visible")
+        self.set_focus(None)

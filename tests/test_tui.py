@@ -1,0 +1,135 @@
+"""The simulator TUI: keys reach the simulated glasses; the main screen is snapshot-tested.
+
+The simulation runs paused and is stepped through virtual time, so every state checked here is
+deterministic; ``settle()`` waits (bounded) for the simulation thread to finish a step.
+"""
+
+import asyncio
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input, RichLog
+
+from glasses.runtime import HeadGesture, Swipe
+from simulator.scenario import load_scenario
+from simulator.session import SimSession
+from simulator.tui.app import SimApp
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "scenarios" / "demo.yaml"
+
+
+def session(path: Path = DEMO) -> SimSession:
+    return SimSession(load_scenario(path), paused=True)
+
+
+def step(app: SimApp, seconds: float) -> None:
+    app.session.step(seconds)
+    assert app.session.settle(), "the simulation did not settle"
+    app.refresh_from_session()
+
+
+def log_text(app: SimApp) -> str:
+    """The event log's text, with its wrapping undone (entries joined by single spaces)."""
+    lines = (line.text for line in app.query_one("#log", RichLog).lines)
+    return " ".join(" ".join(lines).split())
+
+
+def test_keys_drive_the_simulated_wearer() -> None:
+    async def main() -> None:
+        app = SimApp(session())
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = app.session
+            step(app, 1.0)  # the demo shows a QR code at 0.5 s
+            hud = s.rig.pipeline.hud
+            assert hud.text == "QR code\nhttps://github.com/glasses-sim"
+            await pilot.press("t")  # tap: dismiss
+            step(app, 0.5)
+            assert hud.text == ""
+            await pilot.press("right", "n", "s")
+            step(app, 0.1)
+            seen = [e for e in s.rig.display.history]
+            assert seen[-1][1] == ""
+            assert "you nod" in log_text(app) and "you shake" in log_text(app)
+            await pilot.press("c")  # the camera now sees the first preset: a QR poster
+            step(app, 1.0)
+            assert hud.text == "QR code\nhttps://example.org/glasses"
+            assert "camera now sees: QR poster" in log_text(app)
+            await pilot.press("space")  # resume …
+            assert s.pace.paused is False
+            await pilot.press("space")  # … and pause again
+            assert s.pace.paused is True
+
+    asyncio.run(main())
+    assert True
+
+
+def test_gestures_and_swipes_are_published_as_events() -> None:
+    async def main() -> list[object]:
+        app = SimApp(session())
+        published: list[object] = []
+        app.session.rig.runtime.observe(published.append)
+        async with app.run_test(size=(120, 40)) as pilot:
+            step(app, 0.1)
+            await pilot.press("left", "n")
+            step(app, 0.1)
+        return published
+
+    events = asyncio.run(main())
+    assert any(isinstance(e, Swipe) and e.direction == "back" for e in events)
+    assert any(isinstance(e, HeadGesture) and e.gesture == "nod" for e in events)
+
+
+async def type_into_prompt(app: SimApp, pilot: Pilot[None], key: str, text: str) -> None:
+    await pilot.press(key)
+    await pilot.pause()
+    prompt = app.query_one("#prompt", Input)
+    assert prompt.has_focus
+    await pilot.press(*text[:3])  # typed for real; the rest pasted, to keep the test quick
+    prompt.insert_text_at_cursor(text[3:])
+    await pilot.press("enter")
+
+
+def test_open_scenario_from_the_prompt(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntimeline:\n  - show: {qr: a, scale: 7}\n")
+
+    async def main() -> None:
+        app = SimApp(session())
+        async with app.run_test(size=(120, 40)) as pilot:
+            step(app, 0.1)
+            await type_into_prompt(app, pilot, "o", str(bad))
+            assert f"{bad}:3: timeline[0].show.scale" in log_text(app)
+            await type_into_prompt(app, pilot, "o", str(ROOT / "scenarios" / "scan_qr.yaml"))
+            assert "playing Scan QR codes" in log_text(app)
+            step(app, 1.0)
+            assert "WIFI:S:cafe" in app.session.rig.pipeline.hud.text
+            run = app.session.run
+            assert run is not None and run.scenario.name.startswith("Scan QR codes")
+
+    asyncio.run(main())
+
+
+def test_expectations_are_judged_when_the_scenario_ends() -> None:
+    async def main() -> None:
+        app = SimApp(session())
+        async with app.run_test(size=(120, 40)):
+            step(app, 8.0)  # the demo lasts 7.5 s
+            run = app.session.run
+            assert run is not None and run.outcomes
+            assert all(o.passed for o in run.outcomes), [o.detail for o in run.outcomes]
+            assert "✓ hud_contains 'github.com/glasses-sim'" in log_text(app)
+            intents = [e for e in app.session.rig.runtime.timelines.turns()]
+            assert len(intents) == 3
+
+    asyncio.run(main())
+
+
+def test_main_screen_snapshot(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = SimApp(session())
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        step(app, 3.6)  # the product barcode is on the HUD, the QR code was scanned before
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)
