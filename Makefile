@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sim test lint typecheck pytest bench clean
+.PHONY: setup sim test lint typecheck pytest bench screenshots clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/glasses bench runtime
+	$(BIN)/glasses bench hud
+
+screenshots: $(STAMP)
+	$(BIN)/python docs/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

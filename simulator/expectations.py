@@ -35,6 +35,18 @@ class Outcome:
 HudHistory = list[tuple[int, str]]  # (t_ns of the draw, full text shown from then on)
 
 
+def on_hud(text: str, shown: str) -> bool:
+    """Whether ``text`` is on a HUD showing ``shown``, whatever the line breaks.
+
+    The HUD wraps to its pixel width, so a phrase may be split over lines at a space, and a long
+    URL or code may be split where it has no space at all; both still count as shown.
+    """
+    if text in shown:
+        return True
+    lines = shown.splitlines()
+    return text in " ".join(lines) or text in "".join(lines)
+
+
 def shown_at(history: HudHistory, t_ns: int) -> str:
     """What the HUD showed at ``t_ns``: the text of the last draw at or before it."""
     text = ""
@@ -65,10 +77,10 @@ def _contains(
     def verdict(passed: bool, detail: str, at_ms: float | None = None) -> Outcome:
         return Outcome(exp.label, exp.kind, text, passed, detail, at_ms)
 
-    if text in shown_at(history, cue_ns):
+    if on_hud(text, shown_at(history, cue_ns)):
         return verdict(True, "already on the HUD at the cue", 0.0)
     for t, drawn in history:
-        if t < cue_ns or text not in drawn:
+        if t < cue_ns or not on_hud(text, drawn):
             continue
         if t <= deadline:
             return verdict(True, f"shown at +{_ms(t, cue_ns):g} ms", _ms(t, cue_ns))
@@ -87,7 +99,7 @@ def _absent(
 ) -> Outcome:
     start = cue_ns + grace_ns
     text = exp.text
-    if text in shown_at(history, start):
+    if on_hud(text, shown_at(history, start)):
         return Outcome(
             exp.label,
             exp.kind,
@@ -97,7 +109,7 @@ def _absent(
             _ms(start, cue_ns),
         )
     for t, drawn in history:
-        if start < t <= end_ns and text in drawn:
+        if start < t <= end_ns and on_hud(text, drawn):
             return Outcome(
                 exp.label,
                 exp.kind,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from glasses.hud.profile import DisplayProfile
+from glasses.hud.stage import HudStage
 from glasses.runtime.clock import NS_PER_S, Pace, VirtualClock
 from glasses.runtime.events import (
     Event,
@@ -86,7 +87,7 @@ class SimSession:
         self.events: deque[Event] = deque(maxlen=5000)
         self.frame: VideoFrame | None = None
         self.metrics: dict[str, Any] = {}
-        self.hud: HudHistory = []
+        self.hud_history: HudHistory = []
         self.run: ScenarioRun | None = None
         self.error: str = ""
         self._scene_index = -1
@@ -145,7 +146,7 @@ class SimSession:
             return
         self.events.append(event)
         if isinstance(event, HudDrawn):
-            self.hud.append((event.t_ns, event.text))
+            self.hud_history.append((event.t_ns, event.text))
 
     async def _sample_metrics(self) -> None:
         timelines = self.rig.runtime.timelines
@@ -160,7 +161,7 @@ class SimSession:
             run = self.run
             if run is not None and not run.outcomes and self.clock.now_ns() >= run.end_ns:
                 run.outcomes = judge(
-                    run.scenario, self.hud, offset_ns=run.offset_ns, end_ns=run.end_ns
+                    run.scenario, self.hud_history, offset_ns=run.offset_ns, end_ns=run.end_ns
                 )
             await self.clock.sleep(METRICS_PERIOD_S)
 
@@ -178,6 +179,16 @@ class SimSession:
     @property
     def capture_led(self) -> bool:
         return self.rig.indicator.on
+
+    @property
+    def hud(self) -> HudStage:
+        return self.rig.pipeline.hud
+
+    @property
+    def paused(self) -> bool:
+        return self.pace.paused
+
+    link = "simulated"
 
     # ---------------------------------------------------------------- controls (UI thread)
     def tap(self, count: int = 1) -> None:
@@ -214,10 +225,11 @@ class SimSession:
         self._call(lambda: setattr(self.pace, "paused", paused))
         return paused
 
-    def step(self, seconds: float = 0.1) -> None:
+    def step(self, seconds: float = 0.1) -> bool:
         """Let ``seconds`` of virtual time pass while paused; ``settle()`` waits for it."""
-        if not self.clock.request_step(seconds):
-            log.info("simulation is not running; step ignored")
+        if not self.pace.paused:
+            return False
+        return self.clock.request_step(seconds)
 
     def settle(self, timeout_s: float = 30.0) -> bool:
         """Block until the paused simulation has done all it can; False on timeout."""

@@ -46,3 +46,11 @@ def test_absent() -> None:
     passed, detail = check(0, absent="hello")
     assert not passed and detail == "shown at +1200 ms"
     assert check(0, absent="Error") == (True, "never shown in the window")
+
+
+def test_text_wrapped_over_lines_still_counts_as_shown() -> None:
+    from simulator.expectations import on_hud
+
+    assert on_hud("example.org/menu/today", "QR code\nhttps://example.org/\nmenu/today")
+    assert on_hud("read the sign", "Note\nplease read the\nsign carefully")
+    assert not on_hud("gone", "QR code\nhello")

@@ -133,3 +133,39 @@ def test_main_screen_snapshot(snap_compare) -> None:  # type: ignore[no-untyped-
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)
+
+
+def test_live_session_in_the_tui(tmp_path: Path) -> None:
+    """glasses run's TUI: a file camera on the real clock; a tap dismisses the card."""
+    import cv2
+
+    from glasses.app.live import LiveConfig
+    from simulator.scenes import SceneSpec, render_scene
+    from simulator.tui.live_session import LiveSession
+
+    image = tmp_path / "poster.png"
+    cv2.imwrite(str(image), render_scene(SceneSpec(kind="qr", content="live tui", scale=0.4)))
+    live = LiveSession(LiveConfig(camera=f"file:{image}", mic=None, profile="g1"))
+    live.start()
+
+    async def until(condition: object, pilot: Pilot[None]) -> bool:
+        # Bounded wait for the real-clock session thread; the check, not the wait, is the test.
+        for _ in range(600):
+            if callable(condition) and condition():
+                return True
+            await pilot.pause(0.05)
+        return False
+
+    async def main() -> None:
+        app = SimApp(live, start_session=False, title="glasses run")
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert await until(lambda: live.hud.text == "QR code\nlive tui", pilot)
+            assert "file:" in str(app.query_one("#status").render())
+            await pilot.press("space")  # no pausing the real clock: a note, not a crash
+            assert "no pause" in log_text(app)
+            await pilot.press("t")
+            # The poster stays in view, so the card is dismissed and not shown again.
+            assert await until(lambda: live.hud.text == "", pilot)
+
+    asyncio.run(main())
+    assert live.summary is not None and live.summary.led_on is False

@@ -33,6 +33,7 @@ from glasses.devices.state import run_camera, run_microphone
 from glasses.devices.uri import open_camera, open_microphone
 from glasses.devices.usb import SoundDeviceMicrophone
 from glasses.hud.profile import DEFAULT_PROFILE, DisplayProfile, get_profile
+from glasses.hud.stage import HudStage
 from glasses.runtime.clock import NS_PER_S, Clock, RealClock
 from glasses.runtime.events import (
     AudioChunk,
@@ -95,6 +96,9 @@ class LiveStarted:
     profile: DisplayProfile
     display: SimDisplay
     led: SimIndicator
+    hud: HudStage  # what the HUD shows (card, page, brightness), for a UI
+    publish: Callable[[Event], None]  # inject input events (taps); call on the session's loop
+    metrics: Callable[[], dict[str, Any]]  # ``Runtime.metrics``; call on the session's loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +232,7 @@ class _Session:
         self.sources: list[str] = []
         self.ended: set[str] = set()
         self.errors: list[str] = []
-        build_pipeline(self.runtime, display=self.display, profile=profile)
+        self.pipeline = build_pipeline(self.runtime, display=self.display, profile=profile)
         self.runtime.observe(self.tally.observe)
         self.runtime.observe(self._watch)
 
@@ -361,6 +365,9 @@ async def run_live(
                     profile=profile,
                     display=session.display,
                     led=session.led,
+                    hud=session.pipeline.hud,
+                    publish=runtime.publish,
+                    metrics=runtime.metrics,
                 )
             )
         camera_led = session.shared_led.claim("camera")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -132,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     mic = None if args.mic.strip().lower() == "none" else args.mic
     config = LiveConfig(camera=args.camera, mic=mic, profile=profile, duration_s=args.duration)
-    # The TUI (a terminal without --headless) is still to come; until then every run prints
-    # the headless output.
+    if not args.headless and _interactive():
+        return _run_tui(config)
     out = HeadlessOutput(sys.stdout)
     clock = RealClock()
     try:
@@ -154,6 +155,30 @@ def run(args: argparse.Namespace) -> int:
     for task, error in summary.failed.items():
         _error(f"{task} crashed and gave up: {error}")
     return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")
+
+
+def _run_tui(config: LiveConfig) -> int:
+    """The same TUI as ``glasses sim``, on the live devices (keys: tap, swipe, nod, shake)."""
+    from glasses.devices.errors import BadDeviceUri, DeviceError
+    from simulator.tui.app import SimApp
+    from simulator.tui.live_session import LiveSession
+
+    session = LiveSession(config)
+    try:
+        session.start()  # opens the devices: their errors come out here, before the TUI
+    except BadDeviceUri as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except DeviceError as exc:
+        _error(str(exc))
+        return EXIT_DEVICE
+    SimApp(session, start_session=False, title="glasses run").run()
+    session.stop()
+    return EXIT_OK
 
 
 async def _session(config: LiveConfig, out: HeadlessOutput, clock: Clock) -> LiveSummary:

@@ -8,7 +8,7 @@ line shows virtual time, the capture LED and the link. Keys drive the simulated 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from textual.app import App, ComposeResult
@@ -17,6 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import Footer, Input, RichLog, Static
 
+from glasses.hud.profile import DisplayProfile
+from glasses.hud.stage import HudStage
 from glasses.hud.widget import HudView
 from glasses.runtime.events import (
     CodesDetected,
@@ -30,10 +32,51 @@ from glasses.runtime.events import (
     QueueOverflow,
     Say,
     StageCrashed,
+    VideoFrame,
 )
-from simulator.scenario import ScenarioError
-from simulator.session import SimSession
+from simulator.scenario import Scenario, ScenarioError
+from simulator.session import ScenarioRun
 from simulator.tui.camera_view import CameraView
+
+
+class Session(Protocol):
+    """What the TUI drives: a simulated session (``SimSession``) or live devices (``LiveSession``).
+
+    Read from the UI thread; every control hands its work to the session's own thread.
+    """
+
+    error: str
+
+    @property
+    def profile(self) -> DisplayProfile: ...
+    @property
+    def hud(self) -> HudStage: ...
+    @property
+    def frame(self) -> VideoFrame | None: ...
+    @property
+    def metrics(self) -> dict[str, Any]: ...
+    @property
+    def run(self) -> ScenarioRun | None: ...
+    @property
+    def now_s(self) -> float: ...
+    @property
+    def capture_led(self) -> bool: ...
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def link(self) -> str: ...
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def drain(self) -> list[Event]: ...
+    def tap(self, count: int = 1) -> None: ...
+    def swipe(self, direction: str) -> None: ...
+    def gesture(self, gesture: str) -> None: ...
+    def next_scene(self) -> str | None: ...
+    def toggle_pause(self) -> bool | None: ...
+    def step(self, seconds: float = 0.1) -> bool: ...
+    def open_scenario(self, path: Path) -> Scenario | None: ...
+
 
 POLL_S = 0.1  # how often the UI picks up what the simulation did (wall clock: it is a UI)
 OUTLINE_FOR_NS = 700_000_000  # detections stay outlined this long after the frame, ns
@@ -95,8 +138,11 @@ class SimApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, session: SimSession, *, start_session: bool = True) -> None:
+    def __init__(
+        self, session: Session, *, start_session: bool = True, title: str = "glasses sim"
+    ) -> None:
         super().__init__()
+        self.title = title
         self.session = session
         self.start_session = start_session
         self._prompt_for = ""
@@ -155,7 +201,7 @@ class SimApp(App[None]):
             for o in run.outcomes:
                 mark = "[green]✓[/green]" if o.passed else "[red]✗[/red]"
                 log.write(f"{mark} {o.label}: {o.detail}")
-        hud = s.rig.pipeline.hud
+        hud = s.hud
         view = self.query_one("#hud", HudView)
         view.update_card(hud.card, page=hud.page, level=hud.level)
         self._refresh_camera()
@@ -186,7 +232,7 @@ class SimApp(App[None]):
 
     def _refresh_status(self) -> None:
         s = self.session
-        state = "⏸ paused" if s.pace.paused else "▶ running"
+        state = "⏸ paused" if s.paused else "▶ running"
         led = "[red]●[/red] capturing" if s.capture_led else "○ off"
         scenario = ""
         if s.run is not None:
@@ -198,7 +244,7 @@ class SimApp(App[None]):
                 scenario = f" │ {name}"
         error = f" │ [red]{s.error}[/red]" if s.error else ""
         self.query_one("#status", Static).update(
-            f"t = {s.now_s:8.2f} s  {state} │ LED {led} │ battery — │ link: simulated"
+            f"t = {s.now_s:8.2f} s  {state} │ LED {led} │ battery — │ link: {s.link}"
             f"{scenario}{error}"
         )
 
@@ -231,13 +277,18 @@ class SimApp(App[None]):
 
     def action_scene(self) -> None:
         name = self.session.next_scene()
-        self.query_one("#log", RichLog).write(f"[dim]camera now sees: {name}[/dim]")
+        self._note(f"camera now sees: {name}" if name else "the camera is live: no scenes")
 
     def action_pause(self) -> None:
-        self.session.toggle_pause()
+        if self.session.toggle_pause() is None:
+            self._note("live devices run on the real clock: no pause")
 
     def action_step(self) -> None:
-        self.session.step(0.1)
+        if not self.session.step(0.1):
+            self._note("stepping needs the simulator, paused")
+
+    def _note(self, text: str) -> None:
+        self.query_one("#log", RichLog).write(f"[dim]{text}[/dim]")
 
     def action_prompt(self, purpose: str) -> None:
         prompt = self.query_one("#prompt", Input)
@@ -264,7 +315,10 @@ class SimApp(App[None]):
                 for problem in exc.problems:
                     log.write(f"[red]{problem}[/red]")
                 return
-            log.write(f"[b]playing {scenario.name}[/b] ({text})")
+            if scenario is None:
+                self._note("scenarios play in the simulator (glasses sim), not on live devices")
+            else:
+                log.write(f"[b]playing {scenario.name}[/b] ({text})")
         else:
             self.query_one("#transcript", RichLog).write(f"[b]you:[/b] {text}")
             log.write(
