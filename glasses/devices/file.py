@@ -14,12 +14,12 @@ import cv2
 import numpy as np
 
 from glasses.devices._fifo import SampleFifo
-from glasses.devices._opencv import quiet_opencv
 from glasses.devices.errors import (
     DeviceNotFound,
     UnreadableMedia,
     UnsupportedAudioFormat,
 )
+from glasses.devices.opencv_quiet import quiet_opencv
 from glasses.devices.resample import TARGET_RATE, StreamingResampler
 
 log = logging.getLogger(__name__)
