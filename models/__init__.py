@@ -1,4 +1,29 @@
-"""The model registry (manifest of on-device models and their quantization recipes).
+"""The model registry: the manifest of on-device models, their files and their checks.
 
-Empty until the vision and speech capabilities land; the code path needs no model file.
+``manifest.toml`` lists every model (id, task, source, sha256, licence, input spec);
+:mod:`models.registry` loads it, finds the files and verifies them.
 """
+
+from models.registry import (
+    ModelEntry,
+    ModelError,
+    Registry,
+    VerifyResult,
+    default_registry,
+    load_manifest,
+    open_session,
+    resolve,
+    verify,
+)
+
+__all__ = [
+    "ModelEntry",
+    "ModelError",
+    "Registry",
+    "VerifyResult",
+    "default_registry",
+    "load_manifest",
+    "open_session",
+    "resolve",
+    "verify",
+]

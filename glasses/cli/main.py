@@ -1,4 +1,4 @@
-"""The ``glasses`` command: ``sim``, ``run``, ``bench``."""
+"""The ``glasses`` command: ``sim``, ``run``, ``bench``, ``models``, ``read``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from glasses.cli import bench_cmd, run_cmd, sim_cmd
+from glasses.cli import bench_cmd, models_cmd, read_cmd, run_cmd, sim_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cmd.add_parser(sub)
     run_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)
+    models_cmd.add_parser(sub)
+    read_cmd.add_parser(sub)
     return parser
 
 

@@ -123,6 +123,16 @@ class CodesDetected(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TextRead(Event):
+    """Text lines read (OCR) in the frame numbered ``frame_index``, captured at ``frame_t_ns``;
+    ``lines`` in reading order (top to bottom, left to right), word spaces kept."""
+
+    lines: tuple[str, ...]
+    frame_index: int
+    frame_t_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Tap(Event):
     """A tap on the glasses' touch pad (or the push-to-talk button); ``count`` 1 or 2."""
 
@@ -226,6 +236,26 @@ class Say(Event):
     """Speak ``text`` through the speaker."""
 
     text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechStarted(Event):
+    """The voice activity detector decided speech has begun (``t_ns``: when, after the start
+    hangover); when the speech itself began is in the matching ``SpeechEnded.started_t_ns``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechEnded(Event):
+    """The voice activity detector decided speech has ended (``t_ns``: when, after the stop
+    hangover); ``started_t_ns`` is when its first speech frame began.
+
+    ``audio``: the utterance as 16 kHz mono int16, from ``started_t_ns`` to the end of its last
+    speech frame (the stop hangover's silence is not included), for the recogniser; None when
+    the detector was told not to keep audio.
+    """
+
+    started_t_ns: int
+    audio: np.ndarray | None = field(default=None, repr=False)
 
 
 # --------------------------------------------------------------------------------------------

