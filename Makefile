@@ -9,10 +9,14 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# silero-vad is installed for its ONNX model file only, with --no-deps: its declared deps
+# (torch, packaging) serve its Python API, which we never import, and pyproject.toml cannot
+# say --no-deps.
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps 'silero-vad==6.2.3'
 	@touch $(STAMP)
 
 sim: $(STAMP)

@@ -1,0 +1,118 @@
+"""The VAD stage: microphone audio in, ``SpeechStarted`` / ``SpeechEnded`` out."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import ClassVar
+
+import numpy as np
+
+from glasses.runtime.events import AudioChunk, Event, SpeechEnded, SpeechStarted
+from glasses.runtime.stage import Stage, StageContext
+from glasses.speech.rechunk import Frame, Rechunker
+from glasses.speech.vad import Endpoint, Endpointer, EndpointSettings, SileroVad
+
+
+class VadStage(Stage):
+    """Runs the rechunker, Silero VAD and the endpointer on every ``AudioChunk`` (16 kHz mono).
+
+    Audio queues FIFO (never latest-wins: a dropped chunk would cut words); the inbox holds
+    ``queue_size`` chunks, 8 s of 512-sample chunks. Event times: ``SpeechStarted.t_ns`` and
+    ``SpeechEnded.t_ns`` are when the decision was made (runtime clock, after the start or stop
+    hangover); ``SpeechEnded.started_t_ns`` is when the first speech frame began, and its
+    ``audio`` the utterance (int16, 16 kHz) from there to the end of the last speech frame, or
+    None with ``keep_audio=False``.
+
+    ``vad`` defaults to ``SileroVad()``, loaded in ``start``. ``nominal_cost_ms`` is what one
+    32 ms frame is charged on the virtual clock; on the real clock inference runs in a worker
+    thread and costs what it costs. A chunk at another rate raises ValueError (reported as
+    ``StageCrashed``): resample with ``glasses.devices.resample`` first.
+    """
+
+    name: ClassVar[str] = "vad"
+    accepts: ClassVar[tuple[type[Event], ...]] = (AudioChunk,)
+    latest_wins: ClassVar[tuple[type[Event], ...]] = ()
+    queue_size: ClassVar[int] = 256
+
+    def __init__(
+        self,
+        vad: SileroVad | None = None,
+        settings: EndpointSettings | None = None,
+        *,
+        keep_audio: bool = True,
+        nominal_cost_ms: float = 0.2,
+    ) -> None:
+        self.vad = vad
+        self.endpointer = Endpointer(settings)
+        self.rechunker = Rechunker()
+        self.keep_audio = keep_audio
+        self.cost_ns = round(nominal_cost_ms * 1e6)
+        # Frames before the start decision that may belong to the utterance (the start hangover
+        # and soft onsets), and the frames of the utterance once it has started.
+        lookback_ms = self.endpointer.settings.start_hangover_ms + 320.0
+        self._recent: deque[Frame] = deque(maxlen=int(lookback_ms // 32) + 2)
+        self._utterance: list[Frame] = []
+
+    async def start(self, ctx: StageContext) -> None:
+        if self.vad is None:
+            self.vad = SileroVad()
+
+    async def process(self, event: Event, ctx: StageContext) -> None:
+        if not isinstance(event, AudioChunk):
+            return
+        frames = self.rechunker.push(event)
+        if not frames:
+            return
+        vad = self.vad
+        if vad is None:
+            raise RuntimeError("VadStage.process called before start()")
+        probabilities = await ctx.clock.run_blocking(
+            lambda: [vad.probability(f.window) for f in frames],
+            cost_ns=self.cost_ns * len(frames),
+        )
+        for frame, probability in zip(frames, probabilities, strict=True):
+            decision = self.endpointer.update(probability, frame.t_ns, frame.end_t_ns)
+            if decision is not None:
+                ctx.emit(self._event(decision, ctx))
+            self._keep(frame)  # after an end, this frame waits in _recent for the next onset
+
+    def _keep(self, frame: Frame) -> None:
+        if not self.keep_audio:
+            return
+        if self.endpointer.in_speech:
+            if not self._utterance:  # the frame that started it: take the onset from before
+                self._utterance.extend(self._recent)
+                self._recent.clear()
+            self._utterance.append(frame)
+        else:
+            self._recent.append(frame)
+
+    def _event(self, decision: Endpoint, ctx: StageContext) -> Event:
+        now = ctx.now_ns()
+        if decision.kind == "started":
+            return SpeechStarted(t_ns=now, source=self.name)
+        end = decision.speech_end_ns
+        assert end is not None  # internal invariant: an "ended" decision carries its end
+        audio = None
+        if self.keep_audio:
+            parts = [
+                f.audio
+                for f in self._utterance
+                if f.t_ns >= decision.speech_start_ns and f.t_ns < end
+            ]
+            audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+            # Frames after the end (the stop hangover) may be the onset of the next utterance.
+            self._recent.extend(f for f in self._utterance if f.t_ns >= end)
+            self._utterance = []
+        return SpeechEnded(
+            t_ns=now, source=self.name, started_t_ns=decision.speech_start_ns, audio=audio
+        )
+
+    def reset(self) -> None:
+        """After a crash: a fresh stream (state, buffered audio and any utterance dropped)."""
+        self.rechunker.reset()
+        self.endpointer.reset()
+        if self.vad is not None:
+            self.vad.reset()
+        self._recent.clear()
+        self._utterance = []
