@@ -2,7 +2,7 @@
 
 from typing import ClassVar
 
-from glasses.assistant import Reply, RouterStage, Skill, SkillStage
+from glasses.assistant import Reply, RouterStage, Skill, SkillContext, SkillStage
 from glasses.assistant.skills import builtin_skills
 from glasses.hud import HudStage, get_profile, layout_card, render_text, text_width
 from glasses.runtime import (
@@ -84,7 +84,7 @@ def test_failing_skill_shows_an_error_card_and_the_loop_goes_on() -> None:
         name: ClassVar[str] = "broken"
         intents: ClassVar[tuple[str, ...]] = ("scan",)
 
-        async def handle(self, intent: Intent) -> Reply:
+        async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
             raise ValueError("no network")
 
     events, screen = drive([codes(S, "a"), codes(3 * S, "b")], skills=[Broken()])
@@ -103,3 +103,10 @@ def test_text_renderer_wraps_and_pages_to_the_profile() -> None:
     assert all(text_width(line, g1.font_px) <= g1.content_width_px for line in lines)
     assert render_text(card, g1, page=len(pages) - 1).endswith(f"{len(pages)}/{len(pages)}")
     assert render_text(None, g1) == ""
+
+
+def test_double_tap_asks_to_read_and_without_a_frame_says_so() -> None:
+    # No camera in this rig: the read skill answers with a short toast, not an error.
+    events, screen = drive([Tap(t_ns=S, count=2)])
+    assert [i.name for i in events if isinstance(i, Intent)] == ["read"]
+    assert screen.drawn[0] == "Read\nNo camera view yet."

@@ -15,9 +15,10 @@ from simulator.scenario import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "scenarios" / "demo.yaml"
 SCAN = ROOT / "scenarios" / "scan_qr.yaml"
+READ = ROOT / "scenarios" / "read_sign.yaml"
 
 
-@pytest.mark.parametrize("path", [DEMO, SCAN], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [DEMO, SCAN, READ], ids=lambda p: p.name)
 def test_bundled_scenarios_pass(path: Path) -> None:
     result = run_scenario(load_scenario(path))
     assert result.passed, [o.detail for o in result.outcomes if not o.passed]

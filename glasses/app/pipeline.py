@@ -39,4 +39,5 @@ def build_pipeline(
     )
     for stage in (pipeline.codes, pipeline.router, pipeline.skills, pipeline.hud):
         runtime.add_stage(stage)
+    runtime.observe(pipeline.skills.see)
     return pipeline

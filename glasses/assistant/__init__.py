@@ -2,6 +2,6 @@
 
 from glasses.assistant.dispatch import SkillStage
 from glasses.assistant.router import RouterStage
-from glasses.assistant.skill import Reply, Skill
+from glasses.assistant.skill import Reply, Skill, SkillContext
 
-__all__ = ["Reply", "RouterStage", "Skill", "SkillStage"]
+__all__ = ["Reply", "RouterStage", "Skill", "SkillContext", "SkillStage"]

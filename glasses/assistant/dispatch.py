@@ -6,8 +6,8 @@ import logging
 from collections.abc import Iterable
 from typing import ClassVar
 
-from glasses.assistant.skill import Reply, Skill
-from glasses.runtime.events import Card, Event, HudUpdate, Intent, Say
+from glasses.assistant.skill import Reply, Skill, SkillContext
+from glasses.runtime.events import Card, Event, HudUpdate, Intent, Say, VideoFrame
 from glasses.runtime.stage import Stage, StageContext
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,12 @@ class SkillStage(Stage):
                     )
                 self.by_intent[intent] = skill
         self.unhandled: dict[str, int] = {}
+        self._frame: VideoFrame | None = None
+
+    def see(self, event: Event) -> None:
+        """Bus observer: keep the newest camera frame for skills that look (``read``)."""
+        if isinstance(event, VideoFrame):
+            self._frame = event
 
     async def process(self, event: Event, ctx: StageContext) -> None:
         if not isinstance(event, Intent):
@@ -44,7 +50,9 @@ class SkillStage(Stage):
             log.info("no skill answers intent %r", event.name)
             return
         try:
-            reply = await skill.handle(event)
+            reply = await skill.handle(
+                event, SkillContext(clock=ctx.clock, latest_frame=lambda: self._frame)
+            )
         except Exception as exc:  # a failing skill shows an error card; the loop goes on
             log.exception("skill %s failed on %r", skill.name, event.name)
             reply = Reply(card=Card(title="Error", body=f"{skill.name}: {exc}", layout="toast"))

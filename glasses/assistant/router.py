@@ -10,7 +10,7 @@ from glasses.runtime.stage import Stage, StageContext
 
 
 class RouterStage(Stage):
-    """Codes in view → ``scan`` intents; a tap while a card is shown → ``dismiss``.
+    """Codes in view → ``scan``; a double tap → ``read``; a tap on a shown card → ``dismiss``.
 
     A code is announced when it comes into view, not on every frame: it is announced again only
     after it has been out of view for ``forget_after_s`` seconds (runtime clock).
@@ -28,9 +28,11 @@ class RouterStage(Stage):
         if isinstance(event, CodesDetected):
             self._on_codes(event, ctx)
         elif isinstance(event, Tap):
-            if self._hud_showing:
+            # Double tap: "read this". Single tap on a shown card: dismiss it.
+            name = "read" if event.count == 2 else "dismiss" if self._hud_showing else None
+            if name is not None:
                 turn = ctx.new_turn(event.t_ns, "Tap")
-                ctx.emit(Intent(t_ns=ctx.now_ns(), source=self.name, turn_id=turn, name="dismiss"))
+                ctx.emit(Intent(t_ns=ctx.now_ns(), source=self.name, turn_id=turn, name=name))
         elif isinstance(event, HudDrawn):
             self._hud_showing = bool(event.text)
 

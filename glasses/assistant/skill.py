@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from glasses.runtime.events import Card, Intent
+from glasses.runtime.clock import Clock
+from glasses.runtime.events import Card, Intent, VideoFrame
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,10 +19,19 @@ class Reply:
     clear: bool = False  # clear the HUD (``card`` must then be None)
 
 
+@dataclass(frozen=True, slots=True)
+class SkillContext:
+    """What a skill may use: the runtime clock (blocking work through ``clock.run_blocking``)
+    and the newest camera frame (None before the first)."""
+
+    clock: Clock
+    latest_frame: Callable[[], VideoFrame | None]
+
+
 class Skill:
     """Subclass: set ``name`` and ``intents`` (and ``phrases`` for speech); implement ``handle``.
 
-    ``handle`` runs on the event loop: blocking work goes through the clock's ``run_blocking``.
+    ``handle`` runs on the event loop: blocking work goes through ``ctx.clock.run_blocking``.
     If it raises, the dispatcher shows a short error card and the loop goes on.
     """
 
@@ -28,5 +39,5 @@ class Skill:
     intents: ClassVar[tuple[str, ...]] = ()
     phrases: ClassVar[tuple[str, ...]] = ()
 
-    async def handle(self, intent: Intent) -> Reply:
+    async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
         raise NotImplementedError

@@ -126,6 +126,7 @@ class SimApp(App[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "tap", "Tap"),
+        Binding("r", "tap(2)", "Read (2×tap)"),
         Binding("left", "swipe('back')", "◀ Swipe"),
         Binding("right", "swipe('forward')", "Swipe ▶"),
         Binding("n", "gesture('nod')", "Nod"),
@@ -265,8 +266,8 @@ class SimApp(App[None]):
         self.query_one("#stages", Static).update("\n".join(lines))
 
     # ------------------------------------------------------------------ actions
-    def action_tap(self) -> None:
-        self.session.tap()
+    def action_tap(self, count: int = 1) -> None:
+        self.session.tap(count)
 
     def action_swipe(self, direction: str) -> None:
         self.session.swipe(direction)

@@ -2,11 +2,12 @@
 
 from glasses.assistant.skill import Skill
 from glasses.assistant.skills.dismiss import DismissSkill
+from glasses.assistant.skills.read import ReadSkill
 from glasses.assistant.skills.scan import ScanSkill
 
 
 def builtin_skills() -> list[Skill]:
-    return [ScanSkill(), DismissSkill()]
+    return [ScanSkill(), DismissSkill(), ReadSkill()]
 
 
-__all__ = ["DismissSkill", "ScanSkill", "builtin_skills"]
+__all__ = ["DismissSkill", "ReadSkill", "ScanSkill", "builtin_skills"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from glasses.assistant.skill import Reply, Skill
+from glasses.assistant.skill import Reply, Skill, SkillContext
 from glasses.runtime.events import Intent
 
 
@@ -13,5 +13,5 @@ class DismissSkill(Skill):
     intents: ClassVar[tuple[str, ...]] = ("dismiss",)
     phrases: ClassVar[tuple[str, ...]] = ("dismiss", "clear")
 
-    async def handle(self, intent: Intent) -> Reply:
+    async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
         return Reply(clear=True)

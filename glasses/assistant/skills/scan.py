@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from glasses.assistant.skill import Reply, Skill
+from glasses.assistant.skill import Reply, Skill, SkillContext
 from glasses.runtime.events import Card, Intent
 
 _TITLES = {
@@ -21,7 +21,7 @@ class ScanSkill(Skill):
     intents: ClassVar[tuple[str, ...]] = ("scan",)
     phrases: ClassVar[tuple[str, ...]] = ("scan this", "what does this code say")
 
-    async def handle(self, intent: Intent) -> Reply:
+    async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
         symbology = intent.slot("symbology")
         value = intent.slot("value")
         title = _TITLES.get(symbology, symbology.replace("_", "-") or "Code")
