@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import ClassVar
 
 from glasses.runtime.clock import NS_PER_S
-from glasses.runtime.events import CodesDetected, Event, HudDrawn, Intent, Tap
+from glasses.runtime.events import CodesDetected, Event, HeadGesture, HudDrawn, Intent, Tap
 from glasses.runtime.stage import Stage, StageContext
 
 
 class RouterStage(Stage):
-    """Codes in view → ``scan``; a double tap → ``read``; a tap on a shown card → ``dismiss``.
+    """Codes in view → ``scan``; a double tap → ``read``; a tap on a shown card → ``dismiss``;
+    a head nod while no card is shown → ``photo`` (a nod at a card is left to the card's skill).
 
     A code is announced when it comes into view, not on every frame: it is announced again only
     after it has been out of view for ``forget_after_s`` seconds (runtime clock).
     """
 
     name: ClassVar[str] = "router"
-    accepts: ClassVar[tuple[type[Event], ...]] = (CodesDetected, Tap, HudDrawn)
+    accepts: ClassVar[tuple[type[Event], ...]] = (CodesDetected, Tap, HeadGesture, HudDrawn)
 
     def __init__(self, *, forget_after_s: float = 3.0) -> None:
         self.forget_after_ns = int(forget_after_s * NS_PER_S)
@@ -33,6 +34,10 @@ class RouterStage(Stage):
             if name is not None:
                 turn = ctx.new_turn(event.t_ns, "Tap")
                 ctx.emit(Intent(t_ns=ctx.now_ns(), source=self.name, turn_id=turn, name=name))
+        elif isinstance(event, HeadGesture):
+            if event.gesture == "nod" and not self._hud_showing:
+                turn = ctx.new_turn(event.t_ns, "HeadGesture")
+                ctx.emit(Intent(t_ns=ctx.now_ns(), source=self.name, turn_id=turn, name="photo"))
         elif isinstance(event, HudDrawn):
             self._hud_showing = bool(event.text)
 

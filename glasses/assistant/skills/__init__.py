@@ -2,12 +2,13 @@
 
 from glasses.assistant.skill import Skill
 from glasses.assistant.skills.dismiss import DismissSkill
+from glasses.assistant.skills.photo import PhotoSkill
 from glasses.assistant.skills.read import ReadSkill
 from glasses.assistant.skills.scan import ScanSkill
 
 
 def builtin_skills() -> list[Skill]:
-    return [ScanSkill(), DismissSkill(), ReadSkill()]
+    return [ScanSkill(), DismissSkill(), ReadSkill(), PhotoSkill()]
 
 
-__all__ = ["DismissSkill", "ReadSkill", "ScanSkill", "builtin_skills"]
+__all__ = ["DismissSkill", "PhotoSkill", "ReadSkill", "ScanSkill", "builtin_skills"]

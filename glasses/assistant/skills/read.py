@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from glasses.assistant.skill import Reply, Skill, SkillContext
-from glasses.perception.ocr import OcrReader
+from glasses.perception.ocr import OcrLine, OcrReader
+from glasses.perception.scene_change import SceneChangeDetector
 from glasses.runtime.events import Card, Intent
 
 # What one OCR pass is charged on the virtual clock; real cost: glasses read / bench.
@@ -17,15 +18,29 @@ class ReadSkill(Skill):
 
     The reader is built lazily, on the first request, then kept: loading and warming up the
     PP-OCR sessions takes ~0.4 s that nobody who never asks to read should pay.
+
+    Scene gating: when the view has not changed since the last read (``SceneChangeDetector``),
+    the last result is shown again without running OCR. ``ocr_runs`` counts the OCR passes and
+    ``reused`` the requests answered from the last result.
     """
 
     name: ClassVar[str] = "read"
     intents: ClassVar[tuple[str, ...]] = ("read",)
     phrases: ClassVar[tuple[str, ...]] = ("read this", "what does it say")
 
-    def __init__(self, reader: OcrReader | None = None, *, center_fraction: float = 0.8) -> None:
+    def __init__(
+        self,
+        reader: OcrReader | None = None,
+        *,
+        center_fraction: float = 0.8,
+        change_detector: SceneChangeDetector | None = None,
+    ) -> None:
         self._reader = reader
         self.center_fraction = center_fraction
+        self.change_detector = change_detector or SceneChangeDetector()
+        self.ocr_runs = 0
+        self.reused = 0
+        self._last_lines: list[OcrLine] | None = None
 
     @property
     def reader(self) -> OcrReader:
@@ -39,11 +54,20 @@ class ReadSkill(Skill):
             return Reply(
                 card=Card(title="Read", body="No camera view yet.", layout="toast", ttl_s=3.0)
             )
-        reader = self.reader
         image, fraction = frame.image, self.center_fraction
-        lines = await ctx.clock.run_blocking(
-            lambda: reader.read(image, center_fraction=fraction), cost_ns=NOMINAL_COST_NS
-        )
+        if self.change_detector.changed(image) or self._last_lines is None:
+            # Forget the last result first: if this read fails, the next request on this
+            # (already accepted) view must not be answered with an older view's text.
+            self._last_lines = None
+            reader = self.reader
+            self.ocr_runs += 1
+            lines = await ctx.clock.run_blocking(
+                lambda: reader.read(image, center_fraction=fraction), cost_ns=NOMINAL_COST_NS
+            )
+            self._last_lines = lines
+        else:
+            lines = self._last_lines
+            self.reused += 1
         if not lines:
             return Reply(
                 card=Card(title="Read", body="No text in view.", layout="toast", ttl_s=3.0)
