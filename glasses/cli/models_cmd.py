@@ -1,7 +1,12 @@
-"""``glasses models list|verify``: the on-device models, their files and their checks.
+"""``glasses models list|verify|quantize``: the on-device models, their files and their checks.
 
-exit codes: 0 every model is fine; 1 ``verify`` found a missing or altered file; 3 the
-manifest itself or a model's package is unusable (one-line message).
+``quantize ID`` writes ``ID``'s int8 model and its fp32-versus-int8 report into the user cache
+directory (``$GLASSES_MODELS_DIR`` or ``~/.cache/glasses/models``); ``ID`` may be ``ocr`` for
+both OCR models.
+
+exit codes: 0 every model is fine (``quantize``: the int8 files and reports were written, whether
+or not a report accepted its model; the verdict is printed); 1 ``verify`` found a missing or
+altered file; 3 the manifest itself, a model's package or the fonts are unusable (one line).
 """
 
 from __future__ import annotations
@@ -23,6 +28,18 @@ def add_parser(sub: Any) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="id, task, source, size and status of every model")
     actions.add_parser("verify", help="check every model file's sha256 (exit 1 if any fails)")
+    q = actions.add_parser(
+        "quantize", help="static int8 quantization and an fp32-vs-int8 report (user cache dir)"
+    )
+    q.add_argument("id", metavar="ID", help="model id (ppocr-det, ppocr-rec) or 'ocr' for both")
+    q.add_argument(
+        "--calibration", type=int, default=None, metavar="N",
+        help="generated calibration frames (default: the manifest's recipe)",
+    )  # fmt: skip
+    q.add_argument(
+        "--validation", type=int, default=None, metavar="N",
+        help="generated validation frames for the report (default: the recipe's; 0 skips)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -33,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         registry = Registry()
         if args.action == "list":
             return list_models(registry)
+        if args.action == "quantize":
+            return quantize_models(registry, args.id, args.calibration, args.validation)
         return verify_models(registry)
     except ModelError as exc:
         print(f"glasses models: {exc}", file=sys.stderr)
@@ -74,6 +93,35 @@ def verify_models(registry: Registry) -> int:
             print(f"  {result.message()}")
     print(f"{total - failed}/{total} models verified")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def quantize_models(
+    registry: Registry, model_id: str, calibration: int | None, validation: int | None
+) -> int:
+    """Quantize one model (or both OCR models for ``ocr``), printing each step and each
+    report's verdict (a model whose report does not accept int8 stays fp32 at run time)."""
+    from models.quantize import quantize
+    from simulator.ocr_set import FontsMissing
+
+    ids = ["ppocr-det", "ppocr-rec"] if model_id == "ocr" else [model_id]
+    for i in ids:
+        registry.get(i)  # unknown ids fail before any work
+    if (calibration is not None and calibration < 1) or (validation is not None and validation < 0):
+        print("glasses models: --calibration must be >= 1 and --validation >= 0", file=sys.stderr)
+        return 2
+    for i in ids:
+        try:
+            quantize(
+                i,
+                registry=registry,
+                calibration_frames=calibration,
+                validation_frames=validation,
+                progress=lambda line: print(line, flush=True),
+            )
+        except FontsMissing as exc:
+            print(f"glasses models: {exc}", file=sys.stderr)
+            return EXIT_MODEL
+    return EXIT_OK
 
 
 def _mb(size_bytes: int) -> str:

@@ -1,0 +1,378 @@
+"""int8 quantization of the OCR models, and the report that decides whether the runtime uses it.
+
+``quantize(model_id)`` follows the manifest's ``[model.quantize]`` recipe (static QDQ, int8
+per-channel weights, uint8 activations calibrated with MinMax on frames of the generated OCR
+set fed through ``OcrReader``'s own preprocessing):
+
+1. convert the shipped model to the recipe's opset (13),
+2. ``quant_pre_process`` with symbolic shape inference skipped,
+3. collect calibration inputs (detector: whole frames; recogniser: the batches of line crops
+   the fp32 detector finds),
+4. ``quantize_static`` on the recipe's operator types, keeping its first ``keep_fp32_convs``
+   Conv nodes in fp32 (the recogniser's first three: its accuracy collapses otherwise),
+5. read the validation split with fp32 and with this model in int8, and save the report.
+
+Dynamic QInt8 is not offered: it destroyed the recogniser. Artefacts go to the user cache
+directory (``$GLASSES_MODELS_DIR`` or ``~/.cache/glasses/models``), ``<id>/<id>.int8.onnx`` with
+``<id>.int8.report.json`` beside it, never into git. The runtime uses an int8 file by default
+only when its report's ``accepted`` is true: line-exact rate within ``ACCEPT_POINTS`` of fp32.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from models.registry import MANIFEST_PATH, ModelError, Registry, default_cache_dir
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from glasses.perception.ocr import OcrReader
+    from simulator.ocr_set import OcrSample
+
+ACCEPT_POINTS = 1.0  # int8 is the default when its line-exact rate is within this of fp32 (%)
+REPORT_FIELDS = (
+    "model_id",
+    "int8_path",
+    "validation_frames",
+    "calibration_frames",
+    "line_exact_fp32",
+    "line_exact_int8",
+    "cer_fp32",
+    "cer_int8",
+    "ms_p50_fp32",
+    "ms_p50_int8",
+    "speedup",
+    "accepted",
+)
+
+Progress = Callable[[str], None]
+# What reads a frame: our reader, or any function from a BGR image to its text lines.
+Reader: TypeAlias = "OcrReader | Callable[[np.ndarray], list[str]]"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """A model's quantization recipe (``[model.quantize]`` in the manifest).
+
+    ``opset``: converted to before quantizing. ``op_types``: operator types quantized (empty:
+    onnxruntime's default set). ``keep_fp32_convs``: the first this many Conv nodes stay fp32.
+    ``per_channel``: per-channel weight scales. ``calibration_frames`` and
+    ``validation_frames``: default sizes of the generated calibration and validation sets.
+    """
+
+    opset: int = 13
+    op_types: tuple[str, ...] = ()
+    keep_fp32_convs: int = 0
+    per_channel: bool = True
+    calibration_frames: int = 16
+    validation_frames: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """fp32 versus int8 on the validation split: rates in %, CER as a fraction, times in ms per
+    frame (the whole read). ``accepted``: line-exact within ``ACCEPT_POINTS`` of fp32."""
+
+    model_id: str
+    int8_path: str
+    validation_frames: int
+    calibration_frames: int
+    line_exact_fp32: float
+    line_exact_int8: float
+    cer_fp32: float
+    cer_int8: float
+    ms_p50_fp32: float
+    ms_p50_int8: float
+    speedup: float
+    accepted: bool
+
+
+def int8_path(model_id: str, cache_dir: Path | None = None) -> Path:
+    """Where ``model_id``'s int8 file is (or would be) written."""
+    return (cache_dir or default_cache_dir()) / model_id / f"{model_id}.int8.onnx"
+
+
+def report_path(model_id: str, cache_dir: Path | None = None) -> Path:
+    """The JSON report saved next to the int8 file."""
+    return int8_path(model_id, cache_dir).with_suffix(".report.json")
+
+
+def load_report(model_id: str, cache_dir: Path | None = None) -> dict[str, Any] | None:
+    """The saved report, or None when there is none or it is unreadable."""
+    path = report_path(model_id, cache_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def int8_accepted(model_id: str, cache_dir: Path | None = None) -> bool:
+    """True when the int8 file exists and its report accepted it (see ``ACCEPT_POINTS``)."""
+    report = load_report(model_id, cache_dir)
+    return (
+        int8_path(model_id, cache_dir).is_file()
+        and report is not None
+        and report.get("accepted") is True
+    )
+
+
+def recipe(model_id: str, manifest: Path = MANIFEST_PATH) -> Recipe:
+    """``model_id``'s recipe; ``ModelError`` when the manifest gives it none."""
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(f"cannot read model manifest {manifest}: {exc}") from exc
+    for table in data.get("model", []):
+        if isinstance(table, dict) and table.get("id") == model_id:
+            spec = table.get("quantize")
+            if not isinstance(spec, dict):
+                break
+            method = spec.get("method", "static-qdq")
+            if method != "static-qdq":
+                raise ModelError(
+                    f"model manifest {manifest}, {model_id}: quantize.method {method!r} is "
+                    "not supported (static-qdq only)"
+                )
+            try:
+                return Recipe(
+                    opset=int(spec.get("opset", 13)),
+                    op_types=tuple(str(t) for t in spec.get("op_types", ())),
+                    keep_fp32_convs=int(spec.get("keep_fp32_convs", 0)),
+                    per_channel=bool(spec.get("per_channel", True)),
+                    calibration_frames=int(spec.get("calibration_frames", 16)),
+                    validation_frames=int(spec.get("validation_frames", 30)),
+                )
+            except (TypeError, ValueError) as exc:
+                raise ModelError(
+                    f"model manifest {manifest}, {model_id}: bad quantize field ({exc})"
+                ) from exc
+    raise ModelError(f"model {model_id!r} has no [model.quantize] recipe in {manifest}")
+
+
+def quantize(
+    model_id: str,
+    *,
+    registry: Registry | None = None,
+    calibration_frames: int | None = None,
+    validation_frames: int | None = None,
+    progress: Progress = print,
+) -> Report:
+    """Quantize ``model_id`` to int8, validate it against fp32, save both; see the module doc.
+
+    ``validation_frames=0`` skips validation (the report is then not ``accepted``).
+    """
+    registry = registry or Registry()
+    rec = recipe(model_id, registry.manifest)
+    n_cal = rec.calibration_frames if calibration_frames is None else calibration_frames
+    n_val = rec.validation_frames if validation_frames is None else validation_frames
+    if n_cal < 1 or n_val < 0:
+        raise ValueError(f"need >= 1 calibration and >= 0 validation frames, got {n_cal}, {n_val}")
+    source = registry.path(model_id)
+    out = int8_path(model_id, registry.cache_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    steps = 5
+    with tempfile.TemporaryDirectory(prefix=f"{model_id}-", dir=out.parent) as tmp_dir:
+        tmp = Path(tmp_dir)
+        t0 = time.perf_counter()
+        progress(f"[1/{steps}] {model_id}: converting to opset {rec.opset} …")
+        converted = _convert(source, tmp / "opset.onnx", rec.opset)
+        progress(f"[2/{steps}] {model_id}: pre-processing (symbolic shape inference skipped) …")
+        prepared = tmp / "prepared.onnx"
+        _pre_process(converted, prepared)
+        progress(f"[3/{steps}] {model_id}: calibration inputs from {n_cal} generated frames …")
+        inputs = calibration_inputs(model_id, n_cal, registry)
+        progress(
+            f"[4/{steps}] {model_id}: static QDQ int8 ({len(inputs)} calibration tensors, "
+            f"per-channel={rec.per_channel}, ops={','.join(rec.op_types) or 'default'}, "
+            f"first {rec.keep_fp32_convs} Conv kept fp32) …"
+        )
+        _quantize_static(prepared, tmp / "int8.onnx", inputs, rec)
+        (tmp / "int8.onnx").replace(out)
+        progress(
+            f"    wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t0:.0f} s)"
+        )
+    progress(f"[5/{steps}] {model_id}: fp32 vs int8 on {n_val} validation frames …")
+    report = evaluate(model_id, out, n_val, n_cal, registry)
+    path = report_path(model_id, registry.cache_dir)
+    path.write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
+    progress(format_report(report))
+    progress(f"    wrote {path}")
+    return report
+
+
+def format_report(r: Report) -> str:
+    verdict = "accepted: the runtime uses int8" if r.accepted else "not accepted: fp32 stays"
+    return (
+        f"    {r.model_id} on {r.validation_frames} frames: line-exact fp32 "
+        f"{r.line_exact_fp32:.1f} % / int8 {r.line_exact_int8:.1f} %, CER fp32 "
+        f"{r.cer_fp32:.4f} / int8 {r.cer_int8:.4f}, p50 fp32 {r.ms_p50_fp32:.0f} ms / int8 "
+        f"{r.ms_p50_int8:.0f} ms ({r.speedup:.2f}×); {verdict}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Steps
+
+
+def _convert(source: Path, target: Path, opset: int) -> Path:
+    import onnx
+    from onnx import version_converter
+
+    model = onnx.load(str(source))
+    current = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
+    if current != opset:
+        model = version_converter.convert_version(model, opset)
+    onnx.save(model, str(target))
+    return target
+
+
+def _pre_process(source: Path, target: Path) -> None:
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    quant_pre_process(str(source), str(target), skip_symbolic_shape=True)
+
+
+def calibration_inputs(model_id: str, frames: int, registry: Registry) -> list[np.ndarray]:
+    """Input tensors for ``model_id`` from the calibration split, through ``OcrReader``'s own
+    preprocessing (the fp32 reader: the detector's frames, the recogniser's crop batches)."""
+    from glasses.perception.ocr import DET_MODEL, REC_MODEL, OcrReader
+    from simulator.ocr_set import calibration_set
+
+    reader = OcrReader(registry=registry, verify=False, precision="fp32")
+    samples = calibration_set(frames)
+    if model_id == DET_MODEL:
+        return [reader.detector_input(s.image) for s in samples]
+    if model_id == REC_MODEL:
+        crops = [crop for s in samples for crop in reader.crops(s.image)]
+        return [batch for _, batch in reader.recogniser_batches(crops)]
+    raise ModelError(f"model {model_id!r}: no calibration data source (OCR models only)")
+
+
+class _Inputs:
+    """onnxruntime's CalibrationDataReader over a list of tensors for one input."""
+
+    def __init__(self, name: str, tensors: Sequence[np.ndarray]) -> None:
+        self._iter: Iterator[np.ndarray] = iter(tensors)
+        self._name = name
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        tensor = next(self._iter, None)
+        return None if tensor is None else {self._name: tensor}
+
+    def rewind(self) -> None:  # not needed for MinMax; part of the reader protocol
+        pass
+
+
+def _quantize_static(source: Path, target: Path, inputs: list[np.ndarray], rec: Recipe) -> None:
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    model = onnx.load(str(source))
+    input_name = model.graph.input[0].name
+    convs = [n.name for n in model.graph.node if n.op_type == "Conv"]
+    exclude = convs[: rec.keep_fp32_convs]
+    reader = _Inputs(input_name, inputs)
+    CalibrationDataReader.register(_Inputs)
+    quantize_static(
+        str(source),
+        str(target),
+        reader,
+        quant_format=QuantFormat.QDQ,
+        per_channel=rec.per_channel,
+        weight_type=QuantType.QInt8,
+        activation_type=QuantType.QUInt8,
+        op_types_to_quantize=list(rec.op_types) or None,
+        nodes_to_exclude=exclude,
+        calibrate_method=CalibrationMethod.MinMax,
+    )
+
+
+def evaluate(
+    model_id: str, int8_file: Path, frames: int, calibration_frames: int, registry: Registry
+) -> Report:
+    """Read ``frames`` validation frames with all-fp32 and with ``int8_file`` for ``model_id``."""
+    from glasses.perception.ocr import OcrReader
+
+    fp32 = OcrReader(registry=registry, verify=False, precision="fp32")
+    int8 = OcrReader(
+        registry=registry, verify=False, precision="fp32", overrides={model_id: int8_file}
+    )
+    if frames == 0:
+        return Report(model_id, str(int8_file), 0, calibration_frames, 0, 0, 0, 0, 0, 0, 0, False)
+    from simulator.ocr_set import validation_set
+
+    samples = validation_set(frames)
+    results = read_sets({"fp32": fp32, "int8": int8}, samples)
+    a, b = results["fp32"], results["int8"]
+    exact_a, exact_b = 100 * a.line_exact, 100 * b.line_exact
+    return Report(
+        model_id=model_id,
+        int8_path=str(int8_file),
+        validation_frames=frames,
+        calibration_frames=calibration_frames,
+        line_exact_fp32=round(exact_a, 2),
+        line_exact_int8=round(exact_b, 2),
+        cer_fp32=round(a.cer, 5),
+        cer_int8=round(b.cer, 5),
+        ms_p50_fp32=round(a.ms_p50, 1),
+        ms_p50_int8=round(b.ms_p50, 1),
+        speedup=round(a.ms_p50 / b.ms_p50, 3) if b.ms_p50 else 0.0,
+        accepted=exact_b >= exact_a - ACCEPT_POINTS,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SetResult:
+    """One reader over a set: line-exact (0..1), CER, and per-frame wall time in ms."""
+
+    line_exact: float
+    cer: float
+    ms: tuple[float, ...]
+
+    @property
+    def ms_p50(self) -> float:
+        return statistics.median(self.ms) if self.ms else 0.0
+
+
+def read_set(reader: Reader, samples: Sequence[OcrSample]) -> SetResult:
+    """Read every sample (timed, wall clock) and score it against its ground truth."""
+    return read_sets({"": reader}, samples)[""]
+
+
+def read_sets(readers: Mapping[str, Reader], samples: Sequence[OcrSample]) -> dict[str, SetResult]:
+    """``read_set`` for several readers, interleaved frame by frame, so that a machine busy
+    with other work slows every reader alike and their latency ratios stay fair."""
+    from glasses.perception.ocr import OcrReader
+    from simulator.ocr_set import OcrScore, score
+
+    totals = {name: OcrScore() for name in readers}
+    ms: dict[str, list[float]] = {name: [] for name in readers}
+    for s in samples:
+        for name, reader in readers.items():
+            t = time.perf_counter()
+            if isinstance(reader, OcrReader):
+                lines = [line.text for line in reader.read(s.image)]
+            else:
+                lines = reader(s.image)
+            ms[name].append((time.perf_counter() - t) * 1000)
+            totals[name] = totals[name] + score(s.lines, lines)
+    return {
+        name: SetResult(totals[name].line_exact, totals[name].cer, tuple(ms[name]))
+        for name in readers
+    }
