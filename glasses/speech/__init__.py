@@ -4,9 +4,23 @@ Everything here takes what the runtime hears, 16 kHz mono int16 (``glasses.devic
 converts any microphone to that). ``Rechunker`` cuts audio into the exact frames a model needs,
 ``SileroVad`` scores each 32 ms frame, ``Endpointer`` decides where speech starts and stops, and
 ``VadStage`` runs all three in the runtime, emitting ``SpeechStarted`` / ``SpeechEnded``.
+
+On top of that, offline: ``WakeWordSpotter`` (PocketSphinx keyphrase spotting),
+``CommandRecognizer`` (a JSGF grammar of the skills' phrases with out-of-grammar rejection),
+``Dictation`` (PocketSphinx's en-US language model) and ``synthesize`` (espeak-ng to PCM).
 """
 
+from glasses.speech._sphinx import SphinxUnavailable
+from glasses.speech.commands import (
+    CommandPhrase,
+    CommandRecognizer,
+    CommandResult,
+    build_jsgf,
+    phrases_from_skills,
+)
+from glasses.speech.dictation import Dictation, transcribe
 from glasses.speech.rechunk import Frame, Rechunker
+from glasses.speech.tts import TtsError, mix_noise, synthesize, synthesize_16k, to_16k
 from glasses.speech.vad import (
     Endpoint,
     Endpointer,
@@ -16,15 +30,33 @@ from glasses.speech.vad import (
     silero_model_path,
 )
 from glasses.speech.vad_stage import VadStage
+from glasses.speech.wake import WakeDetection, WakeSettings, WakeWordSpotter, spot
 
 __all__ = [
+    "CommandPhrase",
+    "CommandRecognizer",
+    "CommandResult",
+    "Dictation",
     "Endpoint",
     "EndpointSettings",
     "Endpointer",
     "Frame",
     "Rechunker",
     "SileroVad",
+    "SphinxUnavailable",
+    "TtsError",
     "VadModelError",
     "VadStage",
+    "WakeDetection",
+    "WakeSettings",
+    "WakeWordSpotter",
+    "build_jsgf",
+    "mix_noise",
+    "phrases_from_skills",
     "silero_model_path",
+    "spot",
+    "synthesize",
+    "synthesize_16k",
+    "to_16k",
+    "transcribe",
 ]

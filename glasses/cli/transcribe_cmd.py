@@ -1,0 +1,68 @@
+"""``glasses transcribe AUDIO [--backend pocketsphinx]``: the final transcript of a WAV file.
+
+Any PCM WAV (8–32-bit, 8–192 kHz, 1–8 channels) is converted to 16 kHz mono first.
+
+exit codes: 0 transcribed (an empty line when nothing was recognised); 2 the audio is missing,
+unreadable or unsupported; 3 the recogniser cannot be loaded (one-line message with the fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EXIT_OK = 0
+EXIT_AUDIO = 2
+EXIT_BACKEND = 3
+
+
+def add_parser(sub: Any) -> None:
+    from glasses.speech.dictation import BACKENDS
+
+    p = sub.add_parser("transcribe", help="print the transcript of a WAV file (offline)")
+    p.add_argument("audio", type=Path, help="WAV file (any rate, any channels)")
+    p.add_argument(
+        "--backend", choices=BACKENDS, default=BACKENDS[0], help="recogniser (default: %(default)s)"
+    )
+    p.set_defaults(func=run)
+
+
+def load_audio(path: Path) -> np.ndarray:
+    """The whole file as 16 kHz mono int16; raises ``DeviceError`` (one line) if it cannot."""
+    from glasses.devices.file import FileMicrophone
+
+    mic = FileMicrophone(path, chunk_samples=16_000)
+    mic.open()
+    try:
+        chunks = []
+        while (chunk := mic.read()) is not None:
+            chunks.append(chunk)
+    finally:
+        mic.close()
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+
+
+def run(args: argparse.Namespace) -> int:
+    from glasses.devices.errors import DeviceError
+    from glasses.speech._sphinx import SphinxUnavailable
+    from glasses.speech.dictation import transcribe
+
+    if not args.audio.exists():
+        print(f"glasses transcribe: {args.audio}: no such file", file=sys.stderr)
+        return EXIT_AUDIO
+    try:
+        audio = load_audio(args.audio)
+    except DeviceError as exc:
+        print(f"glasses transcribe: {exc}", file=sys.stderr)
+        return EXIT_AUDIO
+    try:
+        text = transcribe(audio)
+    except SphinxUnavailable as exc:
+        print(f"glasses transcribe: {exc}", file=sys.stderr)
+        return EXIT_BACKEND
+    print(text)
+    return EXIT_OK

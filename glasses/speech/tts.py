@@ -1,0 +1,253 @@
+"""Text to speech: espeak-ng synthesising straight to PCM, in process, with a disk cache.
+
+espeak-ng comes from the ``espeakng-loader`` wheel (``libespeak-ng.so`` and its
+``espeak-ng-data``), driven through ctypes: ``espeak_Initialize`` with
+``AUDIO_OUTPUT_SYNCHRONOUS`` and a synth callback that collects the samples, so nothing touches a
+sound card and no ``espeak-ng`` binary or ``aplay`` is needed. (pyttsx3's espeak driver was
+the alternative; it finds the library by name through ``ctypes.util.find_library``, which does not
+see the wheel's copy, and writes audio through files and ``aplay``.)
+
+``synthesize(text)`` returns mono int16 at espeak's own rate (22 050 Hz); ``synthesize_16k``
+returns what the runtime hears, 16 kHz. Results are cached on disk, keyed by
+(text, voice, rate, pitch), under ``$GLASSES_CACHE_DIR/tts`` or ``~/.cache/glasses/tts``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from glasses.devices.resample import TARGET_RATE, resample
+
+DEFAULT_VOICE = "en-us"
+DEFAULT_RATE_WPM = 160
+DEFAULT_PITCH = 50
+
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_EE_OK = 0
+_ESPEAK_RATE = 1
+_ESPEAK_PITCH = 3
+_POS_CHARACTER = 1
+_ESPEAK_CHARS_UTF8 = 1
+_INSTALL_HINT = "install it: pip install espeakng-loader"
+_CACHE_VERSION = 1  # bump when the synthesis path changes what a key produces
+
+_SYNTH_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+)
+
+
+class TtsError(RuntimeError):
+    """espeak-ng could not be loaded or refused the request (one line, with what to do)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Speech:
+    """Synthesised speech: ``samples`` mono int16 at ``sample_rate`` Hz."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def espeak_paths() -> tuple[str, str]:
+    """(library path, data path) of the espeak-ng shipped by the ``espeakng-loader`` wheel."""
+    try:
+        import espeakng_loader
+    except ImportError as exc:
+        raise TtsError(
+            f"espeak-ng is not available (no espeakng-loader) — {_INSTALL_HINT}"
+        ) from exc
+    try:
+        return str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
+    except RuntimeError as exc:
+        raise TtsError(f"espeak-ng data missing: {exc} — reinstall espeakng-loader") from exc
+
+
+class EspeakEngine:
+    """The process-wide espeak-ng engine (it keeps global state, so one instance, one lock)."""
+
+    def __init__(self, library: str, data: str) -> None:
+        try:
+            self._lib = ctypes.CDLL(library)
+        except OSError as exc:
+            raise TtsError(
+                f"cannot load espeak-ng from {library}: {exc} — {_INSTALL_HINT}"
+            ) from exc
+        lib = self._lib
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
+        lib.espeak_SetSynthCallback.restype = None
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_SetParameter.restype = ctypes.c_int
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
+        lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_Synchronize.argtypes = []
+        lib.espeak_Synchronize.restype = ctypes.c_int
+        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode(), 0)
+        if rate <= 0:
+            raise TtsError(f"espeak-ng failed to initialise with data {data} — reinstall it")
+        self.sample_rate = int(rate)
+        self._chunks: list[np.ndarray] = []
+        # Kept as an attribute: ctypes does not keep the callback alive for the C side.
+        self._callback = _SYNTH_CALLBACK(self._on_samples)
+        lib.espeak_SetSynthCallback(self._callback)
+        self.lock = threading.Lock()
+
+    def _on_samples(self, wav: ctypes._Pointer[ctypes.c_short], count: int, _events: int) -> int:
+        if count > 0 and wav:
+            self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+        return 0  # 0: continue synthesis
+
+    def synth(self, text: str, voice: str, rate_wpm: int, pitch: int) -> np.ndarray:
+        lib = self._lib
+        with self.lock:
+            if lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
+                raise TtsError(f"espeak-ng has no voice {voice!r} — try 'en-us' or 'en-us+f3'")
+            lib.espeak_SetParameter(_ESPEAK_RATE, rate_wpm, 0)
+            lib.espeak_SetParameter(_ESPEAK_PITCH, pitch, 0)
+            self._chunks = []
+            data = text.encode("utf-8") + b"\0"
+            err = lib.espeak_Synth(
+                data, len(data), 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None
+            )
+            if err != _EE_OK:
+                raise TtsError(f"espeak-ng refused the text (error {err})")
+            lib.espeak_Synchronize()
+            chunks, self._chunks = self._chunks, []
+        if not chunks:
+            return np.zeros(0, dtype=np.int16)
+        return np.concatenate(chunks).astype(np.int16, copy=False)
+
+
+_engine: EspeakEngine | None = None
+_engine_lock = threading.Lock()
+
+
+def _get_engine() -> EspeakEngine:
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = EspeakEngine(*espeak_paths())
+        return _engine
+
+
+def default_cache_dir() -> Path:
+    """``$GLASSES_CACHE_DIR/tts``, else ``$XDG_CACHE_HOME/glasses/tts`` (``~/.cache``)."""
+    root = os.environ.get("GLASSES_CACHE_DIR")
+    if root:
+        return Path(root) / "tts"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "glasses" / "tts"
+
+
+def _cache_key(text: str, voice: str, rate_wpm: int, pitch: int) -> str:
+    blob = json.dumps([_CACHE_VERSION, text, voice, rate_wpm, pitch], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+def _check(text: str, rate_wpm: int, pitch: int) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    if not 80 <= rate_wpm <= 450:
+        raise ValueError(f"rate_wpm must be within 80..450 words per minute, got {rate_wpm}")
+    if not 0 <= pitch <= 99:
+        raise ValueError(f"pitch must be within 0..99, got {pitch}")
+
+
+def synthesize(
+    text: str,
+    *,
+    voice: str = DEFAULT_VOICE,
+    rate_wpm: int = DEFAULT_RATE_WPM,
+    pitch: int = DEFAULT_PITCH,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+) -> tuple[np.ndarray, int]:
+    """Speak ``text`` into memory: (mono int16 samples, sample rate in Hz, espeak's 22 050).
+
+    ``voice`` is an espeak-ng voice name, optionally with a variant (``"en-us+f3"``);
+    ``rate_wpm`` words per minute (80..450); ``pitch`` 0..99 (50 is the voice's normal).
+    Cached on disk under ``cache_dir`` (default ``default_cache_dir()``) unless ``use_cache`` is
+    False. Raises ``TtsError`` if espeak-ng cannot be loaded or rejects the voice.
+    """
+    _check(text, rate_wpm, pitch)
+    directory = cache_dir or default_cache_dir()
+    path = directory / f"{_cache_key(text, voice, rate_wpm, pitch)}.npz"
+    if use_cache and path.is_file():
+        try:
+            with np.load(path) as npz:
+                return npz["samples"].astype(np.int16, copy=False), int(npz["sample_rate"])
+        except (OSError, ValueError, KeyError):
+            pass  # a corrupt or partial cache entry: synthesise again and overwrite it
+    engine = _get_engine()
+    samples = engine.synth(text, voice, rate_wpm, pitch)
+    if use_cache:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, samples=samples, sample_rate=np.int64(engine.sample_rate))
+        os.replace(tmp, path)
+    return samples, engine.sample_rate
+
+
+def to_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Synthesised speech to what the runtime hears: 16 kHz mono int16."""
+    return resample(samples, sample_rate, TARGET_RATE)
+
+
+def synthesize_16k(
+    text: str,
+    *,
+    voice: str = DEFAULT_VOICE,
+    rate_wpm: int = DEFAULT_RATE_WPM,
+    pitch: int = DEFAULT_PITCH,
+    cache_dir: Path | None = None,
+) -> np.ndarray:
+    """``synthesize`` resampled to 16 kHz mono int16."""
+    samples, rate = synthesize(
+        text, voice=voice, rate_wpm=rate_wpm, pitch=pitch, cache_dir=cache_dir
+    )
+    return to_16k(samples, rate)
+
+
+def mix_noise(
+    speech: np.ndarray,
+    snr_db: float,
+    *,
+    seed: int = 0,
+    pad_s: float = 0.3,
+    sample_rate: int = TARGET_RATE,
+) -> np.ndarray:
+    """Speech (int16) padded with ``pad_s`` seconds each side and mixed with white noise at
+    ``snr_db`` dB below the speech's RMS (a realistic noise floor: recognisers are confused by
+    digitally silent audio). Deterministic for a given ``seed``."""
+    x = speech.astype(np.float64)
+    pad = np.zeros(int(pad_s * sample_rate))
+    x = np.concatenate([pad, x, pad])
+    voiced = speech.astype(np.float64)
+    rms = float(np.sqrt(np.mean(voiced**2))) if len(voiced) else 1000.0
+    noise_rms = max(rms, 1.0) / (10 ** (snr_db / 20))
+    noise = np.random.default_rng(seed).normal(0.0, noise_rms, len(x))
+    return np.clip(np.rint(x + noise), -32768, 32767).astype(np.int16)

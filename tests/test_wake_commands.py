@@ -1,0 +1,161 @@
+"""Wake word and commands on espeak speech mixed with a noise floor (PocketSphinx, offline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glasses.assistant.skills import builtin_skills
+from glasses.runtime.events import Transcript, WakeWord
+from glasses.speech._sphinx import SphinxUnavailable
+from glasses.speech.commands import (
+    CommandPhrase,
+    CommandRecognizer,
+    build_jsgf,
+    normalize,
+    phrases_from_skills,
+)
+from glasses.speech.tts import mix_noise, synthesize_16k
+from glasses.speech.wake import WakeSettings, WakeWordSpotter, spot
+
+NS = 1_000_000_000
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tts-cache")
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> CommandRecognizer:
+    return CommandRecognizer(phrases_from_skills(builtin_skills()))
+
+
+def _speech(
+    cache: Path, text: str, voice: str = "en-us", rate: int = 160, snr: float = 15.0, seed: int = 0
+) -> np.ndarray:
+    return mix_noise(
+        synthesize_16k(text, voice=voice, rate_wpm=rate, cache_dir=cache), snr, seed=seed
+    )
+
+
+@pytest.mark.parametrize(
+    ("voice", "rate", "snr"),
+    [("en-us", 160, 10.0), ("en-us+m1", 170, 15.0), ("en-us", 200, 15.0), ("en-us", 130, 10.0)],
+)
+def test_wake_phrase_is_detected(cache: Path, voice: str, rate: int, snr: float) -> None:
+    audio = _speech(cache, "hey glasses", voice, rate, snr, seed=1)
+    found = spot(audio)
+    assert len(found) == 1
+    assert found[0].phrase == "hey glasses"
+    assert 0.0 < found[0].score <= 1.0
+    # Reported at the end of the phrase, on the stream's time line.
+    assert 0.6 * NS < found[0].t_ns <= len(audio) * NS // 16_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the weather is nice today",
+        "please pass the salt",
+        "my glasses are on the table",
+        "hey there how are you",
+        "scan this",
+    ],
+)
+def test_unrelated_speech_does_not_wake(cache: Path, text: str) -> None:
+    for voice in ("en-us", "en-us+f3"):
+        assert spot(_speech(cache, text, voice, snr=10.0, seed=2)) == []
+
+
+def test_detection_times_follow_the_runtime_clock_and_refractory(cache: Path) -> None:
+    one = _speech(cache, "hey glasses", seed=5)
+    gap = (np.random.default_rng(7).normal(0, 300, 16_000)).astype(np.int16)
+    audio = np.concatenate([one, gap, one])
+    spotter = WakeWordSpotter(WakeSettings(refractory_s=0.5))
+    start = 42 * NS  # the stream starts at 42 s on the runtime clock
+    found = []
+    for i in range(0, len(audio), 512):
+        found += spotter.process(audio[i : i + 512], start + i * NS // 16_000)
+    found += spotter.flush(start + len(audio) * NS // 16_000)
+    assert len(found) == 2
+    second_offset = (len(one) + len(gap)) * NS // 16_000
+    assert found[1].t_ns - found[0].t_ns == pytest.approx(second_offset, abs=0.1 * NS)
+    assert found[0].t_ns > start
+    # A refractory period longer than the gap swallows the second utterance.
+    assert len(spot(audio, WakeSettings(refractory_s=3.0))) == 1
+
+
+def test_wake_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        WakeSettings(phrase=" ")
+    with pytest.raises(ValueError, match="threshold"):
+        WakeSettings(threshold=2.0)
+    with pytest.raises(SphinxUnavailable, match="not in the en-US dictionary"):
+        WakeWordSpotter(WakeSettings(phrase="hey glazzqx"))
+
+
+def test_grammar_comes_from_the_skills() -> None:
+    phrases = phrases_from_skills(builtin_skills())
+    assert CommandPhrase("scan this", "scan") in phrases
+    assert CommandPhrase("read this", "read") in phrases
+    assert CommandPhrase("dismiss", "dismiss") in phrases
+    grammar = build_jsgf(phrases)
+    assert grammar.startswith("#JSGF V1.0;") and "( what does this code say )" in grammar
+    assert normalize("What does it SAY?") == "what does it say"
+    with pytest.raises(ValueError, match="maps to intents"):
+        CommandRecognizer([CommandPhrase("go", "a"), CommandPhrase("go", "b")])
+
+
+@pytest.mark.parametrize(
+    ("text", "voice", "intent"),
+    [
+        ("scan this", "en-us", "scan"),
+        ("scan this", "en-us+f3", "scan"),
+        ("read this", "en-us", "read"),
+        ("read this", "en-us+m3", "read"),
+        ("dismiss", "en-us+m3", "dismiss"),
+        ("what does it say", "en-us", "read"),
+        ("what does this code say", "en-us+f3", "scan"),
+    ],
+)
+def test_commands_map_to_intents(
+    cache: Path, recognizer: CommandRecognizer, text: str, voice: str, intent: str
+) -> None:
+    result = recognizer.recognize(_speech(cache, text, voice, snr=20.0, seed=1))
+    assert result.accepted, result
+    assert result.intent == intent
+    assert result.phrase == text
+
+
+@pytest.mark.parametrize(
+    ("text", "voice"),
+    [
+        ("the weather is nice today", "en-us"),
+        ("the weather is nice today", "en-us+m3"),
+        ("please pass the salt", "en-us+f3"),
+        ("read a book", "en-us+m3"),
+        ("good morning", "en-us"),
+        ("set a timer for five minutes", "en-us+f3"),
+    ],
+)
+def test_out_of_grammar_speech_is_rejected(
+    cache: Path, recognizer: CommandRecognizer, text: str, voice: str
+) -> None:
+    result = recognizer.recognize(_speech(cache, text, voice, snr=15.0, seed=3))
+    assert not result.accepted, result
+    assert result.intent is None and result.rejected
+
+
+def test_noise_alone_is_rejected(recognizer: CommandRecognizer) -> None:
+    noise = np.random.default_rng(0).normal(0, 200, 24_000).astype(np.int16)
+    assert not recognizer.recognize(noise).accepted
+
+
+def test_speech_events() -> None:
+    wake = WakeWord(t_ns=5, source="wake", phrase="hey glasses", score=0.8)
+    assert wake.to_dict()["phrase"] == "hey glasses"
+    partial = Transcript(t_ns=6, text="what does", final=False)
+    assert not partial.final and Transcript(t_ns=7, text="x").final
