@@ -11,12 +11,16 @@ setup: $(STAMP)
 
 # silero-vad is installed for its ONNX model file only, with --no-deps: its declared deps
 # (torch, packaging) serve its Python API, which we never import, and pyproject.toml cannot
-# say --no-deps.
+# say --no-deps. Likewise the DejaVu TrueType fonts of the generated OCR set
+# (simulator/ocr_set.py): the rinoh-typeface wheels ship the TTFs, and their declared dep
+# rinohtype (a document processor pulling docutils and myst-parser) is never imported.
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m pip install --quiet --no-deps 'silero-vad==6.2.3'
+	$(BIN)/python -m pip install --quiet --no-deps 'rinoh-typeface-dejavusans==0.1.0' \
+		'rinoh-typeface-dejavuserif==0.1.3' 'rinoh-typeface-dejavusansmono==0.1.0'
 	@touch $(STAMP)
 
 sim: $(STAMP)

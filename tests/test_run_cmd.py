@@ -119,16 +119,19 @@ def test_missing_camera_is_one_line_and_exit_3() -> None:
     assert proc.stdout == ""
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("sounddevice") is not None, reason="sounddevice is installed"
-)
-def test_missing_microphone_backend_says_what_to_install(qr_png: Path) -> None:
+def test_missing_microphone_says_what_to_install(qr_png: Path) -> None:
+    # Either sounddevice is absent (hint: glasses[audio]) or PortAudio is (hint: libportaudio2);
+    # pocketsphinx depends on sounddevice, so on a machine set up by the README it is the latter.
+    if list_devices()["microphones"]:
+        pytest.skip("this machine has a microphone")
     proc = glasses_run("--camera", f"file:{qr_png}", "--mic", "default")
     assert proc.returncode == 3, proc.stdout + proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("glasses run: microphone default: ")
-    assert "glasses[audio]" in lines[0] and "libportaudio2" in lines[0]
+    assert "libportaudio2" in lines[0]
+    if importlib.util.find_spec("sounddevice") is None:
+        assert "glasses[audio]" in lines[0]
     assert "Traceback" not in proc.stderr
 
 

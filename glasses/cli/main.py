@@ -1,4 +1,5 @@
-"""The ``glasses`` command: ``sim``, ``run``, ``bench``, ``models``, ``read``."""
+"""The ``glasses`` command: ``sim``, ``run``, ``bench``, ``models``, ``read``, ``scan``, ``blur``,
+``transcribe``, ``listen``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-from glasses.cli import bench_cmd, models_cmd, read_cmd, run_cmd, sim_cmd
+from glasses.cli import (
+    bench_cmd,
+    blur_cmd,
+    listen_cmd,
+    models_cmd,
+    read_cmd,
+    run_cmd,
+    scan_cmd,
+    sim_cmd,
+    transcribe_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench_cmd.add_parser(sub)
     models_cmd.add_parser(sub)
     read_cmd.add_parser(sub)
+    scan_cmd.add_parser(sub)
+    blur_cmd.add_parser(sub)
+    transcribe_cmd.add_parser(sub)
+    listen_cmd.add_parser(sub)
     return parser
 
 

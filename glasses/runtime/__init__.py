@@ -37,7 +37,9 @@ from glasses.runtime.events import (
     SystemEvent,
     Tap,
     TextRead,
+    Transcript,
     VideoFrame,
+    WakeWord,
 )
 from glasses.runtime.inbox import Inbox
 from glasses.runtime.metrics import StageStats, Timelines, percentile
@@ -83,8 +85,10 @@ __all__ = [
     "Tap",
     "TextRead",
     "Timelines",
+    "Transcript",
     "VideoFrame",
     "VirtualClock",
     "VirtualTimeDeadlock",
+    "WakeWord",
     "percentile",
 ]

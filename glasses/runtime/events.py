@@ -258,6 +258,24 @@ class SpeechEnded(Event):
     audio: np.ndarray | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WakeWord(Event):
+    """The wake phrase was heard (``t_ns``: when it was recognised, at the end of the audio chunk
+    that completed it); ``score`` is the spotter's confidence, 0..1."""
+
+    phrase: str
+    score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transcript(Event):
+    """Recognised speech: a partial (``final=False``, may still change) or the final text of an
+    utterance."""
+
+    text: str
+    final: bool = True
+
+
 # --------------------------------------------------------------------------------------------
 # System
 

@@ -183,10 +183,13 @@ class SimApp(App[None]):
     # ------------------------------------------------------------------ polling
     def refresh_from_session(self) -> None:
         try:
-            log = self.query_one("#log", RichLog)
-            transcript = self.query_one("#transcript", RichLog)
-        except NoMatches:  # the screen is being torn down (quit): nothing to refresh
+            self._refresh()
+        except NoMatches:  # the screen is not up yet, or is being torn down: next poll
             return
+
+    def _refresh(self) -> None:
+        log = self.query_one("#log", RichLog)
+        transcript = self.query_one("#transcript", RichLog)
         s = self.session
         for event in s.drain():
             if isinstance(event, CodesDetected):
