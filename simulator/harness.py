@@ -96,23 +96,50 @@ def prepare_scenes(scenario: Scenario) -> dict[int, np.ndarray]:
     return scenes
 
 
+def prepare_speech(scenario: Scenario) -> dict[int, np.ndarray]:
+    """Synthesise every ``say`` step (16 kHz, mixed with noise), before the run."""
+    from glasses.speech.tts import TtsError, mix_noise, synthesize_16k
+
+    speech: dict[int, np.ndarray] = {}
+    problems: list[str] = []
+    for i, timed in enumerate(scenario.steps):
+        say = timed.step.say
+        if say is None:
+            continue
+        try:
+            clean = synthesize_16k(say.text, voice=say.voice, rate_wpm=say.rate_wpm)
+        except (TtsError, ValueError) as exc:
+            line = scenario.step_lines[i] if i < len(scenario.step_lines) else 1
+            problems.append(f"{scenario.path}:{line}: timeline[{i}].say: {exc}")
+            continue
+        speech[i] = mix_noise(clean, say.snr_db, seed=scenario.model.seed * 1000 + i)
+    if problems:
+        raise ScenarioError(scenario.path, problems)
+    return speech
+
+
 def run_scenario(scenario: Scenario, *, display_name: str | None = None) -> ScenarioResult:
     """Run ``scenario`` to its end on a fresh virtual clock. Raises ScenarioError if unplayable."""
     scenes = prepare_scenes(scenario)
+    speech = prepare_speech(scenario)
     clock = VirtualClock()
     result = ScenarioResult(
         name=scenario.name,
         file=display_name if display_name is not None else scenario.path.name,
         duration_s=scenario.duration_s,
     )
-    clock.run(_play(scenario, scenes, clock, result))
+    clock.run(_play(scenario, scenes, speech, clock, result))
     return result
 
 
 async def _play(
-    scenario: Scenario, scenes: dict[int, np.ndarray], clock: VirtualClock, result: ScenarioResult
+    scenario: Scenario,
+    scenes: dict[int, np.ndarray],
+    speech: dict[int, np.ndarray],
+    clock: VirtualClock,
+    result: ScenarioResult,
 ) -> None:
-    rig = SimRig(clock, scenario.model.device)
+    rig = SimRig(clock, scenario.model.device, seed=scenario.model.seed)
     data_counts: Counter[str] = Counter()
 
     def record(event: Event) -> None:
@@ -125,7 +152,7 @@ async def _play(
 
     rig.runtime.observe(record)
     await rig.start()
-    rig.play(scenario, scenes)
+    rig.play(scenario, scenes, speech)
     end_ns = round(scenario.duration_s * NS_PER_S)
     await clock.sleep_until(end_ns)
     await rig.stop(reason="scenario finished")

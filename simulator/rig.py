@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from glasses.app.pipeline import AssistantPipeline, build_pipeline
-from glasses.devices.sim import SimCamera, SimDisplay, SimIndicator
-from glasses.devices.state import run_camera
+from glasses.devices.sim import SimCamera, SimDisplay, SimIndicator, SimMicrophone
+from glasses.devices.state import run_camera, run_microphone
 from glasses.hud.profile import get_profile
 from glasses.runtime.clock import NS_PER_S, Clock
 from glasses.runtime.events import Event, Tap
@@ -22,7 +22,7 @@ from simulator.scenario import DeviceSpec, Scenario
 class SimRig:
     """A simulated device (camera, display, capture LED) around the assistant pipeline."""
 
-    def __init__(self, clock: Clock, device: DeviceSpec) -> None:
+    def __init__(self, clock: Clock, device: DeviceSpec, *, seed: int = 0) -> None:
         self.clock = clock
         self.device = device
         self.profile = get_profile(device.profile)
@@ -32,8 +32,9 @@ class SimRig:
         )
         self.display = SimDisplay(clock)
         self.indicator = SimIndicator(clock)
+        self.microphone = SimMicrophone(seed=seed)
         self.pipeline: AssistantPipeline = build_pipeline(
-            self.runtime, display=self.display, profile=self.profile
+            self.runtime, display=self.display, profile=self.profile, speech=True
         )
         self._player: str | None = None
 
@@ -45,14 +46,25 @@ class SimRig:
                 self.camera, self.clock, self.runtime.publish, indicator=self.indicator
             ),
         )
+        self.runtime.spawn(
+            "microphone", lambda: run_microphone(self.microphone, self.clock, self.runtime.publish)
+        )
 
     def publish(self, event: Event) -> None:
         self.runtime.publish(event)
 
     def play(
-        self, scenario: Scenario, scenes: dict[int, np.ndarray], *, offset_ns: int = 0
+        self,
+        scenario: Scenario,
+        scenes: dict[int, np.ndarray],
+        speech: dict[int, np.ndarray] | None = None,
+        *,
+        offset_ns: int = 0,
     ) -> None:
-        """Start playing ``scenario``'s timeline (step times counted from ``offset_ns``)."""
+        """Start playing ``scenario``'s timeline (step times counted from ``offset_ns``).
+
+        ``scenes`` and ``speech`` are the prepared images and 16 kHz audio of its steps."""
+        said = speech or {}
 
         async def player() -> None:
             for i, timed in enumerate(scenario.steps):
@@ -64,6 +76,8 @@ class SimRig:
                     self.publish(
                         Tap(t_ns=self.clock.now_ns(), source="touchpad", count=step.tap.count)
                     )
+                elif step.say is not None:
+                    self.microphone.feed(said[i])
 
         # One scenario at a time: a new one replaces the one playing.
         if self._player is not None:

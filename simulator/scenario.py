@@ -102,6 +102,9 @@ class ShowSpec(_Strict):
         return next(k for k in ("qr", "ean13", "text", "image", "blank") if getattr(self, k))
 
 
+ACTIONS = ("show", "tap", "say", "wait")
+
+
 class TapSpec(_Strict):
     count: Literal[1, 2] = 1
 
@@ -117,6 +120,20 @@ def _tap(value: Any) -> Any:
     return value
 
 
+class SaySpec(_Strict):
+    """Speech the wearer says: synthesised with espeak-ng, mixed with noise, fed to the mic."""
+
+    text: str = Field(min_length=1)
+    voice: str = "en-us"
+    rate_wpm: int = Field(160, ge=80, le=450, description="words per minute")
+    snr_db: float = Field(20.0, ge=-5, le=60, description="speech to noise ratio, dB")
+
+
+def _say(value: Any) -> Any:
+    # ``say: "hey glasses, read this"`` is short for ``say: {text: ...}``.
+    return {"text": value} if isinstance(value, str) else value
+
+
 class Step(_Strict):
     """One timeline entry. ``at`` is absolute (s); without it a step follows the previous one."""
 
@@ -124,6 +141,7 @@ class Step(_Strict):
     id: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")
     show: ShowSpec | None = None
     tap: Annotated[TapSpec | None, BeforeValidator(_tap)] = None
+    say: Annotated[SaySpec | None, BeforeValidator(_say)] = None
     wait: Seconds | None = None
 
     @model_validator(mode="before")
@@ -136,17 +154,17 @@ class Step(_Strict):
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
-        actions = [k for k in ("show", "tap", "wait") if getattr(self, k) is not None]
+        actions = [k for k in ACTIONS if getattr(self, k) is not None]
         if len(actions) != 1:
             raise ValueError(
-                "each timeline step needs exactly one of show, tap, wait"
+                "each timeline step needs exactly one of show, tap, say, wait"
                 + (f" (got {', '.join(actions)})" if actions else "")
             )
         return self
 
     @property
     def action(self) -> str:
-        return next(k for k in ("show", "tap", "wait") if getattr(self, k) is not None)
+        return next(k for k in ACTIONS if getattr(self, k) is not None)
 
 
 class Expectation(_Strict):

@@ -35,7 +35,7 @@ from glasses.runtime.events import (
     VideoFrame,
 )
 from simulator.expectations import HudHistory, Outcome
-from simulator.harness import judge, prepare_scenes
+from simulator.harness import judge, prepare_scenes, prepare_speech
 from simulator.rig import SimRig
 from simulator.scenario import Scenario, load_scenario
 from simulator.scenes import SceneSpec, render_scene
@@ -82,8 +82,9 @@ class SimSession:
     def __init__(self, scenario: Scenario, *, speed: float = 1.0, paused: bool = False) -> None:
         self.pace = Pace(speed, paused=paused)
         self.clock = VirtualClock(pace=self.pace)
-        self.rig = SimRig(self.clock, scenario.model.device)
-        self.first = (scenario, prepare_scenes(scenario))  # a bad image fails here, not later
+        self.rig = SimRig(self.clock, scenario.model.device, seed=scenario.model.seed)
+        # A bad image or unspeakable text fails here, not in the simulation thread.
+        self.first = (scenario, prepare_scenes(scenario), prepare_speech(scenario))
         self.events: deque[Event] = deque(maxlen=5000)
         self.frame: VideoFrame | None = None
         self.metrics: dict[str, Any] = {}
@@ -239,10 +240,21 @@ class SimSession:
         """Load ``path`` (raises ScenarioError) and play it from now on."""
         scenario = load_scenario(path)
         scenes = prepare_scenes(scenario)  # fail here, in the UI, on a bad image
-        self._call(lambda: self._play(scenario, scenes))
+        speech = prepare_speech(scenario)
+        self._call(lambda: self._play(scenario, scenes, speech))
         return scenario
 
-    def _play(self, scenario: Scenario, scenes: dict[int, np.ndarray]) -> None:
+    def say(self, text: str) -> bool:
+        """The wearer says ``text``: synthesised, mixed with noise, into the microphone."""
+        from glasses.speech.tts import mix_noise, synthesize_16k
+
+        audio = mix_noise(synthesize_16k(text), 20.0, seed=len(self.hud_history))
+        self._call(lambda: self.rig.microphone.feed(audio))
+        return True
+
+    def _play(
+        self, scenario: Scenario, scenes: dict[int, np.ndarray], speech: dict[int, np.ndarray]
+    ) -> None:
         now = self.clock.now_ns()
         self.run = ScenarioRun(scenario, now, now + round(scenario.duration_s * NS_PER_S))
-        self.rig.play(scenario, scenes, offset_ns=now)
+        self.rig.play(scenario, scenes, speech, offset_ns=now)

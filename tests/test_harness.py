@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "scenarios" / "demo.yaml"
 SCAN = ROOT / "scenarios" / "scan_qr.yaml"
 READ = ROOT / "scenarios" / "read_sign.yaml"
+VOICE = ROOT / "scenarios" / "voice.yaml"
 
 
-@pytest.mark.parametrize("path", [DEMO, SCAN, READ], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [DEMO, SCAN, READ, VOICE], ids=lambda p: p.name)
 def test_bundled_scenarios_pass(path: Path) -> None:
     result = run_scenario(load_scenario(path))
     assert result.passed, [o.detail for o in result.outcomes if not o.passed]
@@ -115,3 +116,19 @@ def test_console_script_without_arguments_runs_the_demo_headless() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASS  Demo" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_voice_goes_through_the_real_audio_path() -> None:
+    """Synthesised speech → mic → VAD → wake word → grammar → skill: timelines show each hop."""
+    result = run_scenario(load_scenario(VOICE))
+    assert result.passed, [o.detail for o in result.outcomes if not o.passed]
+    spoken = [marks for marks in result.turns.values() if marks[0][0] == "SpeechEnd"]
+    labels = [[label for label, _ in marks] for marks in spoken]
+    # "hey glasses, read this": one turn from the end of speech to the HUD.
+    assert labels[0] == ["SpeechEnd", "WakeWord", "Transcript", "Intent", "HudUpdate", "HudDrawn"]
+    intents = [e for e in result.events if e["type"] == "Intent" and e["source"] == "listen"]
+    assert [i["name"] for i in intents] == [
+        "read",
+        "dismiss",
+    ]  # "dismiss" alone: no wake, no intent
+    assert result.data_events["AudioChunk"] == pytest.approx(result.duration_s * 16000 / 512, abs=2)

@@ -301,7 +301,9 @@ def test_run_live_reports_every_event_and_the_summary_on_the_virtual_clock() -> 
     assert summary.frames == frames and 15 <= frames <= 16  # 15 fps for 1 s
     assert summary.audio_chunks == chunks and 31 <= chunks <= 32  # 512-sample chunks at 16 kHz
     assert summary.hud_updates == 0 and summary.hud_text == ""  # a grey view has no code
-    assert [s.stage for s in summary.stages] == ["codes", "router", "skills", "hud"]
+    # With a microphone the speech stages run too.
+    stages = ["codes", "router", "skills", "hud", "vad", "listen"]
+    assert [s.stage for s in summary.stages] == stages
     assert summary.led_on is False and info.led.on is False
     assert summary.errors == () and summary.failed == {}
 

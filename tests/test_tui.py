@@ -169,3 +169,17 @@ def test_live_session_in_the_tui(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert live.summary is not None and live.summary.led_on is False
+
+
+def test_typed_utterance_is_spoken_into_the_microphone() -> None:
+    async def main() -> None:
+        app = SimApp(session())
+        async with app.run_test(size=(120, 40)) as pilot:
+            step(app, 0.2)
+            await type_into_prompt(app, pilot, "u", "hey glasses, take a photo")
+            assert "spoken into the microphone" in log_text(app)
+            step(app, 4.0)
+            heard = [e for e in app.session.rig.display.history if "Photo" in e[1]]
+            assert heard, app.session.rig.display.history
+
+    asyncio.run(main())

@@ -220,7 +220,7 @@ class _Tally:
 class _Session:
     """One run: the runtime, its sources and the end conditions."""
 
-    def __init__(self, clock: Clock, profile: DisplayProfile) -> None:
+    def __init__(self, clock: Clock, profile: DisplayProfile, *, speech: bool) -> None:
         self.clock = clock
         self.profile = profile
         self.runtime = Runtime(clock)
@@ -232,7 +232,9 @@ class _Session:
         self.sources: list[str] = []
         self.ended: set[str] = set()
         self.errors: list[str] = []
-        self.pipeline = build_pipeline(self.runtime, display=self.display, profile=profile)
+        self.pipeline = build_pipeline(
+            self.runtime, display=self.display, profile=profile, speech=speech
+        )
         self.runtime.observe(self.tally.observe)
         self.runtime.observe(self._watch)
 
@@ -346,7 +348,7 @@ async def run_live(
     opened; nothing has started then.
     """
     clock = clock or RealClock()
-    session = _Session(clock, get_profile(config.profile))  # no I/O yet
+    session = _Session(clock, get_profile(config.profile), speech=config.mic is not None)
     runtime, profile = session.runtime, session.profile
     camera, mic = await open_devices(config, clock)
     if on_event is not None:

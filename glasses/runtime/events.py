@@ -256,6 +256,10 @@ class SpeechEnded(Event):
 
     started_t_ns: int
     audio: np.ndarray | None = field(default=None, repr=False)
+    # The utterance with its surroundings (up to ``context_ms`` before, and the stop hangover
+    # after), starting at ``context_t_ns``: recognisers are calibrated on audio with margins.
+    context: np.ndarray | None = field(default=None, repr=False)
+    context_t_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,8 @@ from glasses.runtime.stage import Stage, StageContext
 from glasses.speech.rechunk import Frame, Rechunker
 from glasses.speech.vad import Endpoint, Endpointer, EndpointSettings, SileroVad
 
+CONTEXT_NS = 300_000_000  # audio kept before an utterance's start in ``SpeechEnded.context``
+
 
 class VadStage(Stage):
     """Runs the rechunker, Silero VAD and the endpointer on every ``AudioChunk`` (16 kHz mono).
@@ -93,7 +95,7 @@ class VadStage(Stage):
             return SpeechStarted(t_ns=now, source=self.name)
         end = decision.speech_end_ns
         assert end is not None  # internal invariant: an "ended" decision carries its end
-        audio = None
+        audio: np.ndarray | None = None
         if self.keep_audio:
             parts = [
                 f.audio
@@ -101,11 +103,21 @@ class VadStage(Stage):
                 if f.t_ns >= decision.speech_start_ns and f.t_ns < end
             ]
             audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+            margin = [f for f in self._utterance if f.t_ns >= decision.speech_start_ns - CONTEXT_NS]
+            context = np.concatenate([f.audio for f in margin]) if margin else audio
+            context_t_ns = margin[0].t_ns if margin else decision.speech_start_ns
             # Frames after the end (the stop hangover) may be the onset of the next utterance.
             self._recent.extend(f for f in self._utterance if f.t_ns >= end)
             self._utterance = []
+        else:
+            context, context_t_ns = None, decision.speech_start_ns
         return SpeechEnded(
-            t_ns=now, source=self.name, started_t_ns=decision.speech_start_ns, audio=audio
+            t_ns=now,
+            source=self.name,
+            started_t_ns=decision.speech_start_ns,
+            audio=audio,
+            context=context,
+            context_t_ns=context_t_ns,
         )
 
     def reset(self) -> None:

@@ -32,6 +32,7 @@ from glasses.runtime.events import (
     QueueOverflow,
     Say,
     StageCrashed,
+    Transcript,
     VideoFrame,
 )
 from simulator.scenario import Scenario, ScenarioError
@@ -76,6 +77,7 @@ class Session(Protocol):
     def toggle_pause(self) -> bool | None: ...
     def step(self, seconds: float = 0.1) -> bool: ...
     def open_scenario(self, path: Path) -> Scenario | None: ...
+    def say(self, text: str) -> bool: ...
 
 
 POLL_S = 0.1  # how often the UI picks up what the simulation did (wall clock: it is a UI)
@@ -197,6 +199,8 @@ class SimApp(App[None]):
                 self._outlines.append((event.frame_t_ns, polys))
             if self._worth_logging(event):
                 log.write(f"[dim]{event.t_ns / 1e9:7.3f}[/dim] " + describe(event))
+            if isinstance(event, Transcript) and event.text:
+                transcript.write(f"[dim]heard:[/dim] {event.text}")
             if isinstance(event, Say):
                 transcript.write(f"[b]glasses:[/b] {event.text}")
         run = s.run
@@ -325,10 +329,10 @@ class SimApp(App[None]):
                 log.write(f"[b]playing {scenario.name}[/b] ({text})")
         else:
             self.query_one("#transcript", RichLog).write(f"[b]you:[/b] {text}")
-            log.write(
-                "[yellow]no speech stack yet: typed utterances will be synthesised and go "
-                "through VAD → wake word → recogniser once it lands[/yellow]"
-            )
+            if self.session.say(text):
+                self._note("spoken into the microphone: VAD → wake word → command")
+            else:
+                self._note("live devices: speak into the real microphone instead")
 
     def key_escape(self) -> None:
         self._hide_prompt()

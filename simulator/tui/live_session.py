@@ -178,3 +178,6 @@ class LiveSession:
 
     def open_scenario(self, path: Path) -> Scenario | None:
         return None
+
+    def say(self, text: str) -> bool:
+        return False  # the real microphone hears the wearer

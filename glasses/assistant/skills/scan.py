@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from glasses.assistant.skill import Reply, Skill, SkillContext
+from glasses.perception.codes import CodeReader
 from glasses.runtime.events import Card, Intent
+
+SCAN_COST_NS = 12_000_000  # what one read is charged on the virtual clock, as in CodeStage
 
 _TITLES = {
     "QR": "QR code",
@@ -21,8 +24,25 @@ class ScanSkill(Skill):
     intents: ClassVar[tuple[str, ...]] = ("scan",)
     phrases: ClassVar[tuple[str, ...]] = ("scan this", "what does this code say")
 
+    def __init__(self) -> None:
+        self._reader: CodeReader | None = None
+
     async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
         symbology = intent.slot("symbology")
         value = intent.slot("value")
+        if not value:  # asked by voice: read the codes in the newest frame
+            frame = ctx.latest_frame()
+            if frame is None:
+                return Reply(
+                    card=Card(title="Scan", body="No camera view yet.", layout="toast", ttl_s=3.0)
+                )
+            reader = self._reader = self._reader or CodeReader()
+            image = frame.image
+            codes = await ctx.clock.run_blocking(lambda: reader.read(image), cost_ns=SCAN_COST_NS)
+            if not codes:
+                return Reply(
+                    card=Card(title="Scan", body="No code in view.", layout="toast", ttl_s=3.0)
+                )
+            symbology, value = codes[0].symbology, codes[0].value
         title = _TITLES.get(symbology, symbology.replace("_", "-") or "Code")
         return Reply(card=Card(title=title, body=value, layout="reference"))
