@@ -165,28 +165,12 @@ def test_paging_and_switching_profiles() -> None:
         assert view.page.index == 1 and row_of(view, f"2/{count}") > row_of(view, "the")
         view.set_profile("z100")
         await app.workers.wait_for_complete()
-        await asyncio.sleep(0.05)
+        for _ in range(5):  # let the refresh the profile change queued run (no wall-clock wait)
+            await asyncio.sleep(0)
         assert view.profile.name == "z100" and view.border_title == "z100"
         assert view.page.index <= 1 and len(view.text_lines()) == cell_size(view.profile)[1]
 
     run(check, HudView("g1", card))
-
-
-def test_an_update_renders_in_well_under_two_milliseconds() -> None:
-    import time
-
-    view = HudView("frame")
-    rows = view.cells[1]
-    times = []
-    for i in range(60):
-        card = Card(title=f"Note {i}", body="Remember the keys and the umbrella. " * (i % 5 + 1))
-        start = time.perf_counter()
-        view.update_card(card)
-        for y in range(rows):
-            view.render_line(y)
-        times.append(time.perf_counter() - start)
-    times.sort()
-    assert times[len(times) // 2] < 0.005  # median; the target is 2 ms, leave slack for CI
 
 
 # --------------------------------------------------------------------------------------------

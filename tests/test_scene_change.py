@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -79,19 +78,6 @@ def test_dhash_is_a_stable_perceptual_fingerprint() -> None:
     assert 0 <= a < 2**64
     assert hamming(a, b) <= 8
     assert hamming(a, dhash(frame(kind="qr", content="x", scale=0.8))) > 8
-
-
-def test_cost_per_640x480_frame_is_well_under_a_millisecond() -> None:
-    detector = SceneChangeDetector()
-    image = frame(noise_sigma=5)
-    detector.changed(image)
-    times = []
-    for _ in range(200):
-        t0 = time.perf_counter()
-        detector.changed(image)
-        times.append(time.perf_counter() - t0)
-    # Measured ~0.15–0.25 ms p50 on the 2-core CI machine; the bound leaves room for load.
-    assert float(np.median(times)) * 1e3 < 1.0
 
 
 def test_unchanged_view_does_not_rerun_ocr() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,6 @@ from glasses.runtime import (
     SpeechStarted,
     StageCrashed,
     VirtualClock,
-    percentile,
 )
 from glasses.speech import (
     Endpointer,
@@ -273,20 +271,6 @@ def test_vad_state_carries_between_calls_and_resets(vad: SileroVad) -> None:
 def test_vad_rejects_windows_of_the_wrong_length(vad: SileroVad) -> None:
     with pytest.raises(ValueError, match="576 samples"):
         vad.probability(np.zeros(512, np.int16))
-
-
-def test_vad_cost_per_frame(vad: SileroVad) -> None:
-    """Wall-clock cost of one 32 ms frame (p50); the issue's target is <= 0.2 ms."""
-    frames = Rechunker().push(AudioChunk(t_ns=0, samples=to_int16(synth_speech(10.0))))
-    vad.reset()
-    costs = []
-    for frame in frames:
-        start = time.perf_counter_ns()
-        vad.probability(frame.window)
-        costs.append(time.perf_counter_ns() - start)
-    p50_ms = percentile(costs, 50) / 1e6
-    print(f"\nSilero VAD: {p50_ms:.3f} ms per 32 ms frame (p50 of {len(costs)})")
-    assert p50_ms < 5.0  # generous: shared CI machines; the figure itself goes in the report
 
 
 # --------------------------------------------------------------------------------------------

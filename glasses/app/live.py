@@ -284,7 +284,7 @@ class _Session:
                 async with asyncio.timeout(timeout):
                     await self.wake.wait()
             except TimeoutError:
-                pass
+                continue  # the deadline came: the check at the top of the loop ends the session
 
     async def drain(self) -> None:
         """Wait until the pipeline is idle and stays quiet for one display update interval.
