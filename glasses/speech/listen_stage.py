@@ -42,13 +42,13 @@ RATE = 16_000
 @dataclass(frozen=True, slots=True)
 class ListenSettings:
     """``min_command_s``: shortest rest-of-utterance taken as the command (s);
-    ``command_window_s``: how long after the wake word a new utterance counts as the command (s);
-    ``pad_s``: audio kept before the command, as the recogniser was calibrated with (s)."""
+    ``command_window_s``: how long after the wake word a new utterance counts as the command (s).
+    The command audio keeps the VAD's margins (``SpeechEnded.context``), as the recogniser was
+    calibrated on padded clips."""
 
     wake: WakeSettings = field(default_factory=WakeSettings)
     min_command_s: float = 0.3
     command_window_s: float = 5.0
-    pad_s: float = 0.3
     wake_cost_ms: float = 40.0  # virtual-clock charge of one wake search
     command_cost_ms: float = 60.0  # virtual-clock charge of one command decode (two passes)
 
@@ -109,8 +109,8 @@ class ListenStage(Stage):
         after = wake[0].t_ns * RATE // NS_PER_S
         speech_end = (end_ns - start_ns) * RATE // NS_PER_S  # the margins are not speech
         if speech_end - after >= s.min_command_s * RATE:
-            pad = int(s.pad_s * RATE)
-            await self._command(audio[max(0, after - pad) :], end_ns, ctx, same_utterance=True)
+            # From the end of the wake phrase: any earlier and its tail is heard as a word.
+            await self._command(audio[after:], end_ns, ctx, same_utterance=True)
         else:
             self._awake_until_ns = end_ns + int(s.command_window_s * NS_PER_S)
 
