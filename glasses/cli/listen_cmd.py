@@ -6,9 +6,9 @@ Prints one line per finding, times in seconds from the start of the file::
     2.304  command   scan         "scan this"
     5.120  rejected  out of grammar  (heard "read this")
 
-After each wake word, the command is the rest of that utterance (as cut by the voice activity
-detector) when it lasts at least ``MIN_COMMAND_S``, otherwise the next utterance beginning
-within ``COMMAND_WINDOW_S``. Speech without a wake word before it is ignored.
+The file goes through the same stages as the glasses' microphone (``VadStage`` then
+``ListenStage``, on the virtual clock): after each wake word, the command is the rest of that
+utterance, or the next utterance within a few seconds. Speech without a wake word is ignored.
 
 exit codes: 0 listened (even if nothing was found); 2 the audio is missing, unreadable or
 unsupported; 3 a speech model cannot be loaded.
@@ -28,8 +28,7 @@ from glasses.cli.transcribe_cmd import EXIT_AUDIO, EXIT_BACKEND, EXIT_OK, load_a
 
 NS_PER_S = 1_000_000_000
 RATE = 16_000
-MIN_COMMAND_S = 0.3
-COMMAND_WINDOW_S = 5.0
+CHUNK = 512  # samples per chunk, as a microphone delivers them
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,60 +50,61 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def speech_segments(audio: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) sample indices of the utterances Silero VAD finds in 16 kHz audio."""
-    from glasses.runtime.events import AudioChunk
-    from glasses.speech import Endpointer, Rechunker, SileroVad
-
-    vad, ends, rechunk = SileroVad(), Endpointer(), Rechunker()
-    frames = rechunk.push(AudioChunk(t_ns=0, samples=audio)) + rechunk.flush()
-    scores = [(vad.probability(f.window), f.t_ns, f.end_t_ns) for f in frames]
-    if scores:
-        # Speech running to the end of the file: close it with one long silent frame.
-        end_ns = scores[-1][2]
-        scores.append((0.0, end_ns, end_ns + int(ends.settings.stop_hangover_ms * 1e6) + 1))
-    out: list[tuple[int, int]] = []
-    for probability, start_ns, end_ns in scores:
-        ep = ends.update(probability, start_ns, end_ns)
-        if ep is not None and ep.kind == "ended" and ep.speech_end_ns is not None:
-            start, end = ep.speech_start_ns, min(ep.speech_end_ns, len(audio) * NS_PER_S // RATE)
-            out.append((start * RATE // NS_PER_S, end * RATE // NS_PER_S))
-    return out
-
-
 def listen(audio: np.ndarray) -> list[Finding]:
-    """Wake words, then the command after each, in 16 kHz mono int16 ``audio``."""
-    from glasses.assistant.skills import builtin_skills
-    from glasses.speech.commands import CommandRecognizer, phrases_from_skills
-    from glasses.speech.wake import spot
+    """Wake words, then the command after each, in 16 kHz mono int16 ``audio``.
 
-    wakes = spot(audio)
-    segments = speech_segments(audio)
-    commands = CommandRecognizer(phrases_from_skills(builtin_skills()))
+    The file is played, chunk by chunk, through the runtime's own ``VadStage`` and
+    ``ListenStage`` on the virtual clock: what is printed is what the glasses would do.
+    """
+    from glasses.assistant.skills import builtin_skills
+    from glasses.runtime import (
+        AudioChunk,
+        CommandRejected,
+        Event,
+        Intent,
+        Runtime,
+        VirtualClock,
+        WakeWord,
+    )
+    from glasses.speech.commands import phrases_from_skills
+    from glasses.speech.listen_stage import ListenStage
+    from glasses.speech.vad_stage import VadStage
+
+    clock = VirtualClock()
+    runtime = Runtime(clock)
+    runtime.add_stage(VadStage())
+    runtime.add_stage(ListenStage(phrases_from_skills(builtin_skills())))
     found: list[Finding] = []
-    for wake in wakes:
-        found.append(Finding(wake.t_ns, "wake", wake.phrase, f"(score {wake.score:.2f})"))
-        at = wake.t_ns * RATE // NS_PER_S
-        span: tuple[int, int] | None = None
-        for start, end in segments:
-            if start <= at < end and end - at >= MIN_COMMAND_S * RATE:
-                span = (at, end)
-                break
-            if at <= start <= at + COMMAND_WINDOW_S * RATE:
-                span = (start, end)
-                break
-        if span is None:
-            continue
-        pad = int(0.3 * RATE)  # context either side, as in the calibration of min_margin
-        clip = audio[max(span[0] - pad, at) : span[1] + pad]
-        result = commands.recognize(clip)
-        t_end = min(len(audio), span[1] + pad) * NS_PER_S // RATE
-        if result.intent is not None:
-            found.append(Finding(t_end, "command", result.intent, f'"{result.phrase}"'))
-        else:
-            heard = f'(heard "{result.hypothesis}")' if result.hypothesis else ""
-            found.append(Finding(t_end, "rejected", result.rejected, heard))
-    return found
+
+    def record(e: Event) -> None:
+        if isinstance(e, WakeWord):
+            found.append(Finding(e.heard_t_ns, "wake", e.phrase, f"(score {e.score:.2f})"))
+        elif isinstance(e, Intent):
+            found.append(Finding(e.t_ns, "command", e.name, f'"{e.phrase}"'))
+        elif isinstance(e, CommandRejected):
+            heard = f'(heard "{e.heard}")' if e.heard else ""
+            found.append(Finding(e.t_ns, "rejected", e.reason, heard))
+
+    runtime.observe(record)
+    # Half a second of the file's own quietest level after it, so speech that runs to the
+    # end of the file is closed by the detector's stop hangover, as a live stream would be.
+    tail = np.zeros(RATE // 2, dtype=np.int16)
+
+    async def play() -> None:
+        await runtime.start()
+        samples = np.concatenate([audio, tail])
+        for i in range(0, len(samples), CHUNK):
+            t_ns = i * NS_PER_S // RATE
+            await clock.sleep_until(t_ns + CHUNK * NS_PER_S // RATE)
+            runtime.publish(AudioChunk(t_ns=t_ns, source="file", samples=samples[i : i + CHUNK]))
+        await clock.sleep(2.0)  # let the last utterance be decided and decoded
+        await runtime.stop()
+
+    clock.run(play())
+    failed = runtime.supervisor.failed
+    if failed:
+        raise RuntimeError("; ".join(f"{k}: {v}" for k, v in failed.items()))
+    return sorted(found, key=lambda f: f.t_ns)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -269,6 +269,16 @@ class WakeWord(Event):
 
     phrase: str
     score: float = 0.0
+    heard_t_ns: int = 0  # when the phrase ended in the audio (``t_ns`` is when it was decided)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandRejected(Event):
+    """Speech after the wake word that is no command (``reason``, e.g. "out of grammar");
+    ``heard`` is what the grammar search made of it."""
+
+    reason: str
+    heard: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,6 +23,7 @@ import numpy as np
 from glasses.runtime.clock import NS_PER_S
 from glasses.runtime.events import (
     Card,
+    CommandRejected,
     Event,
     HudUpdate,
     Intent,
@@ -104,6 +105,7 @@ class ListenStage(Stage):
                 turn_id=self._turn,
                 phrase=wake[0].phrase,
                 score=wake[0].score,
+                heard_t_ns=start_ns + wake[0].t_ns,
             )
         )
         after = wake[0].t_ns * RATE // NS_PER_S
@@ -129,6 +131,15 @@ class ListenStage(Stage):
         if result.intent is None:
             self.rejected += 1
             log.info("command rejected (%s): heard %r", result.rejected, result.hypothesis)
+            ctx.emit(
+                CommandRejected(
+                    t_ns=now,
+                    source=self.name,
+                    turn_id=turn,
+                    reason=result.rejected,
+                    heard=result.hypothesis,
+                )
+            )
             ctx.emit(
                 HudUpdate(
                     t_ns=now,
