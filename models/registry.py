@@ -2,9 +2,12 @@
 
 ``manifest.toml`` (next to this module) lists every model. A source is either a file that a pip
 package ships (``package:rapidocr/models/X.onnx``, found with ``importlib.resources``) or a file
-users pull from a URL into the user cache directory (``url:https://…``). Every problem with a file
-(missing, wrong sha256, not loadable by onnxruntime) is a ``ModelError`` whose one-line message
-names the file and the fix.
+users pull from a URL into the user cache directory (``url:https://…``, with
+``glasses models pull ID``: :mod:`models.pull`). Pulled models are optional: nothing runs them by
+default. A pulled entry may be a zip archive (``archive = "zip"``) whose directory ``unpacked``
+is the model (a Vosk model is a directory); the archive stays in the cache so its sha256 can be
+checked again. Every problem with a file (missing, wrong sha256, not loadable by onnxruntime) is
+a ``ModelError`` whose one-line message names the file and the fix.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ URL_PREFIX = "url:"
 _HASH_SHOWN = 12
 _CHUNK_BYTES = 1 << 20
 _REQUIRED = ("id", "task", "source", "sha256", "licence", "input")
+ARCHIVE_FORMATS = ("zip",)
 
 
 class ModelError(RuntimeError):
@@ -39,7 +43,10 @@ class ModelEntry:
 
     ``source``: ``package:<package>/<path>`` or ``url:<address>``. ``sha256``: lower-case hex
     digest of the file. ``size_bytes``: expected file size (informational; 0 when unknown).
-    ``input``: the input tensor's shape, layout and normalisation, as text.
+    ``input``: the input tensor's shape, layout and normalisation, as text. ``archive``: ""
+    (the file is the model) or ``"zip"`` (the pulled file is a zip archive, and ``sha256`` and
+    ``size_bytes`` are the archive's); ``unpacked``: for an archive, the directory inside it
+    that is the model.
     """
 
     id: str
@@ -49,10 +56,22 @@ class ModelEntry:
     licence: str
     input: str
     size_bytes: int = 0
+    archive: str = ""
+    unpacked: str = ""
 
     @property
     def is_package(self) -> bool:
         return self.source.startswith(PACKAGE_PREFIX)
+
+    @property
+    def is_pulled(self) -> bool:
+        """True for ``url:`` entries: optional models users fetch with ``glasses models pull``."""
+        return self.source.startswith(URL_PREFIX)
+
+    @property
+    def url(self) -> str:
+        """The download address of a ``url:`` entry ("" for a package entry)."""
+        return self.source[len(URL_PREFIX) :] if self.is_pulled else ""
 
     @property
     def filename(self) -> str:
@@ -68,35 +87,60 @@ class ModelEntry:
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
-    """The outcome of checking one entry's file: ``ok`` when it exists and its sha256 matches."""
+    """The outcome of checking one entry's file: ``ok`` when it exists and its sha256 matches
+    (and, for an archive, its unpacked directory exists).
+
+    ``path``: the file whose sha256 is checked (for an archive entry, the archive).
+    ``unpacked``: an archive entry's model directory (``None`` otherwise).
+    """
 
     entry: ModelEntry
     path: Path
     exists: bool
     actual_sha256: str = ""
     size_bytes: int = 0
+    unpacked: Path | None = None
 
     @property
-    def ok(self) -> bool:
+    def intact(self) -> bool:
+        """The file exists and its sha256 matches the manifest."""
         return self.exists and self.actual_sha256 == self.entry.sha256
 
     @property
+    def ok(self) -> bool:
+        return self.intact and (self.unpacked is None or self.unpacked.is_dir())
+
+    @property
+    def not_pulled(self) -> bool:
+        """An optional (``url:``) model that was never pulled: absent, which is not a fault."""
+        return self.entry.is_pulled and not self.exists
+
+    @property
     def status(self) -> str:
-        """``ok``, ``missing`` or ``sha256 mismatch``."""
+        """``ok``, ``missing``, ``not pulled``, ``sha256 mismatch`` or ``not unpacked``."""
         if not self.exists:
-            return "missing"
-        return "ok" if self.ok else "sha256 mismatch"
+            return "not pulled" if self.entry.is_pulled else "missing"
+        if not self.intact:
+            return "sha256 mismatch"
+        return "ok" if self.ok else "not unpacked"
 
     def message(self) -> str:
         """One line: what is wrong with which file, and the fix ("" when ``ok``)."""
         e = self.entry
+        if self.not_pulled:
+            return f"model {e.id}: not pulled ({self.path} is absent); fix: {e.fix()}"
         if not self.exists:
             return f"model {e.id}: file {self.path} is missing; fix: {e.fix()}"
-        if not self.ok:
+        if not self.intact:
             return (
                 f"model {e.id}: sha256 mismatch for {self.path} (expected "
                 f"{e.sha256[:_HASH_SHOWN]}…, got {self.actual_sha256[:_HASH_SHOWN]}…); "
                 f"fix: {e.fix()}"
+            )
+        if not self.ok:
+            return (
+                f"model {e.id}: directory {self.unpacked} is missing (its archive {self.path} "
+                f"is intact); fix: {e.fix()}"
             )
         return ""
 
@@ -130,7 +174,10 @@ class Registry:
         raise ModelError(f"unknown model {model_id!r} in {self.manifest}; known: {known}")
 
     def resolve(self, entry: ModelEntry) -> Path:
-        """Where ``entry``'s file is (or would be) on this machine; it may not exist."""
+        """Where ``entry``'s model is (or would be) on this machine; it may not exist.
+
+        For an archive entry this is the unpacked directory; ``download_path`` is the archive.
+        """
         if entry.is_package:
             package, _, inner = entry.source[len(PACKAGE_PREFIX) :].partition("/")
             root = self.package_roots.get(package)
@@ -144,26 +191,44 @@ class Registry:
                     f"installed; fix: pip install {package}"
                 ) from None
             return Path(str(base.joinpath(inner)))
+        if entry.archive:
+            return self.cache_dir / entry.id / entry.unpacked
+        return self.download_path(entry)
+
+    def download_path(self, entry: ModelEntry) -> Path:
+        """Where ``glasses models pull`` keeps a ``url:`` entry's file (the archive, for an
+        archive entry): ``cache_dir / id / filename``."""
         return self.cache_dir / entry.id / entry.filename
 
     def verify(self, entry: ModelEntry) -> VerifyResult:
-        """Check that ``entry``'s file exists and has the manifest's sha256 (reads the file)."""
-        path = self.resolve(entry)
+        """Check that ``entry``'s file exists and has the manifest's sha256 (reads the file);
+        for an archive entry, the archive's sha256 and that its directory was unpacked."""
+        if entry.is_pulled:
+            path = self.download_path(entry)
+            unpacked = self.resolve(entry) if entry.archive else None
+        else:
+            path, unpacked = self.resolve(entry), None
         if not path.is_file():
-            return VerifyResult(entry, path, exists=False)
+            return VerifyResult(entry, path, exists=False, unpacked=unpacked)
         return VerifyResult(
-            entry, path, exists=True, actual_sha256=sha256_of(path), size_bytes=path.stat().st_size
+            entry,
+            path,
+            exists=True,
+            actual_sha256=sha256_of(path),
+            size_bytes=path.stat().st_size,
+            unpacked=unpacked,
         )
 
     def path(self, model_id: str, *, check: bool = True) -> Path:
-        """The verified file of ``model_id``; raises ``ModelError`` (one line) if it is not."""
+        """The verified file (or unpacked directory) of ``model_id``; raises ``ModelError``
+        (one line) if it is not there or not intact."""
         entry = self.get(model_id)
         if not check:
             return self.resolve(entry)
         result = self.verify(entry)
         if not result.ok:
             raise ModelError(result.message())
-        return result.path
+        return result.unpacked or result.path
 
 
 def default_cache_dir() -> Path:
@@ -209,6 +274,18 @@ def _entry(path: Path, index: int, table: Any) -> ModelEntry:
     size = table.get("size_bytes", 0)
     if not isinstance(size, int) or size < 0:
         raise ModelError(f"{where}: size_bytes must be a whole number >= 0, got {size!r}")
+    archive, unpacked = table.get("archive", ""), table.get("unpacked", "")
+    if archive and (archive not in ARCHIVE_FORMATS or not source.startswith(URL_PREFIX)):
+        raise ModelError(
+            f"{where}: archive must be one of {', '.join(ARCHIVE_FORMATS)} on a url: source, "
+            f"got {archive!r}"
+        )
+    if bool(archive) != bool(unpacked) or not isinstance(unpacked, str):
+        raise ModelError(f"{where}: archive and unpacked (a directory name) go together")
+    if unpacked and (
+        Path(unpacked).is_absolute() or ".." in Path(unpacked).parts or not Path(unpacked).parts
+    ):
+        raise ModelError(f"{where}: unpacked must be a relative directory name, got {unpacked!r}")
     return ModelEntry(
         id=table["id"],
         task=table["task"],
@@ -217,6 +294,8 @@ def _entry(path: Path, index: int, table: Any) -> ModelEntry:
         licence=table["licence"],
         input=table["input"],
         size_bytes=size,
+        archive=archive,
+        unpacked=unpacked,
     )
 
 

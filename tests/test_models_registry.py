@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import models.registry
 from glasses.cli.main import main
 from glasses.cli.models_cmd import verify_models
 from models.registry import (
@@ -20,11 +21,23 @@ from models.registry import (
     verify,
 )
 
+PACKAGED = [e for e in load_manifest() if e.is_package]
+PULLED = [e for e in load_manifest() if e.is_pulled]
+
+
+@pytest.fixture(autouse=True)
+def _empty_models_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's registry looks in an empty cache: nothing is pulled on this machine. (The
+    shared default registry made meanwhile is dropped afterwards, so its cache dir does not
+    outlive the test.)"""
+    monkeypatch.setenv("GLASSES_MODELS_DIR", str(tmp_path / "models-cache"))
+    monkeypatch.setattr(models.registry, "_DEFAULT", None)
+
 
 def _copy_rapidocr_models(tmp_path: Path) -> Path:
     """A stand-in for the rapidocr package holding copies of its model files."""
     root = tmp_path / "rapidocr"
-    for entry in load_manifest():
+    for entry in PACKAGED:
         src = resolve(entry)
         dest = root / src.relative_to(src.parents[1])
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -37,9 +50,15 @@ def test_manifest_loads_with_every_field() -> None:
     ids = [e.id for e in entries]
     assert {"ppocr-det", "ppocr-rec"} <= set(ids)
     assert len(ids) == len(set(ids))
+    assert {"face-yunet", "vosk-small-en"} <= {e.id for e in PULLED}
     for e in entries:
-        assert e.source.startswith("package:rapidocr/models/") and e.source.endswith(".onnx")
-        assert len(e.sha256) == 64 and e.licence == "Apache-2.0" and e.task and e.input
+        assert len(e.sha256) == 64 and e.licence and e.task and e.input
+        if e.is_package:
+            assert e.source.startswith("package:rapidocr/models/") and e.source.endswith(".onnx")
+            assert e.licence == "Apache-2.0" and not e.archive
+        else:
+            assert e.url.startswith("https://") and e.size_bytes > 0
+            assert e.fix() == f"glasses models pull {e.id}"
 
 
 def test_manifest_ships_inside_the_models_package() -> None:
@@ -49,11 +68,26 @@ def test_manifest_ships_inside_the_models_package() -> None:
     )
 
 
-@pytest.mark.parametrize("entry", load_manifest(), ids=lambda e: e.id)
+@pytest.mark.parametrize("entry", PACKAGED, ids=lambda e: e.id)
 def test_every_installed_model_verifies(entry: ModelEntry) -> None:
     result = verify(entry)
     assert result.ok, result.message()
     assert result.path.is_file() and result.status == "ok" and result.message() == ""
+
+
+@pytest.mark.parametrize("entry", PULLED, ids=lambda e: e.id)
+def test_pulled_models_absent_from_the_cache_are_not_pulled(
+    entry: ModelEntry, tmp_path: Path
+) -> None:
+    registry = Registry(cache_dir=tmp_path / "cache")
+    result = registry.verify(entry)
+    assert not result.exists and not result.ok and result.not_pulled
+    assert result.status == "not pulled"
+    assert result.path == tmp_path / "cache" / entry.id / entry.filename
+    message = result.message()
+    assert "\n" not in message and f"fix: glasses models pull {entry.id}" in message
+    with pytest.raises(ModelError, match=f"model {entry.id}: not pulled"):
+        registry.path(entry.id)
 
 
 def test_sha256_mismatch_is_one_line_naming_file_hashes_and_fix(tmp_path: Path) -> None:
@@ -110,7 +144,7 @@ def test_malformed_manifest_is_a_model_error(tmp_path: Path) -> None:
 
 def test_corrupt_onnx_file_is_a_model_error_naming_it(tmp_path: Path) -> None:
     bad = tmp_path / "PP-OCRv6_det_small.onnx"
-    good = resolve(load_manifest()[0]).read_bytes()
+    good = resolve(PACKAGED[0]).read_bytes()
     bad.write_bytes(good[: len(good) // 3])  # truncated download
     with pytest.raises(ModelError) as info:
         open_session(bad)
@@ -121,10 +155,13 @@ def test_models_list_and_verify_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert "ppocr-det" in out and "text-recognition" in out and "present" in out
+    assert out.count("not pulled") == len(PULLED) + 1  # each pulled model, and the footnote
+    # Optional models that were never pulled are reported, not failed.
     assert main(["models", "verify"]) == 0
     out = capsys.readouterr().out
-    assert out.count(" ok (") == len(load_manifest())
-    assert f"{len(load_manifest())}/{len(load_manifest())} models verified" in out
+    assert out.count(" ok (") == len(PACKAGED)
+    assert out.count(" not pulled (optional; fetch it with: glasses models pull ") == len(PULLED)
+    assert f"{len(PACKAGED)}/{len(PACKAGED)} models verified; {len(PULLED)} optional" in out
 
 
 def test_models_verify_fails_with_exit_1_on_an_altered_file(
@@ -137,4 +174,4 @@ def test_models_verify_fails_with_exit_1_on_an_altered_file(
     assert verify_models(registry) == 1
     out = capsys.readouterr().out
     assert "ppocr-det: checking" in out and "sha256 mismatch for" in out
-    assert f"{len(registry.entries) - 1}/{len(registry.entries)} models verified" in out
+    assert f"{len(PACKAGED) - 1}/{len(PACKAGED)} models verified" in out

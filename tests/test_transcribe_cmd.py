@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import types
 import wave
 from pathlib import Path
 
@@ -113,3 +116,62 @@ def test_bad_audio_is_one_line_and_nonzero(
         assert len(captured.err.strip().splitlines()) == 1
         assert captured.err.startswith(f"glasses {command}: ")
         assert "Traceback" not in captured.err
+
+
+def _fake_vosk_module(text: str) -> types.ModuleType:
+    """A stand-in for the vosk package whose recogniser hears ``text`` in any audio."""
+
+    class Recognizer:
+        def __init__(self, model: object, rate: float) -> None:
+            self.samples = 0
+
+        def AcceptWaveform(self, data: bytes) -> bool:
+            self.samples += len(data) // 2
+            return False
+
+        def PartialResult(self) -> str:
+            return json.dumps({"partial": ""})
+
+        def FinalResult(self) -> str:
+            return json.dumps({"text": f"{text} {self.samples}"})
+
+        def Reset(self) -> None:
+            self.samples = 0
+
+    module = types.ModuleType("vosk")
+    module.SetLogLevel = lambda level: None  # type: ignore[attr-defined]
+    module.Model = lambda path: object()  # type: ignore[attr-defined]
+    module.KaldiRecognizer = Recognizer  # type: ignore[attr-defined]
+    return module
+
+
+def test_transcribe_with_the_vosk_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "model"
+    (model / "am").mkdir(parents=True)
+    (model / "am" / "final.mdl").write_bytes(b"x")
+    wav = _write_wav(tmp_path / "one-second.wav", np.zeros((44_100, 2), np.int16), 44_100)
+    monkeypatch.setitem(sys.modules, "vosk", _fake_vosk_module("hello there"))
+    assert main(["transcribe", str(wav), "--backend", "vosk", "--model", str(model)]) == 0
+    # The 44.1 kHz stereo file reached the recogniser as 16 kHz mono.
+    assert capsys.readouterr().out == "hello there 16000\n"
+
+    # A model directory that is not one: exit 3, one line naming it and the fix.
+    assert main(["transcribe", str(wav), "--backend", "vosk", "--model", str(tmp_path)]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert str(tmp_path) in captured.err and "glasses models pull vosk-small-en" in captured.err
+
+    # vosk not installed: exit 3, one line with the install command.
+    monkeypatch.setitem(sys.modules, "vosk", None)
+    assert main(["transcribe", str(wav), "--backend", "vosk", "--model", str(model)]) == 3
+    captured = capsys.readouterr()
+    assert captured.err.startswith("glasses transcribe: ") and captured.err.count("\n") == 1
+    assert "pip install 'glasses[vosk]'" in captured.err
+
+
+def test_model_dir_is_only_for_vosk(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wav = _write_wav(tmp_path / "quiet.wav", np.zeros(1600, np.int16), 16_000)
+    assert main(["transcribe", str(wav), "--model", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "glasses transcribe: --model DIR is for --backend vosk\n"

@@ -1,12 +1,18 @@
-"""``glasses models list|verify|quantize``: the on-device models, their files and their checks.
+"""``glasses models list|verify|pull|quantize``: the on-device models, their files and checks.
 
-``quantize ID`` writes ``ID``'s int8 model and its fp32-versus-int8 report into the user cache
-directory (``$GLASSES_MODELS_DIR`` or ``~/.cache/glasses/models``); ``ID`` may be ``ocr`` for
-both OCR models.
+``pull ID…`` downloads optional (``url:``) models into the user cache directory
+(``$GLASSES_MODELS_DIR`` or ``~/.cache/glasses/models``), with a progress bar on stderr, and
+checks their sha256; an intact copy already there is not downloaded again. ``quantize ID``
+writes ``ID``'s int8 model and its fp32-versus-int8 report into the same directory; ``ID`` may
+be ``ocr`` for both OCR models. ``verify`` reports optional models that were never pulled as
+"not pulled" without failing.
 
-exit codes: 0 every model is fine (``quantize``: the int8 files and reports were written, whether
-or not a report accepted its model; the verdict is printed); 1 ``verify`` found a missing or
-altered file; 3 the manifest itself, a model's package or the fonts are unusable (one line).
+exit codes: 0 every model is fine (``pull``: each model is in the cache, verified; ``quantize``:
+the int8 files and reports were written, whether or not a report accepted its model; the verdict
+is printed); 1 ``verify`` found a missing or altered file (a pulled one included), or ``pull``
+could not download or verify a model (network, HTTP error, sha256 mismatch: nothing is kept);
+2 ``pull`` was given a model that ships in a pip package; 3 the manifest itself, an unknown
+model id, a model's package or the fonts are unusable (one line).
 """
 
 from __future__ import annotations
@@ -20,14 +26,19 @@ if TYPE_CHECKING:  # imported when the command runs
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_MODEL = 3
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("models", help="list and verify the on-device models")
+    p = sub.add_parser("models", help="list, verify, pull and quantize the on-device models")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="id, task, source, size and status of every model")
     actions.add_parser("verify", help="check every model file's sha256 (exit 1 if any fails)")
+    pull = actions.add_parser(
+        "pull", help="download optional models into the user cache dir and check their sha256"
+    )
+    pull.add_argument("ids", nargs="+", metavar="ID", help="model id(s), e.g. vosk-small-en")
     q = actions.add_parser(
         "quantize", help="static int8 quantization and an fp32-vs-int8 report (user cache dir)"
     )
@@ -52,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
             return list_models(registry)
         if args.action == "quantize":
             return quantize_models(registry, args.id, args.calibration, args.validation)
+        if args.action == "pull":
+            return pull_models(registry, args.ids)
         return verify_models(registry)
     except ModelError as exc:
         print(f"glasses models: {exc}", file=sys.stderr)
@@ -63,36 +76,93 @@ def list_models(registry: Registry) -> int:
     from models.registry import ModelError
 
     rows = [("id", "task", "source", "size", "status")]
+    not_pulled = False
     for entry in registry.entries:
+        size = entry.size_bytes
         try:
-            path = registry.resolve(entry)
-            status = "present" if path.is_file() else "missing"
-            size = path.stat().st_size if path.is_file() else entry.size_bytes
+            if entry.is_pulled:
+                file = registry.download_path(entry)
+                model = registry.resolve(entry)
+                if not file.is_file():
+                    status, not_pulled = "not pulled", True
+                elif entry.archive and not model.is_dir():
+                    status = "not unpacked"
+                else:
+                    status, size = "present", file.stat().st_size
+            else:
+                path = registry.resolve(entry)
+                status = "present" if path.is_file() else "missing"
+                size = path.stat().st_size if path.is_file() else entry.size_bytes
         except ModelError:
-            status, size = "package missing", entry.size_bytes
+            status = "package missing"
         rows.append((entry.id, entry.task, entry.source, _mb(size), status))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     print("(status checks that each file exists; `glasses models verify` checks its sha256)")
+    if not_pulled:
+        print("(not pulled: an optional model; fetch it with `glasses models pull ID`)")
     return EXIT_OK
 
 
 def verify_models(registry: Registry) -> int:
-    """Check every model's sha256, one progress line per file; 1 if any failed, else 0."""
-    failed = 0
+    """Check every model's sha256, one progress line per file; 1 if any failed, else 0.
+
+    An optional (``url:``) model that was never pulled is reported, not failed; a pulled file
+    whose sha256 does not match fails like any other.
+    """
+    failed = absent = 0
     total = len(registry.entries)
     for n, entry in enumerate(registry.entries, start=1):
         print(f"[{n}/{total}] {entry.id}: checking {_mb(entry.size_bytes)} …", end="", flush=True)
         result = registry.verify(entry)
         if result.ok:
-            print(f" ok ({result.path})")
+            print(f" ok ({result.unpacked or result.path})")
+        elif result.not_pulled:
+            absent += 1
+            print(f" not pulled (optional; fetch it with: glasses models pull {entry.id})")
         else:
             failed += 1
             print(f" {result.status}")
             print(f"  {result.message()}")
-    print(f"{total - failed}/{total} models verified")
+    checked = total - absent
+    summary = f"{checked - failed}/{checked} models verified"
+    if absent:
+        summary += f"; {absent} optional not pulled (not a failure)"
+    print(summary)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def pull_models(registry: Registry, ids: list[str]) -> int:
+    """Pull each model (progress on stderr, one result line each on stdout); 1 at the first
+    that fails, 2 for a model that ships in a package."""
+    from models.pull import PullError, pull
+
+    entries = [registry.get(i) for i in ids]  # unknown ids fail before any download
+    for entry in entries:
+        if not entry.is_pulled:
+            print(
+                f"glasses models: {entry.id} ships in a pip package ({entry.source}); there is "
+                "nothing to pull: check it with glasses models verify",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    for entry in entries:
+        check = registry.verify(entry)
+        if check.ok:
+            print(f"{entry.id}: already pulled, sha256 ok ({registry.resolve(entry)})")
+            continue
+        if check.intact:
+            print(f"{entry.id}: archive {check.path} is intact; unpacking …", flush=True)
+        else:
+            print(f"{entry.id}: downloading {entry.url} ({_mb(entry.size_bytes)}) …", flush=True)
+        try:
+            result = pull(entry, registry, progress=sys.stderr)
+        except PullError as exc:
+            print(f"glasses models: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"{entry.id}: ok, sha256 verified ({result.path})")
+    return EXIT_OK
 
 
 def quantize_models(

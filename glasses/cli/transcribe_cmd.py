@@ -1,9 +1,13 @@
-"""``glasses transcribe AUDIO [--backend pocketsphinx]``: the final transcript of a WAV file.
+"""``glasses transcribe AUDIO [--backend pocketsphinx|vosk] [--model DIR]``: a WAV's transcript.
 
 Any PCM WAV (8–32-bit, 8–192 kHz, 1–8 channels) is converted to 16 kHz mono first.
+``--backend vosk`` uses the Vosk model directory ``--model DIR``, or by default the
+``vosk-small-en`` model (``glasses models pull vosk-small-en``); it needs
+``pip install 'glasses[vosk]'``.
 
 exit codes: 0 transcribed (an empty line when nothing was recognised); 2 the audio is missing,
-unreadable or unsupported; 3 the recogniser cannot be loaded (one-line message with the fix).
+unreadable or unsupported, or ``--model`` was given to pocketsphinx; 3 the recogniser cannot be
+loaded: package or model missing or unusable (one-line message with the fix).
 """
 
 from __future__ import annotations
@@ -28,6 +32,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--backend", choices=BACKENDS, default=BACKENDS[0], help="recogniser (default: %(default)s)"
     )
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="vosk: an unpacked Vosk model directory (default: the pulled vosk-small-en)",
+    )
     p.set_defaults(func=run)
 
 
@@ -48,9 +59,11 @@ def load_audio(path: Path) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     from glasses.devices.errors import DeviceError
-    from glasses.speech._sphinx import SphinxUnavailable
-    from glasses.speech.dictation import transcribe
+    from glasses.speech.dictation import UNAVAILABLE, transcribe
 
+    if args.model is not None and args.backend != "vosk":
+        print("glasses transcribe: --model DIR is for --backend vosk", file=sys.stderr)
+        return EXIT_AUDIO
     if not args.audio.exists():
         print(f"glasses transcribe: {args.audio}: no such file", file=sys.stderr)
         return EXIT_AUDIO
@@ -60,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"glasses transcribe: {exc}", file=sys.stderr)
         return EXIT_AUDIO
     try:
-        text = transcribe(audio)
-    except SphinxUnavailable as exc:
+        text = transcribe(audio, backend=args.backend, model_dir=args.model)
+    except UNAVAILABLE as exc:
         print(f"glasses transcribe: {exc}", file=sys.stderr)
         return EXIT_BACKEND
     print(text)

@@ -1,19 +1,36 @@
-"""Dictation: free speech to text with PocketSphinx's bundled en-US language model.
+"""Dictation: free speech to text, behind one streaming interface with two backends.
 
-``Dictation.process(samples)`` takes 16 kHz mono int16 chunks and returns the partial
-transcript so far; ``finish()`` ends the utterance and returns the final one. On espeak speech
-the model is weak (57–79 % WER measured); on read human speech it does far better.
+``pocketsphinx`` (the default) uses PocketSphinx's bundled en-US language model: no download,
+but weak on espeak speech (57–79 % WER measured); on read human speech it does far better.
+``vosk`` (:mod:`glasses.speech.vosk_backend`) uses a Vosk model directory (``--model DIR`` or
+the pulled ``vosk-small-en``) and needs ``pip install 'glasses[vosk]'``.
+
+Every recogniser's ``process(samples)`` takes 16 kHz mono int16 chunks and returns the partial
+transcript so far; ``finish()`` ends the utterance and returns the final one. ``new_dictation``
+makes one by backend name; ``transcribe`` runs one over a whole recording.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
-from glasses.speech._sphinx import new_decoder
+from glasses.speech._sphinx import SphinxUnavailable, new_decoder
+from glasses.speech.vosk_backend import VoskUnavailable
 
-BACKENDS = ("pocketsphinx",)
+BACKENDS = ("pocketsphinx", "vosk")
+# What a backend raises when it cannot be loaded (one-line message naming the fix).
+UNAVAILABLE: tuple[type[Exception], ...] = (SphinxUnavailable, VoskUnavailable)
+
+
+class Recogniser(Protocol):
+    """A streaming recogniser: partial transcripts while audio arrives, then the final one."""
+
+    def process(self, samples: np.ndarray) -> str: ...
+
+    def finish(self) -> str: ...
 
 
 class Dictation:
@@ -42,9 +59,30 @@ class Dictation:
         return str(hyp.hypstr) if hyp is not None else ""
 
 
-def transcribe(audio: np.ndarray, *, chunk: int = 4096) -> str:
+def new_dictation(backend: str = BACKENDS[0], *, model_dir: Path | None = None) -> Recogniser:
+    """A recogniser of ``backend`` (one of ``BACKENDS``). ``model_dir``: the Vosk model
+    directory (default: the pulled ``vosk-small-en``); pocketsphinx takes none. Raises one of
+    ``UNAVAILABLE`` when the backend cannot be loaded, ``ValueError`` for a bad request."""
+    if backend == "pocketsphinx":
+        if model_dir is not None:
+            raise ValueError("pocketsphinx uses its bundled model: a model directory is for vosk")
+        return Dictation()
+    if backend == "vosk":
+        from glasses.speech.vosk_backend import VoskDictation
+
+        return VoskDictation(model_dir)
+    raise ValueError(f"unknown dictation backend {backend!r}; known: {', '.join(BACKENDS)}")
+
+
+def transcribe(
+    audio: np.ndarray,
+    *,
+    chunk: int = 4096,
+    backend: str = BACKENDS[0],
+    model_dir: Path | None = None,
+) -> str:
     """The final transcript of a whole 16 kHz mono int16 recording."""
-    d = Dictation()
+    d = new_dictation(backend, model_dir=model_dir)
     for i in range(0, len(audio), chunk):
         d.process(audio[i : i + chunk])
     return d.finish()
