@@ -63,6 +63,7 @@ def scene_spec(show: ShowSpec, scenario: Scenario, seed: int) -> SceneSpec:
         "ean13": show.ean13,
         "text": show.text,
         "blank": "",
+        "face": "",
         "image": str(scenario.resolve(show.image)) if show.image else "",
     }[kind] or ""
     return SceneSpec(
@@ -74,6 +75,7 @@ def scene_spec(show: ShowSpec, scenario: Scenario, seed: int) -> SceneSpec:
         blur_sigma=show.blur,
         center=show.center,
         seed=seed,
+        faces=show.faces,
     )
 
 

@@ -9,18 +9,27 @@ from __future__ import annotations
 import numpy as np
 
 from glasses.app.pipeline import AssistantPipeline, build_pipeline
-from glasses.devices.sim import SimCamera, SimDisplay, SimIndicator, SimMicrophone
+from glasses.devices.sim import (
+    SimCamera,
+    SimDisplay,
+    SimEchoPath,
+    SimIndicator,
+    SimMicrophone,
+    SimSpeaker,
+)
 from glasses.devices.state import run_camera, run_microphone
 from glasses.hud.profile import get_profile
 from glasses.runtime.clock import NS_PER_S, Clock
-from glasses.runtime.events import Event, Tap
+from glasses.runtime.events import Event, HeadGesture, Tap
 from glasses.runtime.runtime import Runtime
 from glasses.runtime.supervisor import RestartPolicy
+from glasses.speech.listen_stage import ListenSettings
 from simulator.scenario import DeviceSpec, Scenario
 
 
 class SimRig:
-    """A simulated device (camera, display, capture LED) around the assistant pipeline."""
+    """A simulated device (camera, microphone, speaker with its echo, display, capture LED)
+    around the assistant pipeline."""
 
     def __init__(self, clock: Clock, device: DeviceSpec, *, seed: int = 0) -> None:
         self.clock = clock
@@ -32,9 +41,27 @@ class SimRig:
         )
         self.display = SimDisplay(clock)
         self.indicator = SimIndicator(clock)
-        self.microphone = SimMicrophone(seed=seed)
+        mic = device.microphone
+        self.echo = (
+            SimEchoPath(
+                mic.sample_rate,
+                delay_ms=device.echo.delay_ms,
+                attenuation_db=device.echo.attenuation_db,
+            )
+            if device.echo is not None
+            else None
+        )
+        self.speaker = SimSpeaker(clock, echo=self.echo)
+        self.microphone = SimMicrophone(
+            seed=seed, native_rate=mic.sample_rate, channels=mic.channels, echo=self.echo
+        )
         self.pipeline: AssistantPipeline = build_pipeline(
-            self.runtime, display=self.display, profile=self.profile, speech=True
+            self.runtime,
+            display=self.display,
+            profile=self.profile,
+            speech=True,
+            speaker=self.speaker,
+            listen=ListenSettings(mode=device.listen),
         )
         self._player: str | None = None
 
@@ -78,6 +105,11 @@ class SimRig:
                     )
                 elif step.say is not None:
                     self.microphone.feed(said[i])
+                elif step.nod is not None or step.shake is not None:
+                    gesture = "nod" if step.nod is not None else "shake"
+                    self.publish(
+                        HeadGesture(t_ns=self.clock.now_ns(), source="imu", gesture=gesture)
+                    )
 
         # One scenario at a time: a new one replaces the one playing.
         if self._player is not None:

@@ -1,8 +1,8 @@
 """Scenario files: YAML validated with pydantic, errors reported with file and line numbers.
 
-A scenario is a device set-up, a timeline of cues (show a scene, tap, wait) and expectations on
-what the HUD shows. Times are written ``2.5s``, ``300ms`` or as plain seconds. The format is
-documented with examples in ``docs/scenarios.md``.
+A scenario is a device set-up, a timeline of cues (show a scene, tap, say, nod, wait) and
+expectations on what the HUD shows. Times are written ``2.5s``, ``300ms`` or as plain seconds.
+The format is documented with examples in ``docs/scenarios.md``.
 """
 
 from __future__ import annotations
@@ -57,9 +57,33 @@ class CameraSpec(_Strict):
     fps: float = Field(30.0, gt=0, le=240)
 
 
+class MicrophoneSpec(_Strict):
+    """The simulated microphone's own format; the runtime resamples it to 16 kHz mono."""
+
+    sample_rate: int = Field(16_000, ge=8_000, le=192_000, description="Hz")
+    channels: int = Field(1, ge=1, le=8)
+
+
+class EchoSpec(_Strict):
+    """The glasses' speaker heard back by their microphone (``echo: off`` for none)."""
+
+    delay_ms: float = Field(80.0, ge=0, le=500, description="ms")
+    attenuation_db: float = Field(10.0, ge=0, le=80, description="dB")
+
+
 class DeviceSpec(_Strict):
     profile: str = DEFAULT_PROFILE
     camera: CameraSpec = CameraSpec()
+    microphone: MicrophoneSpec = MicrophoneSpec()
+    echo: EchoSpec | None = EchoSpec()
+    listen: Literal["wake", "push_to_talk", "always"] = "wake"
+
+    @field_validator("echo", mode="before")
+    @classmethod
+    def _echo_off(cls, echo: Any) -> Any:
+        if echo is False or echo == "off":
+            return None
+        return echo
 
     @field_validator("profile")
     @classmethod
@@ -71,14 +95,44 @@ class DeviceSpec(_Strict):
         return profile
 
 
+class FaceSpec(_Strict):
+    """One synthetic face of a ``face`` scene; unset fields take the scene's center and scale."""
+
+    center: tuple[float, float] | None = None
+    scale: float | None = Field(
+        None, gt=0, le=1, description="face width, fraction of the frame's shorter side"
+    )
+
+
+def _faces(value: Any) -> Any:
+    # ``face: true`` is one face at the scene's centre and scale; a single mapping is one face.
+    if value is None:
+        return None
+    if value is True:
+        return [{}]
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list) and value:
+        return value
+    raise ValueError(
+        "face takes true (one face at center, scale) or a list of faces such as "
+        f"[{{center: [0.3, 0.5], scale: 0.3}}], got {value!r}"
+    )
+
+
+SCENE_KEYS = ("qr", "ean13", "text", "image", "blank", "face")
+
+
 class ShowSpec(_Strict):
-    """A camera scene: exactly one of ``qr``, ``ean13``, ``text``, ``image``, ``blank``."""
+    """A camera scene: exactly one of ``qr``, ``ean13``, ``text``, ``image``, ``blank``,
+    ``face``."""
 
     qr: str | None = None
     ean13: str | None = None
     text: str | None = None
     image: str | None = None
     blank: bool | None = None
+    face: Annotated[tuple[FaceSpec, ...] | None, BeforeValidator(_faces)] = None
     scale: float = Field(0.4, gt=0, le=1, description="fraction of the frame's shorter side")
     rotate: float = Field(0.0, ge=-180, le=180, description="degrees")
     noise: float = Field(0.0, ge=0, le=100, description="Gaussian noise sigma, grey levels")
@@ -87,22 +141,32 @@ class ShowSpec(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ShowSpec:
-        given = [k for k in ("qr", "ean13", "text", "image", "blank") if getattr(self, k)]
+        given = [k for k in SCENE_KEYS if getattr(self, k)]
         if len(given) != 1:
             raise ValueError(
-                "show needs exactly one of qr, ean13, text, image, blank"
+                f"show needs exactly one of {', '.join(SCENE_KEYS)}"
                 + (f" (got {', '.join(given)})" if given else "")
             )
         if self.ean13 is not None and not re.fullmatch(r"\d{12,13}", self.ean13):
             raise ValueError(f"ean13 must be 12 or 13 digits, got {self.ean13!r}")
+        if self.face is not None and self.rotate != 0:
+            raise ValueError("rotate is not supported for face scenes (faces are drawn upright)")
         return self
 
     @property
     def scene_kind(self) -> str:
-        return next(k for k in ("qr", "ean13", "text", "image", "blank") if getattr(self, k))
+        return next(k for k in SCENE_KEYS if getattr(self, k))
+
+    @property
+    def faces(self) -> tuple[tuple[float, float, float], ...]:
+        """Each face of a ``face`` scene as (centre x, centre y, width), defaults filled in."""
+        return tuple(
+            (*(f.center or self.center), self.scale if f.scale is None else f.scale)
+            for f in self.face or ()
+        )
 
 
-ACTIONS = ("show", "tap", "say", "wait")
+ACTIONS = ("show", "tap", "say", "nod", "shake", "wait")
 
 
 class TapSpec(_Strict):
@@ -118,6 +182,19 @@ def _tap(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return {"count": value}
     return value
+
+
+GESTURES = ("nod", "shake")
+
+
+def _gesture(value: Any) -> Any:
+    # A head gesture takes no options: ``- nod:`` (or ``nod: {}``, ``nod: true``).
+    if value is None or value is True or value == {}:
+        return True
+    raise ValueError(f"a head gesture takes no options; write it bare, as `- nod:`, got {value!r}")
+
+
+Gesture = Annotated[Literal[True] | None, BeforeValidator(_gesture)]
 
 
 class SaySpec(_Strict):
@@ -142,14 +219,18 @@ class Step(_Strict):
     show: ShowSpec | None = None
     tap: Annotated[TapSpec | None, BeforeValidator(_tap)] = None
     say: Annotated[SaySpec | None, BeforeValidator(_say)] = None
+    nod: Gesture = None
+    shake: Gesture = None
     wait: Seconds | None = None
 
     @model_validator(mode="before")
     @classmethod
-    def _bare_tap(cls, data: Any) -> Any:
+    def _bare_actions(cls, data: Any) -> Any:
         # YAML ``- tap:`` parses as {"tap": None}; mark it as a tap rather than "no action".
-        if isinstance(data, dict) and "tap" in data and data["tap"] is None:
-            return {**data, "tap": {}}
+        # The same for the head gestures, ``- nod:`` and ``- shake:``.
+        if isinstance(data, dict):
+            bare: dict[str, Any] = {"tap": {}, **dict.fromkeys(GESTURES, True)}
+            return {**data, **{k: v for k, v in bare.items() if k in data and data[k] is None}}
         return data
 
     @model_validator(mode="after")
@@ -157,7 +238,7 @@ class Step(_Strict):
         actions = [k for k in ACTIONS if getattr(self, k) is not None]
         if len(actions) != 1:
             raise ValueError(
-                "each timeline step needs exactly one of show, tap, say, wait"
+                f"each timeline step needs exactly one of {', '.join(ACTIONS)}"
                 + (f" (got {', '.join(actions)})" if actions else "")
             )
         return self

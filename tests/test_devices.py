@@ -278,7 +278,7 @@ def test_uris_dispatch_to_backends(tmp_path: Path) -> None:
 def test_list_devices_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     no_sounddevice(monkeypatch)
     found = list_devices()
-    assert set(found) == {"cameras", "microphones"}
+    assert set(found) == {"cameras", "microphones", "speakers"}
     assert found["microphones"] == []
     assert all(isinstance(c, str) and c.startswith("usb:") for c in found["cameras"])
 

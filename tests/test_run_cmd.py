@@ -21,7 +21,7 @@ import pytest
 
 from glasses.app import LiveConfig, LiveStarted, run_live
 from glasses.cli.main import main
-from glasses.cli.run_cmd import NO_CAMERAS, NO_MICROPHONES
+from glasses.cli.run_cmd import NO_CAMERAS, NO_MICROPHONES, NO_SPEAKERS
 from glasses.devices import list_devices
 from glasses.runtime import AudioChunk, Event, VideoFrame, VirtualClock
 from simulator.scenes import SceneSpec, render_scene
@@ -98,12 +98,16 @@ def test_list_devices_prints_what_is_found_or_the_none_lines(
         assert line in out
     for line in found["microphones"] or [NO_MICROPHONES]:
         assert line in out
-    if not found["cameras"] and not found["microphones"]:  # this machine: no camera, no audio
+    for line in found["speakers"] or [NO_SPEAKERS]:
+        assert line in out
+    if not any(found.values()):  # this machine: no camera, no audio
         assert out.splitlines() == [
             "cameras:",
             f"  {NO_CAMERAS}",
             "microphones:",
             f"  {NO_MICROPHONES}",
+            "speakers:",
+            f"  {NO_SPEAKERS}",
         ]
 
 
@@ -197,6 +201,8 @@ def test_file_backed_session_reads_the_qr_code_and_counts_everything(
             f"file:{clip_avi}",
             "--mic",
             f"file:{speech_wav}",
+            "--speaker",
+            "none",
             "--headless",
             "--profile",
             "g1",
@@ -220,7 +226,18 @@ def test_a_single_image_runs_for_the_duration(
     qr_png: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(
-        ["run", "--camera", f"file:{qr_png}", "--mic", "none", "--duration", "0.5", "--headless"]
+        [
+            "run",
+            "--camera",
+            f"file:{qr_png}",
+            "--mic",
+            "none",
+            "--speaker",
+            "none",
+            "--duration",
+            "0.5",
+            "--headless",
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0, out
@@ -237,7 +254,9 @@ def test_a_file_failing_mid_run_ends_the_session_with_exit_3(
     folder.mkdir()
     (folder / "frame1.png").write_bytes(qr_png.read_bytes())
     (folder / "frame2.png").write_bytes(b"truncated")
-    code = main(["run", "--camera", f"file:{folder}", "--mic", "none", "--headless"])
+    code = main(
+        ["run", "--camera", f"file:{folder}", "--mic", "none", "--speaker", "none", "--headless"]
+    )
     captured = capsys.readouterr()
     assert code == 3
     assert "a device failed" in captured.out
@@ -250,6 +269,7 @@ def test_a_file_failing_mid_run_ends_the_session_with_exit_3(
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX signals")
 def test_ctrl_c_stops_cleanly_with_a_summary(qr_png: Path) -> None:
     command = ["glasses.cli.main", "run", "--camera", f"file:{qr_png}", "--mic", "none"]
+    command += ["--speaker", "none"]
     proc = subprocess.Popen(
         [sys.executable, "-m", *command, "--headless"],
         stdout=subprocess.PIPE,
@@ -293,6 +313,7 @@ def test_run_live_reports_every_event_and_the_summary_on_the_virtual_clock() -> 
     info, seen_before = starts[0]
     assert seen_before == 0  # on_start comes before the first event
     assert info.camera.startswith("sim: (") and info.mic is not None
+    assert info.speaker is None and summary.replies_spoken == 0  # LiveConfig: no speaker
     assert info.profile.name == "g1"
     assert summary.ended_by == "duration"
     assert summary.duration_s == pytest.approx(1.0)
@@ -301,8 +322,8 @@ def test_run_live_reports_every_event_and_the_summary_on_the_virtual_clock() -> 
     assert summary.frames == frames and 15 <= frames <= 16  # 15 fps for 1 s
     assert summary.audio_chunks == chunks and 31 <= chunks <= 32  # 512-sample chunks at 16 kHz
     assert summary.hud_updates == 0 and summary.hud_text == ""  # a grey view has no code
-    # With a microphone the speech stages run too.
-    stages = ["codes", "router", "skills", "hud", "vad", "listen"]
+    # With a microphone the speech stages run too; without a speaker nothing is spoken.
+    stages = ["codes", "router", "skills", "hud", "vad", "listen", "captions"]
     assert [s.stage for s in summary.stages] == stages
     assert summary.led_on is False and info.led.on is False
     assert summary.errors == () and summary.failed == {}

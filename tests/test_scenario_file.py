@@ -75,8 +75,8 @@ timeline:
         "s.yaml:3: device.profile: unknown display profile 'nope'; known: frame, g1, g2, z100",
         "s.yaml:5: timeline[0].at: expected a duration such as 2.5s or 300ms, got '2x'",
         "s.yaml:6: timeline[0].show.scale: Input should be less than or equal to 1",
-        "s.yaml:7: timeline[1].show: show needs exactly one of qr, ean13, text, image, blank "
-        "(got qr, text)",
+        "s.yaml:7: timeline[1].show: show needs exactly one of qr, ean13, text, image, blank, "
+        "face (got qr, text)",
     ]
 
 
@@ -107,3 +107,87 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ScenarioError, match="cannot read scenario file"):
         load_scenario(binary)
+
+
+def test_nod_and_shake_steps() -> None:
+    scenario = parse_scenario(
+        """
+name: gestures
+timeline:
+  - id: first
+    nod:
+  - at: 1s
+    nod: {}
+  - at: 2s
+    shake:
+  - at: 3s
+    shake: true
+""",
+        Path("s.yaml"),
+    )
+    actions = [(t.t_s, t.step.action) for t in scenario.steps]
+    assert actions == [(0.0, "nod"), (1.0, "nod"), (2.0, "shake"), (3.0, "shake")]
+    assert scenario.cues == {"first": 0.0}
+
+
+def test_malformed_nod_names_the_line() -> None:
+    found = problems("name: x\ntimeline:\n  - tap:\n  - nod: {count: 2}\n  - shake: 3\n")
+    assert found == [
+        "s.yaml:4: timeline[1].nod: a head gesture takes no options; write it bare, as "
+        "`- nod:`, got {'count': 2}",
+        "s.yaml:5: timeline[2].shake: a head gesture takes no options; write it bare, as "
+        "`- nod:`, got 3",
+    ]
+    assert problems("name: x\ntimeline:\n  - nod:\n    tap:\n") == [
+        "s.yaml:3: timeline[0]: each timeline step needs exactly one of show, tap, say, nod, "
+        "shake, wait (got tap, nod)"
+    ]
+
+
+def test_face_scenes() -> None:
+    scenario = parse_scenario(
+        """
+name: faces
+timeline:
+  - show: {face: true, scale: 0.3, center: [0.4, 0.5], noise: 4}
+  - show: {face: {center: [0.2, 0.3]}}
+  - show:
+      face:
+        - {center: [0.3, 0.5], scale: 0.32}
+        - {scale: 0.2}
+      center: [0.7, 0.6]
+""",
+        Path("s.yaml"),
+    )
+    shows = [t.step.show for t in scenario.steps]
+    assert all(s is not None and s.scene_kind == "face" for s in shows)
+    assert [s.faces for s in shows if s is not None] == [
+        ((0.4, 0.5, 0.3),),
+        ((0.2, 0.3, 0.4),),
+        ((0.3, 0.5, 0.32), (0.7, 0.6, 0.2)),
+    ]
+
+
+def test_malformed_face_scenes_name_the_line() -> None:
+    found = problems(
+        """name: x
+timeline:
+  - show: {face: false}
+  - show: {face: []}
+  - show:
+      face:
+        - {center: [0.3, 0.5], scale: 2}
+  - show: {face: true, rotate: 10}
+  - show: {face: [{size: 0.3}]}
+"""
+    )
+    assert found == [
+        "s.yaml:3: timeline[0].show.face: face takes true (one face at center, scale) or a list "
+        "of faces such as [{center: [0.3, 0.5], scale: 0.3}], got False",
+        "s.yaml:4: timeline[1].show.face: face takes true (one face at center, scale) or a list "
+        "of faces such as [{center: [0.3, 0.5], scale: 0.3}], got []",
+        "s.yaml:7: timeline[2].show.face[0].scale: Input should be less than or equal to 1",
+        "s.yaml:8: timeline[3].show: rotate is not supported for face scenes (faces are drawn "
+        "upright)",
+        "s.yaml:9: timeline[4].show.face[0].size: Extra inputs are not permitted",
+    ]

@@ -163,3 +163,51 @@ def test_missing_image_file(tmp_path: Path) -> None:
 def test_image_path_is_a_directory(tmp_path: Path) -> None:
     with pytest.raises(SceneError, match="could not be opened"):
         render_scene(SceneSpec("image", str(tmp_path)))
+
+
+def test_default_backgrounds() -> None:
+    assert (render_scene(SceneSpec("blank")) == 200).all()
+    face = render_scene(SceneSpec("face"))
+    assert tuple(face[0, 0]) == (128, 128, 128)  # a mid-grey room: faces stand out on it
+    assert tuple(render_scene(SceneSpec("face", background=90))[0, 0]) == (90, 90, 90)
+
+
+def test_faces_are_drawn_where_asked_and_detected() -> None:
+    from glasses.perception.faces import FaceDetector
+
+    spec = SceneSpec("face", faces=((0.3, 0.5, 0.32), (0.72, 0.45, 0.24)), noise_sigma=4)
+    frame = render_scene(spec)
+    assert frame.shape == (480, 640, 3)
+    found = sorted(FaceDetector().detect(frame), key=lambda b: b.x)
+    assert len(found) == 2
+    for box, (x, y, width) in zip(found, spec.faces, strict=True):
+        assert abs(box.x + box.w / 2 - x * 640) < 0.1 * 640
+        assert abs(box.y + box.h / 2 - y * 480) < 0.1 * 480
+        assert 0.8 < box.w / (width * 480) < 1.6  # the cascade's box includes some hair
+    assert np.array_equal(frame, render_scene(spec))  # deterministic
+
+
+def test_one_face_at_center_and_scale_by_default() -> None:
+    frame = render_scene(SceneSpec("face", scale=0.3, center=(0.25, 0.5)))
+    columns = np.argwhere((frame[:, :, 0] != 128).any(axis=0))
+    x0, x1 = int(columns.min()), int(columns.max())
+    assert abs((x0 + x1) / 2 - 160) <= 3
+    assert abs((x1 - x0) - 0.3 * 480) <= 0.25 * 0.3 * 480  # face plus hair and soft edges
+    same = SceneSpec("face", faces=((0.25, 0.5, 0.3),))
+    assert np.array_equal(frame, render_scene(same))
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        (SceneSpec("face", rotate_deg=10), "not supported in face scenes"),
+        (SceneSpec("face", faces=((0.5, 0.5, 0.01),)), "5 px wide, too small"),
+        (SceneSpec("face", faces=((0.5, 0.5, 1.5),)), "face 0 width 1.5 is out of range"),
+        (SceneSpec("face", faces=((0.5, float("nan"), 0.3),)), "three finite numbers"),
+        (SceneSpec("face", faces=((0.5, 0.5),)), "three finite numbers"),  # type: ignore[arg-type]
+        (SceneSpec("qr", "hi", faces=((0.5, 0.5, 0.3),)), "only drawn in face scenes"),
+    ],
+)
+def test_bad_face_specs(spec: SceneSpec, match: str) -> None:
+    with pytest.raises(SceneError, match=match):
+        render_scene(spec)

@@ -1,4 +1,5 @@
-"""The live session behind ``glasses run``: a camera and a microphone through the assistant.
+"""The live session behind ``glasses run``: a camera and a microphone through the assistant,
+and a speaker for its spoken replies.
 
 ``run_live(config)`` opens the devices first (a missing or unreadable one raises its one-line
 ``DeviceError`` before anything starts), builds the pipeline on the runtime, streams the devices
@@ -6,7 +7,8 @@ as supervised runtime tasks and returns a ``LiveSummary`` when the session ends:
 
 * after ``config.duration_s`` seconds of clock time;
 * when every source has ended (a video, a folder of images, a WAV; a still image and a live
-  device never end by themselves), after the pipeline has finished the last frame;
+  device never end by themselves), after the pipeline has finished the last frame and the
+  speaker the last reply;
 * when the caller sets ``stop`` (Ctrl-C);
 * when a device fails for good (``LiveSummary.errors``).
 
@@ -25,13 +27,13 @@ from typing import Any, Literal
 
 from glasses.app.pipeline import build_pipeline
 from glasses.devices.errors import DeviceError
-from glasses.devices.file import FileCamera, FileMicrophone
+from glasses.devices.file import FileCamera, FileMicrophone, FileSpeaker
 from glasses.devices.indicator import SharedIndicator
-from glasses.devices.protocols import Camera, Microphone
+from glasses.devices.protocols import Camera, Microphone, Speaker
 from glasses.devices.sim import SimDisplay, SimIndicator
 from glasses.devices.state import run_camera, run_microphone
-from glasses.devices.uri import open_camera, open_microphone
-from glasses.devices.usb import SoundDeviceMicrophone
+from glasses.devices.uri import open_camera, open_microphone, open_speaker
+from glasses.devices.usb import SoundDeviceMicrophone, SoundDeviceSpeaker
 from glasses.hud.profile import DEFAULT_PROFILE, DisplayProfile, get_profile
 from glasses.hud.stage import HudStage
 from glasses.runtime.clock import NS_PER_S, Clock, RealClock
@@ -40,6 +42,7 @@ from glasses.runtime.events import (
     DeviceLost,
     Event,
     HudDrawn,
+    Speaking,
     StageCrashed,
     VideoFrame,
 )
@@ -64,16 +67,19 @@ _FILE_SOURCE_POLICY = RestartPolicy(max_restarts=0)
 class LiveConfig:
     """What ``glasses run`` runs.
 
-    ``camera`` and ``mic`` are device URIs (``usb:N``, ``default``, ``file:PATH``, ``sim:``; see
-    :mod:`glasses.devices.uri`); ``mic=None`` runs without a microphone. ``profile`` names a
-    display profile (:data:`glasses.hud.profile.PROFILES`). ``duration_s``: seconds of clock
-    time after which the session ends; None runs until the sources end or ``stop``.
+    ``camera``, ``mic`` and ``speaker`` are device URIs (``usb:N``, ``default``, ``file:PATH``,
+    ``sim:``; see :mod:`glasses.devices.uri`); ``mic=None`` runs without a microphone,
+    ``speaker=None`` (the default) without a speaker: replies are shown, not spoken.
+    ``profile`` names a display profile (:data:`glasses.hud.profile.PROFILES`).
+    ``duration_s``: seconds of clock time after which the session ends; None runs until the
+    sources end or ``stop``.
     """
 
     camera: str = "usb:0"
     mic: str | None = "default"
     profile: str = DEFAULT_PROFILE
     duration_s: float | None = None
+    speaker: str | None = None
 
     def __post_init__(self) -> None:
         d = self.duration_s
@@ -86,13 +92,15 @@ class LiveStarted:
     """Handed to ``on_start`` once the devices are open and the runtime runs, before any event.
 
     ``t_ns`` is the clock time the session started (event times minus ``t_ns`` = session time).
-    ``camera``/``mic`` describe the opened devices (``mic`` None without one). ``display`` is
-    what the HUD shows now (``display.text``); ``led`` the capture LED (``led.on``).
+    ``camera``/``mic``/``speaker`` describe the opened devices (None for a device not used).
+    ``display`` is what the HUD shows now (``display.text``); ``led`` the capture LED
+    (``led.on``).
     """
 
     t_ns: int
     camera: str
     mic: str | None
+    speaker: str | None
     profile: DisplayProfile
     display: SimDisplay
     led: SimIndicator
@@ -119,6 +127,8 @@ class LiveSummary:
     published); ``frames_dropped``: frames the flow limiter replaced before a stage took them.
     ``audio_chunks`` / ``audio_s``: microphone chunks published and the audio they hold.
     ``hud_updates``: draws on the display; ``hud_text``: what it showed at the end.
+    ``replies_spoken`` / ``spoken_s``: clips the speaker started and their full length (a
+    barge-in may have cut some short).
     ``device_losses``: ``DeviceLost`` events (a live device unplugged; it reconnects).
     ``led_on``: the capture LED after the stop (False unless something is wrong).
     ``errors``: one-line ``DeviceError`` messages of devices that failed for good.
@@ -140,6 +150,8 @@ class LiveSummary:
     errors: tuple[str, ...] = ()
     failed: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict, compare=False)
+    replies_spoken: int = 0
+    spoken_s: float = 0.0
 
 
 def describe_camera(camera: Camera) -> str:
@@ -159,24 +171,56 @@ def describe_microphone(mic: Microphone) -> str:
     return f"{mic.uri} ({rate})"
 
 
-async def open_devices(config: LiveConfig, clock: Clock) -> tuple[Camera, Microphone | None]:
-    """Build and open the camera and microphone of ``config``; raises ``DeviceError``.
+def describe_speaker(speaker: Speaker) -> str:
+    """``"default (HDA Intel PCH: ALC3246 Analog, 48000 Hz)"``, ``"file:out.wav (WAV 22050 Hz
+    mono)"``: the URI and what ``open()`` found."""
+    if isinstance(speaker, SoundDeviceSpeaker):
+        return f"{speaker.uri} ({speaker.name}, {speaker.native_rate} Hz)"
+    if isinstance(speaker, FileSpeaker):
+        return f"{speaker.uri} (WAV {speaker.sample_rate} Hz mono)"
+    return speaker.uri
 
-    Both URIs are checked before either device is opened; if the second device fails, the first
-    is closed again.
+
+@dataclass(frozen=True, slots=True)
+class Devices:
+    """The devices of a session (``mic`` and ``speaker`` None when not used)."""
+
+    camera: Camera
+    mic: Microphone | None
+    speaker: Speaker | None
+
+    def close(self) -> None:
+        """Close every device (``close()`` is idempotent and never raises)."""
+        self.camera.close()
+        if self.mic is not None:
+            self.mic.close()
+        if self.speaker is not None:
+            self.speaker.close()
+
+
+def make_devices(config: LiveConfig, clock: Clock) -> Devices:
+    """The devices of ``config``, not yet opened; raises ``BadDeviceUri`` for a malformed URI."""
+    return Devices(
+        camera=open_camera(config.camera),
+        mic=open_microphone(config.mic) if config.mic is not None else None,
+        speaker=open_speaker(config.speaker, clock=clock) if config.speaker is not None else None,
+    )
+
+
+async def open_devices(devices: Devices, clock: Clock) -> None:
+    """Open the camera, the microphone and the speaker; raises ``DeviceError``.
+
+    All or nothing: if one fails, those already opened are closed again.
     """
-    camera = open_camera(config.camera)
-    mic = open_microphone(config.mic) if config.mic is not None else None
     try:
-        await clock.run_blocking(camera.open)
-        if mic is not None:
-            await clock.run_blocking(mic.open)
+        await clock.run_blocking(devices.camera.open)
+        if devices.mic is not None:
+            await clock.run_blocking(devices.mic.open)
+        if devices.speaker is not None:
+            await clock.run_blocking(devices.speaker.open)
     except BaseException:
-        camera.close()  # close() is idempotent and never raises
-        if mic is not None:
-            mic.close()
+        devices.close()
         raise
-    return camera, mic
 
 
 def pipeline_idle(runtime: Runtime) -> bool:
@@ -204,6 +248,8 @@ class _Tally:
         self.audio_ns = 0
         self.hud_updates = 0
         self.device_losses = 0
+        self.replies_spoken = 0
+        self.spoken_ns = 0
 
     def observe(self, event: Event) -> None:
         if isinstance(event, VideoFrame):
@@ -215,12 +261,17 @@ class _Tally:
             self.hud_updates += 1
         elif isinstance(event, DeviceLost):
             self.device_losses += 1
+        elif isinstance(event, Speaking):
+            self.replies_spoken += 1
+            self.spoken_ns += event.duration_ns
 
 
 class _Session:
     """One run: the runtime, its sources and the end conditions."""
 
-    def __init__(self, clock: Clock, profile: DisplayProfile, *, speech: bool) -> None:
+    def __init__(
+        self, clock: Clock, profile: DisplayProfile, *, speech: bool, speaker: Speaker | None
+    ) -> None:
         self.clock = clock
         self.profile = profile
         self.runtime = Runtime(clock)
@@ -233,7 +284,7 @@ class _Session:
         self.ended: set[str] = set()
         self.errors: list[str] = []
         self.pipeline = build_pipeline(
-            self.runtime, display=self.display, profile=profile, speech=speech
+            self.runtime, display=self.display, profile=profile, speech=speech, speaker=speaker
         )
         self.runtime.observe(self.tally.observe)
         self.runtime.observe(self._watch)
@@ -286,22 +337,32 @@ class _Session:
             except TimeoutError:
                 continue  # the deadline came: the check at the top of the loop ends the session
 
+    def _speaking(self) -> bool:
+        speak = self.pipeline.speak
+        return speak is not None and speak.speaking
+
     async def drain(self) -> None:
-        """Wait until the pipeline is idle and stays quiet for one display update interval.
+        """Wait until the pipeline is idle, the speaker has finished its reply, and all stays
+        quiet for one display update interval.
 
         The quiet spell lets an update the HUD holds back (displays take one update per
-        ``min_update_interval_ms``) reach the display. Bounded by ``DRAIN_TIMEOUT_S``.
+        ``min_update_interval_ms``) reach the display. Bounded by ``DRAIN_TIMEOUT_S``: a reply
+        still playing then is cut.
         """
         clock, runtime = self.clock, self.runtime
         settle_s = self.profile.min_update_interval_ms / 1000 + _SETTLE_MARGIN_S
         deadline = clock.now_ns() + round(DRAIN_TIMEOUT_S * NS_PER_S)
         while clock.now_ns() < deadline:
-            if not pipeline_idle(runtime):
+            if not pipeline_idle(runtime) or self._speaking():
                 await clock.sleep(_DRAIN_POLL_S)
                 continue
             published = runtime.bus.published
             await clock.sleep(settle_s)
-            if runtime.bus.published == published and pipeline_idle(runtime):
+            if (
+                runtime.bus.published == published
+                and pipeline_idle(runtime)
+                and not self._speaking()
+            ):
                 return
 
     def summary(self, ended_by: EndReason, start_ns: int, end_ns: int) -> LiveSummary:
@@ -325,6 +386,8 @@ class _Session:
             errors=tuple(self.errors),
             failed=dict(self.runtime.supervisor.failed),
             metrics=metrics,
+            replies_spoken=self.tally.replies_spoken,
+            spoken_s=self.tally.spoken_ns / NS_PER_S,
         )
 
 
@@ -348,9 +411,12 @@ async def run_live(
     opened; nothing has started then.
     """
     clock = clock or RealClock()
-    session = _Session(clock, get_profile(config.profile), speech=config.mic is not None)
-    runtime, profile = session.runtime, session.profile
-    camera, mic = await open_devices(config, clock)
+    profile = get_profile(config.profile)
+    devices = make_devices(config, clock)  # malformed URIs fail here, before anything is built
+    camera, mic, speaker = devices.camera, devices.mic, devices.speaker
+    session = _Session(clock, profile, speech=mic is not None, speaker=speaker)
+    runtime = session.runtime
+    await open_devices(devices, clock)
     if on_event is not None:
         runtime.observe(on_event)
     ended_by: EndReason = "stopped"
@@ -364,6 +430,7 @@ async def run_live(
                     t_ns=start_ns,
                     camera=describe_camera(camera),
                     mic=describe_microphone(mic) if mic is not None else None,
+                    speaker=describe_speaker(speaker) if speaker is not None else None,
                     profile=profile,
                     display=session.display,
                     led=session.led,
@@ -392,11 +459,12 @@ async def run_live(
             deadline = start_ns + round(config.duration_s * NS_PER_S)
         ended_by = await session.wait_for_end(stop, deadline)
         if ended_by == "sources":
-            await session.drain()  # let the last frame reach the HUD
+            await session.drain()  # let the last frame reach the HUD, the last reply play out
     finally:
         end_ns = clock.now_ns()
         await runtime.stop(reason=f"live session ended ({ended_by})")
-        camera.close()  # the loops close their device; this covers a failed start
-        if mic is not None:
-            mic.close()
+        # The loops close camera and microphone; this covers a failed start. The speaker is
+        # closed after the runtime stopped (the speak stage cuts a reply still playing), which
+        # finalises a file speaker's WAV.
+        devices.close()
     return session.summary(ended_by, start_ns, end_ns)

@@ -9,13 +9,17 @@ from glasses.assistant.dispatch import SkillStage
 from glasses.assistant.router import RouterStage
 from glasses.assistant.skill import Skill
 from glasses.assistant.skills import builtin_skills
+from glasses.devices.protocols import Speaker
 from glasses.hud.profile import DisplayProfile
 from glasses.hud.stage import HudStage, TextDisplay
 from glasses.perception.code_stage import CodeStage
 from glasses.runtime.runtime import Runtime
 from glasses.runtime.stage import Stage
+from glasses.speech.caption_stage import CaptionStage
 from glasses.speech.commands import phrases_from_skills
-from glasses.speech.listen_stage import ListenStage
+from glasses.speech.echo import EchoCanceller
+from glasses.speech.listen_stage import ListenSettings, ListenStage
+from glasses.speech.speak_stage import SpeakStage
 from glasses.speech.vad_stage import VadStage
 
 
@@ -27,6 +31,15 @@ class AssistantPipeline:
     hud: HudStage
     vad: VadStage | None = None
     listen: ListenStage | None = None
+    captions: CaptionStage | None = None
+    speak: SpeakStage | None = None
+
+
+def _echo_canceller(speaker: Speaker | None) -> EchoCanceller | None:
+    # A larger step than the canceller's default (0.5): in the simulator's 80 ms / -10 dB echo
+    # the VAD stops hearing the first reply after ~2 s instead of ~4 s; steady-state
+    # cancellation and double talk (barge-in) tests pass either way.
+    return EchoCanceller(max_step=0.8) if speaker is not None else None
 
 
 def build_pipeline(
@@ -36,10 +49,14 @@ def build_pipeline(
     profile: DisplayProfile,
     skills: Iterable[Skill] | None = None,
     speech: bool = False,
+    speaker: Speaker | None = None,
+    listen: ListenSettings | None = None,
 ) -> AssistantPipeline:
     """camera frames → codes → router → skills → HUD, added to ``runtime`` (not yet started).
 
-    With ``speech``: microphone audio → VAD → wake word → command → the same skills.
+    With ``speech``: microphone audio → (echo cancelled) VAD → wake word → command → the same
+    skills, and live captions when asked for. With ``speaker``: the skills' replies are spoken
+    (and, with ``speech``, the echo of that speech is cancelled from the microphone).
     """
     skill_list = builtin_skills() if skills is None else list(skills)
     pipeline = AssistantPipeline(
@@ -47,13 +64,25 @@ def build_pipeline(
         router=RouterStage(),
         skills=SkillStage(skill_list),
         hud=HudStage(display, profile),
-        vad=VadStage() if speech else None,
-        listen=ListenStage(phrases_from_skills(skill_list)) if speech else None,
+        vad=VadStage(echo_canceller=_echo_canceller(speaker), stream_audio=True)
+        if speech
+        else None,
+        listen=ListenStage(phrases_from_skills(skill_list), listen) if speech else None,
+        captions=CaptionStage() if speech else None,
+        speak=SpeakStage(speaker) if speaker is not None else None,
     )
-    stages: list[Stage] = [pipeline.codes, pipeline.router, pipeline.skills, pipeline.hud]
-    if pipeline.vad is not None and pipeline.listen is not None:
-        stages += [pipeline.vad, pipeline.listen]
+    stages: list[Stage | None] = [
+        pipeline.codes,
+        pipeline.router,
+        pipeline.skills,
+        pipeline.hud,
+        pipeline.vad,
+        pipeline.listen,
+        pipeline.captions,
+        pipeline.speak,
+    ]
     for stage in stages:
-        runtime.add_stage(stage)
+        if stage is not None:
+            runtime.add_stage(stage)
     runtime.observe(pipeline.skills.see)
     return pipeline

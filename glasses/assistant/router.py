@@ -5,29 +5,54 @@ from __future__ import annotations
 from typing import ClassVar
 
 from glasses.runtime.clock import NS_PER_S
-from glasses.runtime.events import CodesDetected, Event, HeadGesture, HudDrawn, Intent, Tap
+from glasses.runtime.events import (
+    CodesDetected,
+    Event,
+    HeadGesture,
+    HudDrawn,
+    Intent,
+    Interrupt,
+    Speaking,
+    SpeakingStopped,
+    Tap,
+)
 from glasses.runtime.stage import Stage, StageContext
 
 
 class RouterStage(Stage):
     """Codes in view → ``scan``; a double tap → ``read``; a tap on a shown card → ``dismiss``;
     a head nod while no card is shown → ``photo`` (a nod at a card is left to the card's skill).
+    A single tap while the glasses speak is a barge-in: an ``Interrupt`` stops the speech (and
+    HUD output still pending) and the card stays.
 
     A code is announced when it comes into view, not on every frame: it is announced again only
     after it has been out of view for ``forget_after_s`` seconds (runtime clock).
     """
 
     name: ClassVar[str] = "router"
-    accepts: ClassVar[tuple[type[Event], ...]] = (CodesDetected, Tap, HeadGesture, HudDrawn)
+    accepts: ClassVar[tuple[type[Event], ...]] = (
+        CodesDetected,
+        Tap,
+        HeadGesture,
+        HudDrawn,
+        Speaking,
+        SpeakingStopped,
+    )
 
     def __init__(self, *, forget_after_s: float = 3.0) -> None:
         self.forget_after_ns = int(forget_after_s * NS_PER_S)
         self._last_seen: dict[tuple[str, str], int] = {}
         self._hud_showing = False
+        self._speaking = False
 
     async def process(self, event: Event, ctx: StageContext) -> None:
         if isinstance(event, CodesDetected):
             self._on_codes(event, ctx)
+        elif isinstance(event, Speaking | SpeakingStopped):
+            self._speaking = isinstance(event, Speaking)
+        elif isinstance(event, Tap) and event.count == 1 and self._speaking:
+            self._speaking = False
+            ctx.emit(Interrupt(t_ns=ctx.now_ns(), source=self.name, reason="tap"))
         elif isinstance(event, Tap):
             # Double tap: "read this". Single tap on a shown card: dismiss it.
             name = "read" if event.count == 2 else "dismiss" if self._hud_showing else None
@@ -61,4 +86,5 @@ class RouterStage(Stage):
             )
 
     def reset(self) -> None:
+        self._speaking = False
         self._last_seen.clear()

@@ -1,4 +1,5 @@
-"""``glasses run``: the webcam demo, a camera and a microphone through the assistant, live.
+"""``glasses run``: the webcam demo, a camera and a microphone through the assistant, live,
+with its replies spoken through a speaker.
 
 The session itself is :func:`glasses.app.live.run_live`; this module parses the options, prints
 what happens (headless: one line per HUD change, then a summary) and turns device problems into
@@ -29,24 +30,29 @@ NO_CAMERAS = "no cameras found"
 NO_MICROPHONES = (
     "no microphones found (install glasses[audio] and libportaudio2 for microphone support)"
 )
+NO_SPEAKERS = "no speakers found (install glasses[audio] and libportaudio2 for sound output)"
+NO_SPEAKER_NOTICE = "no speaker: replies are shown, not spoken"
 
 EPILOG = """\
 devices:
   --camera  usb:N, default, file:PATH (image, folder of images or video), sim:
   --mic     usb:N, default, file:PATH.wav, sim:, or none (no microphone)
+  --speaker auto (the default output if there is one, else none, with a notice), default,
+            usb:N, file:PATH.wav (every reply written to one WAV), sim:, or none
   The session ends after --duration seconds, when every file source has ended (a video, a
   folder, a WAV), or on Ctrl-C. A single image repeats forever: give it a --duration.
 
 output:
   One line per HUD change, then a summary (frames, frames dropped by the flow limiter, audio
-  chunks, HUD updates, stage latencies, capture LED). This plain output is what --headless
-  asks for and what a pipe always gets; for now a terminal gets it too.
+  chunks, HUD updates, replies spoken, stage latencies, capture LED). This plain output is
+  what --headless asks for and what a pipe always gets; for now a terminal gets it too.
 
 exit codes:
   0  the session ran and ended (duration, end of the files, or Ctrl-C)
   1  a stage or source crashed and gave up during the session
   2  usage error (bad option, unknown profile, malformed device URI)
-  3  device error: a camera or microphone is missing, unreadable or failed (one-line message)
+  3  device error: a camera, microphone or speaker asked for is missing, unreadable or failed
+     (one-line message)
 """
 
 
@@ -79,6 +85,13 @@ def add_parser(sub: Any) -> None:
         help="microphone URI, or none (default: default, the system's input)",
     )
     p.add_argument(
+        "--speaker",
+        default="auto",
+        metavar="URI",
+        help="speaker URI for the spoken replies, auto or none (default: auto, the system's "
+        "output if there is one)",
+    )
+    p.add_argument(
         "--profile",
         metavar="NAME",
         help="display profile of the emulated HUD: frame, g1, g2, z100, … (default frame)",
@@ -95,7 +108,9 @@ def add_parser(sub: Any) -> None:
         help="plain output: HUD changes, then a summary (always so when stdout is not a tty)",
     )
     p.add_argument(
-        "--list-devices", action="store_true", help="list the cameras and microphones found"
+        "--list-devices",
+        action="store_true",
+        help="list the cameras, microphones and speakers found",
     )
     p.set_defaults(func=run)
 
@@ -114,7 +129,37 @@ def list_devices(out: TextIO) -> int:
     print("microphones:", file=out)
     for line in found["microphones"] or [NO_MICROPHONES]:
         print(f"  {line}", file=out)
+    print("speakers:", file=out)
+    for line in found["speakers"] or [NO_SPEAKERS]:
+        print(f"  {line}", file=out)
     return EXIT_OK
+
+
+def _choose_speaker(choice: str) -> tuple[str | None, str]:
+    """``--speaker`` to (speaker URI or None, notice to print once the session runs, or "").
+
+    ``auto`` is ``default`` when the system has an output that opens, else no speaker and a
+    notice saying why. The probe only asks PortAudio about the device (nothing is played); the
+    session opens it again. Any device error counts as "no speaker" here: ``auto`` never stops
+    a session. The notice waits for the session to start, so that a session that cannot start
+    prints only the error that stops it.
+    """
+    from glasses.devices.errors import DeviceError
+    from glasses.devices.uri import open_speaker
+
+    word = choice.strip().lower()
+    if word == "none":
+        return None, ""
+    if word != "auto":
+        return choice, ""
+    speaker = open_speaker("default")
+    try:
+        speaker.open()
+    except DeviceError as exc:
+        return None, f"{NO_SPEAKER_NOTICE} ({exc})"
+    finally:
+        speaker.close()
+    return "default", ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -132,10 +177,13 @@ def run(args: argparse.Namespace) -> int:
         _error(str(exc))
         return EXIT_USAGE
     mic = None if args.mic.strip().lower() == "none" else args.mic
-    config = LiveConfig(camera=args.camera, mic=mic, profile=profile, duration_s=args.duration)
+    speaker, notice = _choose_speaker(args.speaker)
+    config = LiveConfig(
+        camera=args.camera, mic=mic, profile=profile, duration_s=args.duration, speaker=speaker
+    )
     if not args.headless and _interactive():
-        return _run_tui(config)
-    out = HeadlessOutput(sys.stdout)
+        return _run_tui(config, notice)
+    out = HeadlessOutput(sys.stdout, notice=notice)
     clock = RealClock()
     try:
         summary = clock.run(_session(config, out, clock))
@@ -161,7 +209,7 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")
 
 
-def _run_tui(config: LiveConfig) -> int:
+def _run_tui(config: LiveConfig, notice: str = "") -> int:
     """The same TUI as ``glasses sim``, on the live devices (keys: tap, swipe, nod, shake)."""
     from glasses.devices.errors import BadDeviceUri, DeviceError
     from simulator.tui.app import SimApp
@@ -176,6 +224,8 @@ def _run_tui(config: LiveConfig) -> int:
     except DeviceError as exc:
         _error(str(exc))
         return EXIT_DEVICE
+    if notice:
+        _error(notice)
     SimApp(session, start_session=False, title="glasses run").run()
     session.stop()
     return EXIT_OK
@@ -208,12 +258,17 @@ async def _session(config: LiveConfig, out: HeadlessOutput, clock: Clock) -> Liv
 
 
 class HeadlessOutput:
-    """Prints the session as lines: a header, HUD changes and device trouble, a summary."""
+    """Prints the session as lines: a header, HUD changes and device trouble, a summary.
 
-    def __init__(self, out: TextIO) -> None:
+    ``notice`` (e.g. "no speaker: …") goes to stderr once the session has started.
+    """
+
+    def __init__(self, out: TextIO, *, notice: str = "") -> None:
         self.out = out
+        self.notice = notice
         self.t0_ns: int | None = None
         self.mic = True
+        self.speaker = False
         self.shown = ""
         self.broken = False  # the reader closed the pipe; nothing more is printed
         self.on_broken: Callable[[], None] | None = None
@@ -234,11 +289,15 @@ class HeadlessOutput:
         return f"[{(t_ns - t0) / 1e9:7.3f} s]"
 
     def started(self, info: LiveStarted) -> None:
+        if self.notice:
+            _error(self.notice)
         self.t0_ns = info.t_ns
         self.mic = info.mic is not None
+        self.speaker = info.speaker is not None
         p = info.profile
         self._line(f"camera      {info.camera}")
         self._line(f"microphone  {info.mic or 'none'}")
+        self._line(f"speaker     {info.speaker or 'none'}")
         self._line(f"profile     {p.name} — {p.description or f'{p.width_px}×{p.height_px}'}")
         self._line("running … (Ctrl-C to stop)")
 
@@ -276,6 +335,8 @@ class HeadlessOutput:
             ("audio chunks", f"{s.audio_chunks} ({s.audio_s:.2f} s)" if self.mic else "0 (no mic)"),
             ("HUD updates", str(s.hud_updates)),
         ]
+        if self.speaker:
+            rows.append(("replies spoken", f"{s.replies_spoken} ({s.spoken_s:.2f} s)"))
         if s.device_losses:
             rows.append(("devices lost", str(s.device_losses)))
         self._line(f"ended after {s.duration_s:.2f} s: {why}")

@@ -14,7 +14,7 @@ from glasses.devices.errors import (
     UnreadableMedia,
     UnsupportedAudioFormat,
 )
-from glasses.devices.file import DEFAULT_IMAGE_FPS, FileCamera, FileMicrophone
+from glasses.devices.file import DEFAULT_IMAGE_FPS, FileCamera, FileMicrophone, FileSpeaker
 from glasses.devices.indicator import IndicatorClaim, SharedIndicator
 from glasses.devices.protocols import Camera, Display, Indicator, Inputs, Microphone, Speaker
 from glasses.devices.resample import (
@@ -30,6 +30,7 @@ from glasses.devices.resample import (
 from glasses.devices.sim import (
     SimCamera,
     SimDisplay,
+    SimEchoPath,
     SimIndicator,
     SimInputs,
     SimMicrophone,
@@ -43,13 +44,21 @@ from glasses.devices.state import (
     run_inputs,
     run_microphone,
 )
-from glasses.devices.uri import CAMERA_FORMS, MICROPHONE_FORMS, open_camera, open_microphone
-from glasses.devices.usb import SoundDeviceMicrophone, UsbCamera, list_devices
+from glasses.devices.uri import (
+    CAMERA_FORMS,
+    MICROPHONE_FORMS,
+    SPEAKER_FORMS,
+    open_camera,
+    open_microphone,
+    open_speaker,
+)
+from glasses.devices.usb import SoundDeviceMicrophone, SoundDeviceSpeaker, UsbCamera, list_devices
 
 __all__ = [
     "CAMERA_FORMS",
     "DEFAULT_IMAGE_FPS",
     "MICROPHONE_FORMS",
+    "SPEAKER_FORMS",
     "TARGET_RATE",
     "BackendUnavailable",
     "BadDeviceUri",
@@ -62,6 +71,7 @@ __all__ = [
     "Display",
     "FileCamera",
     "FileMicrophone",
+    "FileSpeaker",
     "Indicator",
     "IndicatorClaim",
     "Inputs",
@@ -70,11 +80,13 @@ __all__ = [
     "SharedIndicator",
     "SimCamera",
     "SimDisplay",
+    "SimEchoPath",
     "SimIndicator",
     "SimInputs",
     "SimMicrophone",
     "SimSpeaker",
     "SoundDeviceMicrophone",
+    "SoundDeviceSpeaker",
     "Speaker",
     "StreamingResampler",
     "UnreadableMedia",
@@ -84,6 +96,7 @@ __all__ = [
     "list_devices",
     "open_camera",
     "open_microphone",
+    "open_speaker",
     "resample",
     "resample_float",
     "run_camera",

@@ -1,4 +1,5 @@
-"""File-backed devices: ``file:PATH`` cameras (image, folder of images, video) and WAV microphones.
+"""File-backed devices: ``file:PATH`` cameras (image, folder of images, video), WAV microphones
+and a WAV speaker (everything the glasses say, written to one file).
 
 They are not ``live``: reaching the end of the recording ends the stream; it is not a lost device.
 """
@@ -9,18 +10,21 @@ import logging
 import re
 import wave
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
 
 from glasses.devices._fifo import SampleFifo
 from glasses.devices.errors import (
+    DeviceError,
     DeviceNotFound,
     UnreadableMedia,
     UnsupportedAudioFormat,
 )
 from glasses.devices.opencv_quiet import quiet_opencv
-from glasses.devices.resample import TARGET_RATE, StreamingResampler
+from glasses.devices.resample import TARGET_RATE, StreamingResampler, resample
+from glasses.runtime.clock import NS_PER_S, Clock
 
 log = logging.getLogger(__name__)
 
@@ -340,3 +344,148 @@ class FileMicrophone:
         self._wav = None
         self._resampler = None
         self._out.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# WAV speaker
+
+SPEAKER_RATE = 22_050
+"""Sample rate (Hz) of the WAV a ``FileSpeaker`` writes: espeak-ng's own, so speech is not
+resampled."""
+
+_SPEAKER_HINT = "check the path (its folder must exist and be writable), or use --speaker none"
+
+
+class FileSpeaker:
+    """Writes everything the glasses say into one 16-bit mono WAV at ``SPEAKER_RATE`` Hz.
+
+    Clips are appended one after the other, in the order played, without the silences between
+    them; other rates and channel counts are resampled and downmixed. ``open()`` creates (or
+    overwrites) the file, ``close()`` finalises it; each clip is written once it is over
+    (replaced, stopped, or at ``close()``), so the file is a valid WAV holding every clip
+    finished so far.
+
+    With a ``clock`` the speaker knows how much of a clip has played: ``stop()`` (a barge-in)
+    and a new ``play()`` cut the clip where playback was, as a sound card would. Without one it
+    cannot tell, and a cut clip is written whole. ``clips`` counts the clips played, ``cut``
+    those cut short, ``frames_written`` the samples in the file (``duration_s`` seconds).
+    """
+
+    live = False
+    sample_rate = SPEAKER_RATE
+
+    def __init__(
+        self, path: str | Path, *, clock: Clock | None = None, uri: str | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.uri = uri or f"file:{path}"
+        self.clips = 0
+        self.cut = 0
+        self.frames_written = 0
+        self._clock = clock
+        self._file: BinaryIO | None = None
+        self._wav: wave.Wave_write | None = None
+        self._clip: np.ndarray | None = None  # the clip playing, at SPEAKER_RATE, not yet written
+        self._clip_start_ns = 0
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds of audio written so far."""
+        return self.frames_written / SPEAKER_RATE
+
+    def _error(self, cls: type[DeviceError], problem: str) -> DeviceError:
+        return cls("speaker", self.uri, problem, _SPEAKER_HINT)
+
+    def open(self) -> None:
+        if self._wav is not None:
+            return
+        p = self.path
+        if p.is_dir():
+            raise self._error(DeviceError, f"{p} is a folder, not a WAV file")
+        if not p.parent.is_dir():
+            raise self._error(DeviceNotFound, f"no folder {p.parent} to write {p.name} in")
+        try:
+            fh = p.open("wb")
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
+        wav = wave.open(fh, "wb")  # noqa: SIM115 — kept open until close()
+        try:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(SPEAKER_RATE)
+            wav.writeframes(b"")  # the header, now: a speaker that never speaks leaves a valid WAV
+            fh.flush()  # a full disk shows now, not at the end of the session
+        except OSError as exc:
+            self._close_quietly(wav, fh, logging.DEBUG)  # the error raised says it all
+            raise self._cannot_write(exc) from exc
+        self._file, self._wav = fh, wav
+        self._clip = None
+        self.frames_written = 0
+
+    def _cannot_write(self, exc: OSError) -> DeviceError:
+        return self._error(DeviceError, f"cannot write {self.path}: {exc.strerror or exc}")
+
+    def _close_quietly(
+        self, wav: wave.Wave_write, fh: BinaryIO, level: int = logging.WARNING
+    ) -> None:
+        # ``wave`` patches the header on close; the file is ours to close after it.
+        for close in (wav.close, fh.close):
+            try:
+                close()
+            except OSError as exc:
+                log.log(level, "speaker %s: cannot finalise %s: %s", self.uri, self.path, exc)
+
+    def _played(self, clip: np.ndarray) -> np.ndarray:
+        """The part of the current clip played by now (all of it without a clock)."""
+        if self._clock is None:
+            return clip
+        elapsed = max(0, self._clock.now_ns() - self._clip_start_ns)
+        return clip[: min(len(clip), elapsed * SPEAKER_RATE // NS_PER_S)]
+
+    def _finish(self) -> None:
+        """Write the current clip, up to where playback is now (the whole clip if it has
+        played out, or without a clock)."""
+        clip, self._clip = self._clip, None
+        if clip is None or self._wav is None:
+            return
+        played = self._played(clip)
+        if len(played) < len(clip):
+            self.cut += 1
+        try:
+            self._wav.writeframes(played.astype("<i2").tobytes())
+            if self._file is not None:
+                self._file.flush()
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
+        self.frames_written += len(played)
+
+    def play(self, samples: np.ndarray, sample_rate: int) -> None:
+        if sample_rate <= 0:
+            raise ValueError(f"sample_rate must be > 0 Hz, got {sample_rate}")
+        if self._wav is None:
+            return
+        self._finish()  # a new clip replaces the one playing
+        arr = np.asarray(samples)
+        if arr.dtype == np.int16 and arr.ndim == 1 and sample_rate == SPEAKER_RATE:
+            clip = arr.copy()
+        else:
+            clip = resample(arr, sample_rate, SPEAKER_RATE)
+        self._clip = clip
+        self._clip_start_ns = self._clock.now_ns() if self._clock is not None else 0
+        self.clips += 1
+
+    def stop(self) -> None:
+        self._finish()
+
+    def close(self) -> None:
+        wav, fh = self._wav, self._file
+        if wav is None or fh is None:
+            return
+        try:
+            self._finish()  # the session ends: a clip still playing is cut where it was
+        except DeviceError as exc:  # close() never raises
+            log.warning("%s", exc)
+        finally:
+            self._wav = self._file = None
+            self._clip = None
+            self._close_quietly(wav, fh)

@@ -80,12 +80,21 @@ class Display(Protocol):
 class Speaker(Protocol):
     """Audio output. ``play`` starts playback and returns at once; ``stop`` cuts it (barge-in).
 
-    ``samples`` is int16 PCM, 1-D (mono) or (samples, channels); ``sample_rate`` in Hz.
+    ``samples`` is int16 PCM, 1-D (mono) or (samples, channels); ``sample_rate`` in Hz. A new
+    ``play`` replaces the clip playing. ``open``/``close`` follow the conventions above; on a
+    speaker that is not open, ``play`` and ``stop`` do nothing (the simulated speaker, which
+    has nothing to open, records regardless).
     """
+
+    uri: str
+
+    def open(self) -> None: ...
 
     def play(self, samples: np.ndarray, sample_rate: int) -> None: ...
 
     def stop(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @runtime_checkable

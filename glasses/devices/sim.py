@@ -20,7 +20,12 @@ import numpy as np
 
 from glasses.devices._fifo import SampleFifo
 from glasses.devices.errors import DeviceDisconnected, DeviceNotFound
-from glasses.devices.resample import TARGET_RATE, to_mono_16k
+from glasses.devices.resample import (
+    TARGET_RATE,
+    StreamingResampler,
+    resample_float,
+    to_int16,
+)
 from glasses.runtime.clock import Clock
 from glasses.runtime.events import Event, Tap
 
@@ -98,12 +103,68 @@ class SimCamera:
         self._open = False
 
 
+class SimEchoPath:
+    """The acoustic path from the glasses' speaker to their microphone: what the speaker
+    plays comes back ``delay_ms`` later, ``attenuation_db`` quieter and slightly muffled (a short
+    low-pass, the frame and the skull in between).
+
+    ``SimSpeaker(echo=path)`` calls ``play``/``stop``; ``SimMicrophone(echo=path)`` mixes
+    ``render(n)`` into every read. ``rate`` is the microphone's native rate (Hz). A ``stop``
+    (barge-in) cuts the echo after the sound already in flight (the delay).
+    """
+
+    def __init__(
+        self, rate: int = TARGET_RATE, *, delay_ms: float = 80.0, attenuation_db: float = 10.0
+    ) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be > 0 Hz, got {rate}")
+        if not 0.0 <= delay_ms <= 500.0:
+            raise ValueError(f"delay_ms must be within 0..500 ms, got {delay_ms}")
+        if attenuation_db < 0:
+            raise ValueError(f"attenuation_db must be >= 0 dB, got {attenuation_db}")
+        self.rate = rate
+        self.delay_samples = round(delay_ms * rate / 1000)
+        self.gain = 10 ** (-attenuation_db / 20)
+        self._pending = np.zeros(0, dtype=np.float64)
+
+    def play(self, samples: np.ndarray, sample_rate: int) -> None:
+        """The speaker starts ``samples`` (any PCM at ``sample_rate`` Hz), replacing any clip."""
+        clip = resample_float(np.asarray(samples), sample_rate, self.rate) * 32768.0
+        # Room colouring: a 3-tap low-pass (the echo is duller than the clip).
+        coloured = np.convolve(clip, [0.25, 0.5, 0.25], mode="same") * self.gain
+        in_flight = self._pending[: self.delay_samples]
+        head = np.zeros(self.delay_samples)
+        head[: len(in_flight)] = in_flight
+        self._pending = np.concatenate([head, coloured])
+
+    def stop(self) -> None:
+        """Playback cut: only the sound already on its way (``delay_ms``) still arrives."""
+        self._pending = self._pending[: self.delay_samples].copy()
+
+    def render(self, n: int) -> np.ndarray:
+        """The next ``n`` samples of echo at the microphone (float, int16 units)."""
+        out = np.zeros(n, dtype=np.float64)
+        take = self._pending[:n]
+        out[: len(take)] = take
+        self._pending = self._pending[n:]
+        return out
+
+    @property
+    def active(self) -> bool:
+        return bool(len(self._pending))
+
+
 class SimMicrophone:
     """A microphone playing what is ``feed()``-ed, padded with a deterministic noise floor.
 
     Output: 16 000 Hz mono int16 in chunks of ``chunk_samples`` (512 = 32 ms). ``noise_std`` is
     the noise floor's standard deviation in int16 LSB (8 ≈ -72 dBFS); ``seed`` makes it
     reproducible.
+
+    ``native_rate`` (Hz) and ``channels`` model the capsule's own format: a 48 kHz stereo
+    microphone captures at 48 kHz on two channels (independent noise per channel) and its
+    samples go through the streaming resampler to 16 kHz mono, the path a real USB microphone
+    takes. ``echo`` mixes the glasses' own speaker back in (``SimEchoPath``).
     """
 
     live = True
@@ -116,36 +177,55 @@ class SimMicrophone:
         noise_std: float = 8.0,
         seed: int = 0,
         uri: str = "sim:",
+        native_rate: int = TARGET_RATE,
+        channels: int = 1,
+        echo: SimEchoPath | None = None,
     ) -> None:
         if chunk_samples < 1:
             raise ValueError(f"chunk_samples must be >= 1, got {chunk_samples}")
         if not noise_std > 0:
             raise ValueError(f"noise_std must be > 0 LSB (never digital silence), got {noise_std}")
+        if not 8_000 <= native_rate <= 192_000:
+            raise ValueError(f"native_rate must be within 8000..192000 Hz, got {native_rate}")
+        if not 1 <= channels <= 8:
+            raise ValueError(f"channels must be within 1..8, got {channels}")
+        if echo is not None and echo.rate != native_rate:
+            raise ValueError(
+                f"the echo path runs at {echo.rate} Hz but the microphone at {native_rate} Hz"
+            )
         self.uri = uri
         self.chunk_samples = chunk_samples
         self.noise_std = noise_std
+        self.native_rate = native_rate
+        self.channels = channels
+        self.echo = echo
         self._rng = np.random.default_rng(seed)
-        self._queue = SampleFifo()
+        self._queue = SampleFifo()  # what is fed, at the native rate, mono
+        self._out = SampleFifo()  # 16 kHz mono, converted, not yet read
+        self._direct = native_rate == TARGET_RATE and channels == 1
+        self._resampler = StreamingResampler(native_rate, TARGET_RATE)
         self._open = False
         self._plugged = True
         self.opens = 0
 
     @property
     def pending(self) -> int:
-        """Samples fed but not yet read."""
-        return len(self._queue)
+        """Samples fed but not yet read (counted at 16 kHz)."""
+        return len(self._queue) * TARGET_RATE // self.native_rate + len(self._out)
 
     def feed(self, samples: np.ndarray, sample_rate: int = TARGET_RATE) -> None:
-        """Queue audio to be "heard": any PCM dtype/channels at ``sample_rate`` Hz."""
+        """Queue audio to be "heard" after what is queued: any PCM dtype/channels at
+        ``sample_rate`` Hz."""
         arr = np.asarray(samples)
-        if arr.dtype == np.int16 and arr.ndim == 1 and sample_rate == TARGET_RATE:
+        if arr.dtype == np.int16 and arr.ndim == 1 and sample_rate == self.native_rate:
             self._queue.push(arr.copy())
         else:
-            self._queue.push(to_mono_16k(arr, sample_rate))
+            self._queue.push(to_int16(resample_float(arr, sample_rate, self.native_rate)))
 
     def clear(self) -> None:
         """Drop everything queued."""
         self._queue.clear()
+        self._out.clear()
 
     def unplug(self) -> None:
         self._plugged = False
@@ -172,6 +252,22 @@ class SimMicrophone:
             noise[0] = 1  # a vanishingly rare all-zero draw would still be digital silence
         return noise
 
+    def _capture(self, n: int) -> np.ndarray:
+        """``n`` native-rate samples on ``channels`` channels (int16, (n,) when mono)."""
+        fed = self._queue.pop(n)
+        if len(fed) < n:
+            fed = np.concatenate([fed, self._noise(n - len(fed))])
+        if self.echo is None and self.channels == 1:
+            return fed
+        air = fed.astype(np.float64)
+        if self.echo is not None:
+            air += self.echo.render(n)
+        if self.channels == 1:
+            return np.clip(np.rint(air), -32768, 32767).astype(np.int16)
+        # Each capsule hears the same sound with its own noise.
+        columns = [air] + [air + self._noise(n) for _ in range(self.channels - 1)]
+        return np.clip(np.rint(np.stack(columns, axis=1)), -32768, 32767).astype(np.int16)
+
     def read(self) -> np.ndarray | None:
         if not self._open:
             return None
@@ -182,10 +278,12 @@ class SimMicrophone:
                 "the simulated microphone was unplugged",
                 "plug() it back in",
             )
-        chunk = self._queue.pop(self.chunk_samples)
-        if len(chunk) < self.chunk_samples:
-            chunk = np.concatenate([chunk, self._noise(self.chunk_samples - len(chunk))])
-        return chunk
+        if self._direct:
+            return self._capture(self.chunk_samples)
+        block = -(-self.chunk_samples * self.native_rate // TARGET_RATE)
+        while len(self._out) < self.chunk_samples:
+            self._out.push(self._resampler.process(self._capture(block)))
+        return self._out.pop(self.chunk_samples)
 
     def close(self) -> None:
         self._open = False
@@ -210,13 +308,27 @@ class SimSpeaker:
     """Records ``(t_ns, samples, sample_rate)`` in ``played`` and stop times in ``stopped``.
 
     ``playing`` is True until the last clip's duration has elapsed on the clock or ``stop()``.
+    ``open()``/``close()`` only set ``is_open`` (``opens`` counts the opens): the simulated
+    speaker records whether or not it was opened.
     """
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, echo: SimEchoPath | None = None, uri: str = "sim:") -> None:
         self._clock = clock
+        self.uri = uri
+        self.echo = echo
         self.played: list[tuple[int, np.ndarray, int]] = []
         self.stopped: list[int] = []
         self._end_ns = 0
+        self.is_open = False
+        self.opens = 0
+
+    def open(self) -> None:
+        if not self.is_open:
+            self.is_open = True
+            self.opens += 1
+
+    def close(self) -> None:
+        self.is_open = False
 
     def play(self, samples: np.ndarray, sample_rate: int) -> None:
         if sample_rate <= 0:
@@ -226,11 +338,15 @@ class SimSpeaker:
         self.played.append((now, arr, sample_rate))
         # A new clip replaces the current one, as on the device.
         self._end_ns = now + len(arr) * 1_000_000_000 // sample_rate
+        if self.echo is not None:
+            self.echo.play(arr, sample_rate)
 
     def stop(self) -> None:
         now = self._clock.now_ns()
         self.stopped.append(now)
         self._end_ns = min(self._end_ns, now)
+        if self.echo is not None:
+            self.echo.stop()
 
     @property
     def playing(self) -> bool:

@@ -1,9 +1,10 @@
-"""Device URIs: how the command line names a camera or microphone.
+"""Device URIs: how the command line names a camera, microphone or speaker.
 
 =====================  ===================================================================
-``file:PATH``          camera: an image, a folder of images, or a video; microphone: a WAV
+``file:PATH``          camera: an image, a folder of images, or a video; microphone: a WAV;
+                       speaker: a WAV to write (``file:PATH.wav``)
 ``usb:N``              camera N (``/dev/videoN``) / sound device N (``--list-devices``)
-``default``            camera 0 / the system's default input
+``default``            camera 0 / the system's default input / default output
 ``sim:`` (``sim:NAME``)  simulator-driven device, fed by the scenario player
 =====================  ===================================================================
 
@@ -13,14 +14,18 @@ loop) does the I/O and raises the ``DeviceError`` that explains a missing or bad
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from glasses.devices.errors import BadDeviceUri
-from glasses.devices.file import FileCamera, FileMicrophone
-from glasses.devices.protocols import Camera, Microphone
-from glasses.devices.sim import SimCamera, SimMicrophone
-from glasses.devices.usb import SoundDeviceMicrophone, UsbCamera
+from glasses.devices.file import FileCamera, FileMicrophone, FileSpeaker
+from glasses.devices.protocols import Camera, Microphone, Speaker
+from glasses.devices.sim import SimCamera, SimMicrophone, SimSpeaker
+from glasses.devices.usb import SoundDeviceMicrophone, SoundDeviceSpeaker, UsbCamera
+from glasses.runtime.clock import Clock, RealClock
 
 CAMERA_FORMS = "file:PATH (image, folder or video), usb:N, default, sim:"
 MICROPHONE_FORMS = "file:PATH.wav, usb:N, default, sim:"
+SPEAKER_FORMS = "default, usb:N, file:PATH.wav, sim:"
 
 
 def _split(kind: str, uri: str, forms: str) -> tuple[str, str]:
@@ -75,3 +80,29 @@ def open_microphone(uri: str, *, chunk_samples: int = 512) -> Microphone:
         return SimMicrophone(chunk_samples, uri=uri)
     device = None if scheme == "default" else _index("microphone", uri, rest)
     return SoundDeviceMicrophone(device, chunk_samples=chunk_samples, uri=uri)
+
+
+def open_speaker(uri: str, *, clock: Clock | None = None) -> Speaker:
+    """The speaker named by ``uri`` (not yet opened): ``default`` / ``usb:N`` (a sound card),
+    ``file:PATH.wav`` (everything spoken, written to one WAV) or ``sim:`` (recorded in memory).
+
+    ``clock`` (default: the real clock) tells the file and simulated speakers when a clip is
+    cut (``stop``), so they keep only what had played.
+    """
+    scheme, rest = _split("speaker", uri, SPEAKER_FORMS)
+    clock = clock if clock is not None else RealClock()
+    if scheme == "file":
+        path = Path(rest)
+        if path.suffix.lower() != ".wav":
+            try:
+                example = str(path.with_suffix(".wav"))
+            except ValueError:  # no file name to give a suffix to ("file:.", "file:..")
+                example = "replies.wav"
+            raise BadDeviceUri(
+                "speaker", uri, "a file speaker writes a WAV file", f"write file:{example}"
+            )
+        return FileSpeaker(path, clock=clock, uri=uri)
+    if scheme == "sim":
+        return SimSpeaker(clock, uri=uri)
+    device = None if scheme == "default" else _index("speaker", uri, rest)
+    return SoundDeviceSpeaker(device, uri=uri)

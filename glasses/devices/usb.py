@@ -1,9 +1,9 @@
-"""Real hardware: ``usb:N`` cameras through OpenCV, ``default`` / ``usb:N`` microphones through
-sounddevice (PortAudio), and ``list_devices()``.
+"""Real hardware: ``usb:N`` cameras through OpenCV, ``default`` / ``usb:N`` microphones and
+speakers through sounddevice (PortAudio), and ``list_devices()``.
 
 sounddevice is an optional extra (``pip install 'glasses[audio]'``) and needs the PortAudio shared
-library, so it is imported only when a microphone is opened or listed; a missing piece becomes a
-``DeviceError`` that says what to install.
+library, so it is imported only when a microphone or speaker is opened or listed; a missing piece
+becomes a ``DeviceError`` that says what to install.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import math
 import threading
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -25,7 +25,7 @@ from glasses.devices.errors import (
     DeviceNotFound,
 )
 from glasses.devices.opencv_quiet import quiet_opencv
-from glasses.devices.resample import TARGET_RATE, StreamingResampler
+from glasses.devices.resample import TARGET_RATE, StreamingResampler, resample
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,14 @@ _NO_CAMERA_HINT = "plug one in, or use --camera file:PATH or sim:"
 _NO_MIC_HINT = (
     "plug one in (see `glasses run --list-devices`), or use --microphone file:PATH.wav or sim:"
 )
-_AUDIO_INSTALL_HINT = (
-    "pip install 'glasses[audio]' and apt-get install libportaudio2, "
-    "or use --microphone file:PATH.wav or sim:"
+_NO_SPEAKER_HINT = (
+    "plug one in (see `glasses run --list-devices`), or use --speaker file:PATH.wav or none"
 )
+_AUDIO_INSTALL_HINT = "pip install 'glasses[audio]' and apt-get install libportaudio2"
+_AUDIO_FALLBACK = {
+    "microphone": "or use --microphone file:PATH.wav or sim:",
+    "speaker": "or use --speaker file:PATH.wav or none",
+}
 
 
 def _to_bgr(frame: np.ndarray) -> np.ndarray:
@@ -128,19 +132,23 @@ class UsbCamera:
             self._cap = None
 
 
-def _import_sounddevice(uri: str) -> ModuleType:
+def _import_sounddevice(kind: Literal["microphone", "speaker"], uri: str) -> ModuleType:
+    fallback = _AUDIO_FALLBACK[kind]
     try:
         import sounddevice
     except ImportError as exc:
         raise BackendUnavailable(
-            "microphone", uri, "the sounddevice package is not installed", _AUDIO_INSTALL_HINT
+            kind,
+            uri,
+            "the sounddevice package is not installed",
+            f"{_AUDIO_INSTALL_HINT}, {fallback}",
         ) from exc
     except OSError as exc:  # sounddevice raises this when the PortAudio library is missing
         raise BackendUnavailable(
-            "microphone",
+            kind,
             uri,
             f"PortAudio is missing ({exc})",
-            "apt-get install libportaudio2 (macOS: brew install portaudio)",
+            f"apt-get install libportaudio2 (macOS: brew install portaudio), {fallback}",
         ) from exc
     return sounddevice
 
@@ -187,7 +195,7 @@ class SoundDeviceMicrophone:
         with self._lock:
             if self._stream is not None:
                 return
-            sd = _import_sounddevice(self.uri)
+            sd = _import_sounddevice("microphone", self.uri)
             self._sd = sd
             try:
                 info = sd.query_devices(self.device, "input")
@@ -258,6 +266,139 @@ class SoundDeviceMicrophone:
                 log.info("microphone %s: error while closing: %s", self.uri, exc)
 
 
+class SoundDeviceSpeaker:
+    """A sound-card output through sounddevice: ``device`` None (system default) or an index.
+
+    ``play`` hands the clip to ``sounddevice.play``, which opens an output stream for it and
+    returns once playback has started (a few ms; the clip plays from PortAudio's thread); a new
+    clip or ``stop()`` cuts the one playing. Clips go out mono (or on two identical channels if
+    the device takes no mono) at their own rate when the device accepts it, otherwise resampled
+    to the device's default rate ``native_rate`` (Hz). ``name`` is the device's name once open;
+    ``clips`` counts the clips played and ``resampled`` those that needed resampling.
+    """
+
+    live = True
+
+    def __init__(self, device: int | None = None, *, uri: str | None = None) -> None:
+        if device is not None and device < 0:
+            raise ValueError(f"device index must be >= 0, got {device}")
+        self.device = device
+        self.uri = uri or ("default" if device is None else f"usb:{device}")
+        self.name = ""
+        self.native_rate = 0
+        self.channels = 0
+        self.clips = 0
+        self.resampled = 0
+        self._sd: ModuleType | None = None
+        self._accepted: dict[int, bool] = {}  # clip rate (Hz) -> the device takes it as is
+        self._lock = threading.Lock()
+
+    def _supports(self, sd: ModuleType, rate: int, channels: int) -> bool:
+        try:
+            sd.check_output_settings(
+                device=self.device, channels=channels, dtype="int16", samplerate=rate
+            )
+        except (ValueError, sd.PortAudioError):
+            return False
+        return True
+
+    def open(self) -> None:
+        with self._lock:
+            if self._sd is not None:
+                return
+            sd = _import_sounddevice("speaker", self.uri)
+            try:
+                info = sd.query_devices(self.device, "output")
+            except (ValueError, sd.PortAudioError) as exc:
+                what = (
+                    "no default output device"
+                    if self.device is None
+                    else f"no output device {self.device}"
+                )
+                raise DeviceNotFound(
+                    "speaker", self.uri, f"{what} ({exc})", _NO_SPEAKER_HINT
+                ) from exc
+            rate = round(float(info["default_samplerate"]))
+            channels = (
+                1 if self._supports(sd, rate, 1) else min(2, int(info["max_output_channels"]))
+            )
+            if not self._supports(sd, rate, channels):
+                raise DeviceError(
+                    "speaker",
+                    self.uri,
+                    f"{info['name']} takes neither mono nor stereo 16-bit audio at {rate} Hz",
+                    "pick another output with usb:N (`glasses run --list-devices`)",
+                )
+            self.name = str(info["name"])
+            self.native_rate, self.channels = rate, channels
+            self._accepted = {rate: True}
+            self._sd = sd
+
+    def _start(self, sd: ModuleType, mono: np.ndarray, rate: int) -> None:
+        data = mono if self.channels == 1 else np.repeat(mono[:, None], self.channels, axis=1)
+        sd.play(data, samplerate=rate, device=self.device)
+
+    def play(self, samples: np.ndarray, sample_rate: int) -> None:
+        if sample_rate <= 0:
+            raise ValueError(f"sample_rate must be > 0 Hz, got {sample_rate}")
+        with self._lock:
+            sd = self._sd
+            if sd is None:
+                return
+            arr = np.asarray(samples)
+            mono = (
+                arr
+                if arr.dtype == np.int16 and arr.ndim == 1
+                else resample(arr, sample_rate, sample_rate)
+            )
+            accepted = self._accepted.get(sample_rate)
+            if accepted is None:
+                accepted = self._accepted[sample_rate] = self._supports(
+                    sd, sample_rate, self.channels
+                )
+            if accepted:
+                try:
+                    self._start(sd, mono, sample_rate)
+                    self.clips += 1
+                    return
+                except sd.PortAudioError as exc:  # the check passed but the stream refused
+                    if sample_rate == self.native_rate:
+                        raise self._failed(exc) from exc
+                    log.info(
+                        "speaker %s refused %d Hz (%s); resampling", self.uri, sample_rate, exc
+                    )
+                    self._accepted[sample_rate] = False
+            try:
+                self._start(sd, resample(mono, sample_rate, self.native_rate), self.native_rate)
+            except sd.PortAudioError as exc:
+                raise self._failed(exc) from exc
+            self.clips += 1
+            self.resampled += 1
+
+    def _failed(self, exc: Exception) -> DeviceDisconnected:
+        return DeviceDisconnected(
+            "speaker",
+            self.uri,
+            f"cannot play ({exc})",
+            "check the device (replies are still shown on the HUD)",
+        )
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._sd is not None:
+                self._sd.stop()  # ignore_errors=True: an unplugged device cannot fail this
+
+    def close(self) -> None:
+        with self._lock:
+            sd, self._sd = self._sd, None
+            if sd is None:
+                return
+            try:
+                sd.stop()
+            except sd.PortAudioError as exc:  # never raise from close()
+                log.info("speaker %s: error while closing: %s", self.uri, exc)
+
+
 def _probe_cameras() -> list[str]:
     found = []
     for index in _PROBE_INDICES:
@@ -277,34 +418,41 @@ def _probe_cameras() -> list[str]:
     return found
 
 
-def _list_microphones() -> list[str]:
+def _list_sound_devices(kind: Literal["input", "output"]) -> list[str]:
+    """``"usb:N — name, C ch @ R Hz"`` for each sound device with ``kind`` channels, preceded
+    by a ``"default — …"`` line for the system's default one."""
     try:
-        sd = _import_sounddevice("default")
+        sd = _import_sounddevice("microphone" if kind == "input" else "speaker", "default")
     except BackendUnavailable as exc:
         log.info("%s", exc)
         return []
     try:
         devices = sd.query_devices()
-        default_in = sd.default.device[0]
+        default = sd.default.device[0 if kind == "input" else 1]
     except sd.PortAudioError as exc:
         log.info("listing sound devices failed: %s", exc)
         return []
     found = []
     for index, dev in enumerate(devices):
-        channels = int(dev["max_input_channels"])
+        channels = int(dev.get(f"max_{kind}_channels", 0))
         if channels > 0:
             rate = float(dev["default_samplerate"])
             label = f"{dev['name']}, {channels} ch @ {rate:g} Hz"
-            if index == default_in:
+            if index == default:
                 found.append(f"default — {label}")
             found.append(f"usb:{index} — {label}")
     return found
 
 
 def list_devices() -> dict[str, list[str]]:
-    """Cameras (indices 0..3, probed quietly) and microphones (if sounddevice is importable).
+    """Cameras (indices 0..3, probed quietly), microphones and speakers (if sounddevice is
+    importable).
 
     Each entry reads ``"URI — description"``; the URI part is what ``--camera`` /
-    ``--microphone`` accept. Never raises: missing backends give empty lists.
+    ``--microphone`` / ``--speaker`` accept. Never raises: missing backends give empty lists.
     """
-    return {"cameras": _probe_cameras(), "microphones": _list_microphones()}
+    return {
+        "cameras": _probe_cameras(),
+        "microphones": _list_sound_devices("input"),
+        "speakers": _list_sound_devices("output"),
+    }

@@ -239,6 +239,37 @@ class Say(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Speaking(Event):
+    """The speaker started playing ``text`` (``t_ns``: the playback start, runtime clock).
+
+    ``audio`` is what is played, as 16 kHz mono int16: the echo canceller's reference and what
+    tells the listener which sounds are the glasses' own voice. ``duration_ns`` is its length.
+    """
+
+    text: str
+    audio: np.ndarray | None = field(default=None, repr=False)
+    duration_ns: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeakingStopped(Event):
+    """Playback ended (``t_ns``): played to the end, or ``cut`` short by a barge-in
+    (``reason``: what cut it, e.g. "wake word", "tap")."""
+
+    cut: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechAudio(Event):
+    """Audio of the utterance in progress, streamed while the VAD is in speech (for live
+    captions): ``samples`` 16 kHz mono int16 starting at ``t_ns``, echo already cancelled."""
+
+    kind: ClassVar[EventKind] = EventKind.DATA
+    samples: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SpeechStarted(Event):
     """The voice activity detector decided speech has begun (``t_ns``: when, after the start
     hangover); when the speech itself began is in the matching ``SpeechEnded.started_t_ns``."""

@@ -7,6 +7,15 @@ command if it lasts ``min_command_s``, otherwise the next utterance that starts 
 grammar rejects (out-of-grammar speech) gets a short "didn't catch that" toast, never an intent.
 Speech without the wake phrase is ignored.
 
+Modes (``ListenSettings.mode``): ``wake`` (the default) as above; ``push_to_talk``: no wake word,
+a tap opens the command window; ``always``: every utterance is a command.
+
+The glasses' own voice: while the speaker plays (``Speaking`` … ``SpeakingStopped``, plus
+``echo_tail_s``), an utterance is searched for the wake phrase only. Without it, it is the echo
+of our own speech (or talk over it) and ignored: never a command, never a caption. With it, the
+wearer is barging in: an ``Interrupt`` stops the speech and any HUD output still pending, and
+the command is taken as usual.
+
 The PocketSphinx decoders load on the first utterance (about half a second), not at start-up:
 a session nobody talks to never pays for them.
 """
@@ -16,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -27,17 +36,28 @@ from glasses.runtime.events import (
     Event,
     HudUpdate,
     Intent,
+    Interrupt,
+    Speaking,
+    SpeakingStopped,
+    SpeechAudio,
     SpeechEnded,
+    Tap,
     Transcript,
     WakeWord,
 )
 from glasses.runtime.stage import Stage, StageContext
-from glasses.speech.commands import CommandPhrase, CommandRecognizer
-from glasses.speech.wake import WakeSettings, spot
+from glasses.speech.commands import CommandPhrase, CommandRecognizer, normalize
+from glasses.speech.own_voice import OwnVoice
+from glasses.speech.tts import mix_noise
+from glasses.speech.wake import WakeSettings, WakeWordSpotter, spot
 
 log = logging.getLogger(__name__)
 
 RATE = 16_000
+# A wake phrase heard within this of our own speech saying it is our own echo (ns).
+OWN_WAKE_SLACK_NS = 600_000_000
+ListenMode = Literal["wake", "push_to_talk", "always"]
+MODES: tuple[ListenMode, ...] = ("wake", "push_to_talk", "always")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +72,25 @@ class ListenSettings:
     command_window_s: float = 5.0
     wake_cost_ms: float = 40.0  # virtual-clock charge of one wake search
     command_cost_ms: float = 60.0  # virtual-clock charge of one command decode (two passes)
+    mode: ListenMode = "wake"
+    echo_tail_s: float = 0.4  # after playback, how long the room may still carry our voice (s)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown listen mode {self.mode!r}; known: {', '.join(MODES)}")
 
 
 class ListenStage(Stage):
     name: ClassVar[str] = "listen"
-    accepts: ClassVar[tuple[type[Event], ...]] = (SpeechEnded,)
+    accepts: ClassVar[tuple[type[Event], ...]] = (
+        SpeechEnded,
+        SpeechAudio,
+        Speaking,
+        SpeakingStopped,
+        Tap,
+    )
+    latest_wins: ClassVar[tuple[type[Event], ...]] = ()
+    queue_size: ClassVar[int] = 512
 
     def __init__(
         self, phrases: Iterable[CommandPhrase], settings: ListenSettings | None = None
@@ -69,6 +103,17 @@ class ListenStage(Stage):
         self.wakes = 0
         self.commands = 0
         self.rejected = 0
+        self.echo_ignored = 0  # utterances heard during our own speech without the wake phrase
+        self.barge_ins = 0
+        self.own_voice = OwnVoice(self.settings.echo_tail_s)
+        # Barge-in is heard as it happens, not when the utterance ends: while the glasses
+        # speak, the utterance's audio streams through a keyphrase spotter.
+        self._spotter: WakeWordSpotter | None = None
+        self._barged_in = False  # the utterance in progress has already interrupted
+        # When the glasses' own speech says the wake phrase (runtime clock): an echo of it that
+        # the canceller has not removed yet (it adapts within ~1 s) must not wake them.
+        self._own_wakes: list[int] = []
+        self.self_wakes_ignored = 0
 
     @property
     def recognizer(self) -> CommandRecognizer:
@@ -77,7 +122,27 @@ class ListenStage(Stage):
         return self._commands
 
     async def process(self, event: Event, ctx: StageContext) -> None:
-        if not isinstance(event, SpeechEnded) or event.audio is None or not len(event.audio):
+        if isinstance(event, Speaking):
+            await self._note_own_wakes(event, ctx)
+        if isinstance(event, SpeakingStopped):
+            tail = int(self.settings.echo_tail_s * NS_PER_S)
+            self._own_wakes = [t for t in self._own_wakes if t <= event.t_ns + tail]
+        if self.own_voice.update(event):
+            return
+        if isinstance(event, SpeechAudio):
+            await self._watch_barge_in(event, ctx)
+            return
+        if isinstance(event, Tap):
+            if self.settings.mode == "push_to_talk" and event.count == 1:
+                self._turn = ctx.new_turn(event.t_ns, "Tap")
+                self._awake_until_ns = event.t_ns + int(self.settings.command_window_s * NS_PER_S)
+            return
+        if not isinstance(event, SpeechEnded):
+            return
+        barged_in, self._barged_in = self._barged_in, False
+        if self._spotter is not None:
+            self._spotter.reset()  # the next utterance is a new search
+        if event.audio is None or not len(event.audio):
             return
         # Decode the utterance with its margins (as the recognisers were calibrated); the
         # turn's clock starts where the speech itself ended.
@@ -85,17 +150,29 @@ class ListenStage(Stage):
         start_ns = event.context_t_ns if event.context is not None else event.started_t_ns
         end_ns = event.started_t_ns + len(event.audio) * NS_PER_S // RATE
         s = self.settings
-        if self._awake_until_ns is not None and start_ns <= self._awake_until_ns:
+        echo = self.own_voice.during(start_ns, end_ns)
+        if not echo:
+            if s.mode == "always" or (
+                self._awake_until_ns is not None and start_ns <= self._awake_until_ns
+            ):
+                self._awake_until_ns = None
+                await self._command(audio, end_ns, ctx)
+                return
             self._awake_until_ns = None
-            await self._command(audio, end_ns, ctx)
-            return
-        self._awake_until_ns = None
+            if s.mode != "wake":
+                return  # push to talk: speech without a tap first is not for us
         wake = await ctx.clock.run_blocking(
             lambda: spot(audio, s.wake), cost_ns=int(s.wake_cost_ms * 1e6)
         )
+        if wake and echo and self._own_wake(start_ns + wake[0].t_ns):
+            wake = []
         if not wake:
+            if echo:
+                self.echo_ignored += 1
             return  # speech without the wake phrase is not for us
         self.wakes += 1
+        if echo and not barged_in:
+            self._interrupt(ctx)
         # The turn's clock starts when the wearer stopped speaking: the latency that matters.
         self._turn = ctx.new_turn(end_ns, "SpeechEnd")
         ctx.emit(
@@ -115,6 +192,49 @@ class ListenStage(Stage):
             await self._command(audio[after:], end_ns, ctx, same_utterance=True)
         else:
             self._awake_until_ns = end_ns + int(s.command_window_s * NS_PER_S)
+
+    async def _note_own_wakes(self, event: Speaking, ctx: StageContext) -> None:
+        words = set(normalize(self.settings.wake.phrase).split())
+        audio = event.audio
+        if audio is None or not words & set(normalize(event.text).split()):
+            return  # the reply cannot contain the wake phrase: nothing to search
+        s = self.settings
+        # With a noise floor, as the spotter was calibrated: clean synthetic speech between
+        # digitally silent gaps is not found at all.
+        hits = await ctx.clock.run_blocking(
+            lambda: spot(mix_noise(audio, 20.0, pad_s=0.0), s.wake),
+            cost_ns=int(s.wake_cost_ms * 1e6),
+        )
+        self._own_wakes = [*self._own_wakes[-7:], *(event.t_ns + h.t_ns for h in hits)]
+
+    def _own_wake(self, heard_ns: int) -> bool:
+        """Was a wake phrase heard at ``heard_ns`` our own speech saying it?"""
+        if any(abs(heard_ns - t) <= OWN_WAKE_SLACK_NS for t in self._own_wakes):
+            self.self_wakes_ignored += 1
+            return True
+        return False
+
+    def _interrupt(self, ctx: StageContext) -> None:
+        """The wearer talks over the glasses: stop speaking, drop pending HUD output."""
+        self.barge_ins += 1
+        ctx.emit(Interrupt(t_ns=ctx.now_ns(), source=self.name, reason="wake word"))
+
+    async def _watch_barge_in(self, event: SpeechAudio, ctx: StageContext) -> None:
+        if self.settings.mode == "push_to_talk" or self._barged_in or not self.own_voice.speaking:
+            return
+        spotter = self._spotter
+        if spotter is None:
+            spotter = self._spotter = await ctx.clock.run_blocking(
+                lambda: WakeWordSpotter(self.settings.wake), cost_ns=0
+            )
+        samples = event.samples
+        hits = await ctx.clock.run_blocking(
+            lambda: spotter.process(samples, event.t_ns),
+            cost_ns=int(self.settings.wake_cost_ms * 1e6 * len(samples) / (2 * RATE)),
+        )
+        if hits and not self._own_wake(hits[0].t_ns):
+            self._barged_in = True
+            self._interrupt(ctx)
 
     async def _command(
         self, audio: np.ndarray, end_ns: int, ctx: StageContext, *, same_utterance: bool = False
@@ -157,5 +277,9 @@ class ListenStage(Stage):
         )
 
     def reset(self) -> None:
+        self._barged_in = False
+        self._spotter = None
         self._awake_until_ns = None
         self._turn = None
+        self.own_voice.clear()
+        self._own_wakes = []

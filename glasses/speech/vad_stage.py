@@ -7,8 +7,17 @@ from typing import ClassVar
 
 import numpy as np
 
-from glasses.runtime.events import AudioChunk, Event, SpeechEnded, SpeechStarted
+from glasses.runtime.events import (
+    AudioChunk,
+    Event,
+    Speaking,
+    SpeakingStopped,
+    SpeechAudio,
+    SpeechEnded,
+    SpeechStarted,
+)
 from glasses.runtime.stage import Stage, StageContext
+from glasses.speech.echo import EchoCanceller, ReferenceBuffer
 from glasses.speech.rechunk import Frame, Rechunker
 from glasses.speech.vad import Endpoint, Endpointer, EndpointSettings, SileroVad
 
@@ -29,10 +38,18 @@ class VadStage(Stage):
     32 ms frame is charged on the virtual clock; on the real clock inference runs in a worker
     thread and costs what it costs. A chunk at another rate raises ValueError (reported as
     ``StageCrashed``): resample with ``glasses.devices.resample`` first.
+
+    Echo: with ``echo_canceller``, what the glasses' speaker plays (``Speaking.audio``, kept in
+    a ``ReferenceBuffer`` on the runtime clock) is subtracted from the microphone before the VAD,
+    so the detector and every recogniser after it hear the wearer, not the glasses. The
+    canceller runs only while playback (or its echo tail) overlaps the frame.
+
+    ``stream_audio``: while in speech, the utterance's audio also goes out as ``SpeechAudio``
+    (one event per chunk processed), for live captions.
     """
 
     name: ClassVar[str] = "vad"
-    accepts: ClassVar[tuple[type[Event], ...]] = (AudioChunk,)
+    accepts: ClassVar[tuple[type[Event], ...]] = (AudioChunk, Speaking, SpeakingStopped)
     latest_wins: ClassVar[tuple[type[Event], ...]] = ()
     queue_size: ClassVar[int] = 256
 
@@ -43,8 +60,16 @@ class VadStage(Stage):
         *,
         keep_audio: bool = True,
         nominal_cost_ms: float = 0.2,
+        echo_canceller: EchoCanceller | None = None,
+        stream_audio: bool = False,
+        echo_tail_ms: float = 300.0,
     ) -> None:
         self.vad = vad
+        self.echo_canceller = echo_canceller
+        self.reference = ReferenceBuffer()
+        self.echo_tail_ns = int(echo_tail_ms * 1e6)
+        self.stream_audio = stream_audio and keep_audio
+        self._clean_context: np.ndarray | None = None  # last context samples, echo removed
         self.endpointer = Endpointer(settings)
         self.rechunker = Rechunker()
         self.keep_audio = keep_audio
@@ -60,23 +85,74 @@ class VadStage(Stage):
             self.vad = SileroVad()
 
     async def process(self, event: Event, ctx: StageContext) -> None:
+        if isinstance(event, Speaking):
+            if event.audio is not None:
+                self.reference.add(event.audio, event.t_ns)
+            return
+        if isinstance(event, SpeakingStopped):
+            self.reference.stop(event.t_ns)
+            return
         if not isinstance(event, AudioChunk):
             return
-        frames = self.rechunker.push(event)
-        if not frames:
+        raw = self.rechunker.push(event)
+        if not raw:
             return
         vad = self.vad
         if vad is None:
             raise RuntimeError("VadStage.process called before start()")
-        probabilities = await ctx.clock.run_blocking(
-            lambda: [vad.probability(f.window) for f in frames],
-            cost_ns=self.cost_ns * len(frames),
-        )
+
+        def infer() -> tuple[list[Frame], list[float]]:
+            frames = [self._cancel_echo(f) for f in raw]
+            return frames, [vad.probability(f.window) for f in frames]
+
+        frames, probabilities = await ctx.clock.run_blocking(infer, cost_ns=self.cost_ns * len(raw))
+        streamed: list[Frame] = []
         for frame, probability in zip(frames, probabilities, strict=True):
             decision = self.endpointer.update(probability, frame.t_ns, frame.end_t_ns)
             if decision is not None:
+                self._stream(streamed, ctx)  # audio before the decision goes out before it
                 ctx.emit(self._event(decision, ctx))
+            before = len(self._utterance)
             self._keep(frame)  # after an end, this frame waits in _recent for the next onset
+            if self.stream_audio and self.endpointer.in_speech:
+                streamed += self._utterance[before:]
+        self._stream(streamed, ctx)
+        self.reference.forget(frames[-1].t_ns - 10 * self.echo_tail_ns)
+
+    def _cancel_echo(self, frame: Frame) -> Frame:
+        """``frame`` with the glasses' own playback removed (itself when nothing played)."""
+        aec, n = self.echo_canceller, len(frame.samples)
+        if (
+            aec is None
+            or frame.valid_samples != n
+            or not self.reference.active(frame.t_ns, n, self.echo_tail_ns)
+        ):
+            self._clean_context = None
+            return frame
+        clean = aec.process(frame.samples, self.reference.block(frame.t_ns, n))
+        context = frame.window[: frame.context_samples]
+        if self._clean_context is not None:
+            context = self._clean_context
+        self._clean_context = clean[len(clean) - frame.context_samples :].copy()
+        return Frame(
+            t_ns=frame.t_ns,
+            end_t_ns=frame.end_t_ns,
+            window=np.concatenate([context, clean]),
+            context_samples=frame.context_samples,
+            valid_samples=frame.valid_samples,
+        )
+
+    def _stream(self, frames: list[Frame], ctx: StageContext) -> None:
+        if not frames:
+            return
+        ctx.emit(
+            SpeechAudio(
+                t_ns=frames[0].t_ns,
+                source=self.name,
+                samples=np.concatenate([f.audio for f in frames]),
+            )
+        )
+        frames.clear()
 
     def _keep(self, frame: Frame) -> None:
         if not self.keep_audio:
@@ -128,3 +204,6 @@ class VadStage(Stage):
             self.vad.reset()
         self._recent.clear()
         self._utterance = []
+        self._clean_context = None
+        if self.echo_canceller is not None:
+            self.echo_canceller.reset()

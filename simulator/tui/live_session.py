@@ -1,5 +1,8 @@
 """The TUI's view of a live session (``glasses run`` in a terminal): real devices, real clock.
 
+The ``LiveConfig`` (camera, microphone, speaker, profile) is used as given: ``glasses run``
+has already resolved ``--speaker auto`` to a device or to none.
+
 ``run_live`` runs in a thread of its own with its own event loop; this adapter hands its events
 and newest frame to the UI thread (by reference and through a deque) and posts the wearer's
 taps, swipes and gestures back onto that loop. Scenes, pausing and scenarios belong to the
@@ -143,7 +146,8 @@ class LiveSession:
 
     @property
     def link(self) -> str:
-        return f"{self.config.camera} + {self.config.mic or 'no mic'}"
+        c = self.config
+        return f"{c.camera} + {c.mic or 'no mic'} + {c.speaker or 'no speaker'}"
 
     def drain(self) -> list[Event]:
         out = []

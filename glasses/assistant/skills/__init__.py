@@ -1,6 +1,7 @@
 """Built-in skills."""
 
 from glasses.assistant.skill import Skill
+from glasses.assistant.skills.captions import CaptionsOffSkill, CaptionsOnSkill
 from glasses.assistant.skills.dismiss import DismissSkill
 from glasses.assistant.skills.photo import PhotoSkill
 from glasses.assistant.skills.read import ReadSkill
@@ -8,7 +9,22 @@ from glasses.assistant.skills.scan import ScanSkill
 
 
 def builtin_skills() -> list[Skill]:
-    return [ScanSkill(), DismissSkill(), ReadSkill(), PhotoSkill()]
+    return [
+        ScanSkill(),
+        DismissSkill(),
+        ReadSkill(),
+        PhotoSkill(),
+        CaptionsOnSkill(),
+        CaptionsOffSkill(),
+    ]
 
 
-__all__ = ["DismissSkill", "PhotoSkill", "ReadSkill", "ScanSkill", "builtin_skills"]
+__all__ = [
+    "CaptionsOffSkill",
+    "CaptionsOnSkill",
+    "DismissSkill",
+    "PhotoSkill",
+    "ReadSkill",
+    "ScanSkill",
+    "builtin_skills",
+]

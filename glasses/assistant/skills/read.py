@@ -72,6 +72,10 @@ class ReadSkill(Skill):
             return Reply(
                 card=Card(title="Read", body="No text in view.", layout="toast", ttl_s=3.0)
             )
+        # Spoken too: glasses are read to, not only read from (a barge-in cuts it short).
         return Reply(
-            card=Card(title="Read", body="\n".join(line.text for line in lines), layout="reference")
+            card=Card(
+                title="Read", body="\n".join(line.text for line in lines), layout="reference"
+            ),
+            say=". ".join(line.text for line in lines),
         )

@@ -1,0 +1,163 @@
+"""Live captions: what people around the wearer say, on the HUD as they say it.
+
+Switched on and off by the ``captions_on`` / ``captions_off`` intents ("hey glasses, start
+captions"). While on, every utterance's audio (``SpeechAudio``, streamed by the VAD stage while
+it is in speech, echo already cancelled) goes into a streaming dictation decoder; the partial
+transcript goes to the HUD at most every ``partial_every_ms`` of audio, as one progressive
+stream per utterance (the HUD coalesces to its own rate), and the final one when the VAD ends
+the utterance. The glasses' own speech is never captioned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import ClassVar, Protocol
+
+import numpy as np
+
+from glasses.runtime.clock import NS_PER_S
+from glasses.runtime.events import (
+    Card,
+    Event,
+    HudUpdate,
+    Intent,
+    Speaking,
+    SpeakingStopped,
+    SpeechAudio,
+    SpeechEnded,
+    Transcript,
+)
+from glasses.runtime.stage import Stage, StageContext
+from glasses.speech.dictation import Dictation
+from glasses.speech.own_voice import OwnVoice
+
+log = logging.getLogger(__name__)
+
+RATE = 16_000
+CAPTIONS_ON = "captions_on"  # the intents that switch captions (skills: assistant.skills)
+CAPTIONS_OFF = "captions_off"
+
+
+class StreamingRecognizer(Protocol):
+    """What captions need of a dictation backend (``Dictation``; the Vosk one alike)."""
+
+    def process(self, samples: np.ndarray) -> str: ...
+
+    def finish(self) -> str: ...
+
+
+class CaptionStage(Stage):
+    """Captions on the HUD (see the module docstring).
+
+    ``recognizer`` builds the streaming decoder (default: PocketSphinx ``Dictation``), once, on
+    the first captioned utterance. ``cost_rtf`` is what decoding is charged on the virtual clock
+    as a fraction of the audio's duration. ``partials`` counts partial transcripts shown.
+    """
+
+    name: ClassVar[str] = "captions"
+    accepts: ClassVar[tuple[type[Event], ...]] = (
+        SpeechAudio,
+        SpeechEnded,
+        Intent,
+        Speaking,
+        SpeakingStopped,
+    )
+    latest_wins: ClassVar[tuple[type[Event], ...]] = ()
+    queue_size: ClassVar[int] = 512
+
+    def __init__(
+        self,
+        recognizer: Callable[[], StreamingRecognizer] = Dictation,
+        *,
+        partial_every_ms: float = 300.0,
+        cost_rtf: float = 0.15,
+        on: bool = False,
+    ) -> None:
+        self._factory = recognizer
+        self._decoder: StreamingRecognizer | None = None
+        self.partial_every_ns = int(partial_every_ms * 1e6)
+        self.cost_rtf = cost_rtf
+        self.on = on
+        self.own_voice = OwnVoice()
+        self.partials = 0
+        self.finals = 0
+        self._utterance = 0
+        self._in_utterance = False
+        self._skip = False  # this utterance overlaps our own speech
+        self._started_ns = 0
+        self._last_partial_ns = 0
+        self._last_text = ""
+
+    async def process(self, event: Event, ctx: StageContext) -> None:
+        if self.own_voice.update(event):
+            return
+        if isinstance(event, Intent):
+            if event.name in (CAPTIONS_ON, CAPTIONS_OFF):
+                self.on = event.name == CAPTIONS_ON
+                if not self.on:
+                    await self._finish(ctx, show=False)
+            return
+        if not self.on:
+            return
+        if isinstance(event, SpeechAudio):
+            await self._audio(event, ctx)
+        elif isinstance(event, SpeechEnded):
+            await self._finish(ctx, show=True)
+
+    async def _audio(self, event: SpeechAudio, ctx: StageContext) -> None:
+        samples = event.samples
+        end_ns = event.t_ns + len(samples) * NS_PER_S // RATE
+        if not self._in_utterance:
+            self._in_utterance = True
+            self._utterance += 1
+            self._started_ns = self._last_partial_ns = event.t_ns
+            self._last_text = ""
+            self._skip = self.own_voice.during(event.t_ns, end_ns)
+        if self._skip or self.own_voice.during(event.t_ns, end_ns):
+            self._skip = True
+            return
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = await ctx.clock.run_blocking(self._factory, cost_ns=0)
+        text = await ctx.clock.run_blocking(
+            lambda: decoder.process(samples),
+            cost_ns=int(self.cost_rtf * len(samples) * NS_PER_S // RATE),
+        )
+        if end_ns - self._last_partial_ns < self.partial_every_ns or text == self._last_text:
+            return
+        self._last_partial_ns = end_ns
+        self._last_text = text
+        self.partials += 1
+        self._show(ctx, text, final=False)
+
+    async def _finish(self, ctx: StageContext, *, show: bool) -> None:
+        if not self._in_utterance:
+            return
+        self._in_utterance = False
+        decoder = self._decoder
+        if decoder is None or self._skip:
+            return
+        text = await ctx.clock.run_blocking(decoder.finish, cost_ns=0)
+        if show:
+            self.finals += 1
+            self._show(ctx, text, final=True)
+
+    def _show(self, ctx: StageContext, text: str, *, final: bool) -> None:
+        now = ctx.now_ns()
+        ctx.emit(Transcript(t_ns=now, source=self.name, text=text, final=final))
+        if not text:
+            return
+        ctx.emit(
+            HudUpdate(
+                t_ns=now,
+                source=self.name,
+                card=Card(title="Captions", body=text, layout="captions", ttl_s=6.0),
+                stream=f"captions-{self._utterance}",
+            )
+        )
+
+    def reset(self) -> None:
+        self._decoder = None  # a fresh decoder: its state died with the crash
+        self._in_utterance = False
+        self.own_voice.clear()

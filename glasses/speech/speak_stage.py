@@ -1,0 +1,124 @@
+"""The speak stage: ``Say`` → espeak-ng → the speaker, cut short by a barge-in.
+
+Each ``Say`` is synthesised (in process, cached; see ``glasses.speech.tts``) and played through
+the ``Speaker`` device; a new ``Say`` replaces what is playing. The stage announces playback
+with ``Speaking`` (carrying the audio as the echo canceller's reference, so the listener can
+tell the glasses' own voice from the wearer's) and ``SpeakingStopped`` when the clip has played
+out or was cut. An ``Interrupt`` (the wake word or a tap while speaking) stops the speaker at
+once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import ClassVar
+
+from glasses.devices.protocols import Speaker
+from glasses.runtime.clock import NS_PER_S
+from glasses.runtime.events import Event, Interrupt, Say, Speaking, SpeakingStopped
+from glasses.runtime.stage import Stage, StageContext
+from glasses.speech.tts import DEFAULT_RATE_WPM, DEFAULT_VOICE, TtsError, synthesize, to_16k
+
+log = logging.getLogger(__name__)
+
+
+class SpeakStage(Stage):
+    """Speaks every ``Say`` through ``speaker`` with espeak-ng ``voice`` at ``rate_wpm``.
+
+    ``synth_cost_ms`` is what one synthesis is charged on the virtual clock (the real cost of a
+    sentence is 20–60 ms here, and cached sentences cost nothing). ``spoken`` counts clips
+    started, ``cut`` those stopped by an ``Interrupt``. A text espeak-ng cannot speak is logged
+    and skipped: the card on the HUD still carries the answer.
+    """
+
+    name: ClassVar[str] = "speak"
+    accepts: ClassVar[tuple[type[Event], ...]] = (Say, Interrupt)
+
+    def __init__(
+        self,
+        speaker: Speaker,
+        *,
+        voice: str = DEFAULT_VOICE,
+        rate_wpm: int = DEFAULT_RATE_WPM,
+        synth_cost_ms: float = 30.0,
+    ) -> None:
+        self.speaker = speaker
+        self.voice = voice
+        self.rate_wpm = rate_wpm
+        self.synth_cost_ns = round(synth_cost_ms * 1e6)
+        self.spoken = 0
+        self.cut = 0
+        self._turn: int | None = None
+        self._end: asyncio.Task[None] | None = None
+
+    @property
+    def speaking(self) -> bool:
+        return self._end is not None
+
+    async def process(self, event: Event, ctx: StageContext) -> None:
+        if isinstance(event, Say):
+            await self._say(event, ctx)
+        elif isinstance(event, Interrupt) and self.speaking and event.turn_id in (None, self._turn):
+            self.speaker.stop()
+            self.cut += 1
+            self._stopped(ctx, cut=True, reason=event.reason)
+
+    async def _say(self, event: Say, ctx: StageContext) -> None:
+        text = event.text.strip()
+        if not text:
+            return
+        try:
+            samples, rate = await ctx.clock.run_blocking(
+                lambda: synthesize(text, voice=self.voice, rate_wpm=self.rate_wpm),
+                cost_ns=self.synth_cost_ns,
+            )
+        except (TtsError, ValueError) as exc:
+            log.warning("cannot speak %r: %s", text[:40], exc)
+            return
+        if self.speaking:
+            self._stopped(ctx, cut=True, reason="replaced")
+        self.speaker.play(samples, rate)
+        self.spoken += 1
+        start = ctx.now_ns()
+        duration = len(samples) * NS_PER_S // rate
+        self._turn = event.turn_id
+        ctx.emit(
+            Speaking(
+                t_ns=start,
+                source=self.name,
+                turn_id=event.turn_id,
+                text=text,
+                audio=to_16k(samples, rate),
+                duration_ns=duration,
+            )
+        )
+
+        async def played_out() -> None:
+            await ctx.clock.sleep_until(start + duration)
+            self._end = None  # finished: nothing to cancel
+            self._emit_stopped(ctx, cut=False, reason="")
+
+        self._end = asyncio.get_running_loop().create_task(played_out(), name="speak-end")
+
+    def _stopped(self, ctx: StageContext, *, cut: bool, reason: str) -> None:
+        if self._end is not None:
+            self._end.cancel()
+            self._end = None
+        self._emit_stopped(ctx, cut=cut, reason=reason)
+
+    def _emit_stopped(self, ctx: StageContext, *, cut: bool, reason: str) -> None:
+        ctx.emit(
+            SpeakingStopped(
+                t_ns=ctx.now_ns(), source=self.name, turn_id=self._turn, cut=cut, reason=reason
+            )
+        )
+
+    def reset(self) -> None:
+        if self._end is not None:
+            self._end.cancel()
+            self._end = None
+            self.speaker.stop()
+
+    async def stop(self) -> None:
+        self.reset()
