@@ -85,6 +85,33 @@ def test_reading_order_joins_split_words_and_keeps_columns_apart() -> None:
     assert [o.text for o in reading_order(lines)] == ["PLATFORM 4", "Coffee", "2.50"]
 
 
+def test_reading_order_keeps_the_lines_of_a_tilted_label_apart() -> None:
+    def tilted(cx: float, cy: float, w: float, h: float, deg: float) -> tuple[tuple[float, ...]]:
+        a = np.deg2rad(deg)
+        d, n = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
+        c = np.array([cx, cy])
+        corners = [c - d * w / 2 - n * h / 2, c + d * w / 2 - n * h / 2]
+        corners += [c + d * w / 2 + n * h / 2, c - d * w / 2 + n * h / 2]
+        return tuple(tuple(float(v) for v in p) for p in corners)  # type: ignore[return-value]
+
+    # Three 300×30 px lines, 40 px apart, tilted 12°: their upright bounding boxes overlap
+    # by half (91 px tall each), their extents across the text do not.
+    n = np.array([-np.sin(np.deg2rad(12)), np.cos(np.deg2rad(12))])
+    centres = [np.array([320.0, 200.0]) + k * 40 * n for k in range(3)]
+    lines = [
+        OcrLine(text, 0.9, tilted(*c, 300, 30, 12))
+        for text, c in zip(["BEST BEFORE", "12 MAR 2027", "KEEP COOL"], centres, strict=True)
+    ]
+    read = reading_order(list(reversed(lines)))
+    assert [o.text for o in read] == ["BEST BEFORE", "12 MAR 2027", "KEEP COOL"]
+    # Split words of a tilted line still join along the text direction.
+    a = np.deg2rad(12)
+    d = np.array([np.cos(a), np.sin(a)])
+    left = OcrLine("PLATFORM", 0.9, tilted(*(np.array([300.0, 200.0]) - 70 * d), 120, 30, 12))
+    right = OcrLine("4", 0.9, tilted(*(np.array([300.0, 200.0]) + 15 * d), 20, 30, 12))
+    assert [o.text for o in reading_order([right, left])] == ["PLATFORM 4"]
+
+
 def test_center_roi_reads_only_the_middle(reader: OcrReader) -> None:
     frame = render_scene(SceneSpec(kind="text", content="EXIT", scale=0.3, center=(0.5, 0.5)))
     corner = render_scene(SceneSpec(kind="text", content="LIFT", scale=0.2, center=(0.12, 0.1)))

@@ -61,7 +61,9 @@ class OcrSettings:
     ``det_threshold``: probability above which a map pixel is text. ``box_threshold``: minimum
     mean probability inside a region for it to be kept. ``unclip_ratio``: how far regions are
     grown (DB's ratio). ``min_score``: lines recognised with a lower mean confidence are dropped.
-    ``rec_batch``: crops per recognition batch. ``threads``: onnxruntime intra-op threads.
+    ``rec_batch``: crops per recognition batch at most; ``rec_max_pad``: how much wider (as a
+    fraction) than its narrowest crop a batch may be padded. ``threads``: onnxruntime
+    intra-op threads.
     """
 
     det_side_px: int = 480
@@ -71,6 +73,7 @@ class OcrSettings:
     unclip_ratio: float = 1.6
     min_score: float = 0.5
     rec_batch: int = 6
+    rec_max_pad: float = 0.25
     threads: int = 2
 
     def __post_init__(self) -> None:
@@ -79,6 +82,8 @@ class OcrSettings:
                 f"det_side_px must be >= {_DET_MULTIPLE_PX} and <= det_max_side_px, got "
                 f"{self.det_side_px} and {self.det_max_side_px}"
             )
+        if self.rec_max_pad < 0:
+            raise ValueError(f"rec_max_pad must be >= 0, got {self.rec_max_pad}")
         if self.rec_batch < 1 or self.threads < 1:
             raise ValueError(
                 f"rec_batch and threads must be >= 1, got {self.rec_batch}, {self.threads}"
@@ -86,10 +91,15 @@ class OcrSettings:
 
 
 def session_options(threads: int) -> ort.SessionOptions:
-    """Our onnxruntime settings: extended graph optimisation, ``threads`` intra-op threads
-    that sleep rather than spin between runs (spinning steals the CPU from the event loop)."""
+    """Our onnxruntime settings: all graph optimisations, ``threads`` intra-op threads that
+    sleep rather than spin between runs (spinning steals the CPU from the event loop).
+
+    ``ORT_ENABLE_ALL`` adds the layout optimisations (NCHWc convolution kernels on x86): the
+    PP-OCR detector runs 1.5× faster than at ``EXTENDED`` (231 → 152 ms per 640×480 frame on
+    this 2-core machine under load), the recogniser about the same.
+    """
     options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -252,10 +262,21 @@ class OcrReader:
         right-padded to the batch's widest (also calibration data)."""
         ratios = [c.shape[1] / c.shape[0] for c in crops]
         order = [int(i) for i in np.argsort(ratios)]
-        n = self.settings.rec_batch
+        n, pad = self.settings.rec_batch, self.settings.rec_max_pad
+        groups: list[list[int]] = []
+        for i in order:
+            # A crop joins the batch unless it is full or padding its first (narrowest) crop
+            # to this one would waste more than ``rec_max_pad``: the recogniser's cost grows
+            # with the padded width, and padding a short line to a long one costs more than
+            # the batching saves.
+            group = groups[-1] if groups else None
+            first = max(_REC_MIN_RATIO, ratios[group[0]]) if group else 0.0
+            if group and len(group) < n and max(_REC_MIN_RATIO, ratios[i]) <= first * (1 + pad):
+                group.append(i)
+            else:
+                groups.append([i])
         batches: list[tuple[list[int], np.ndarray]] = []
-        for start in range(0, len(crops), n):
-            idx = order[start : start + n]
+        for idx in groups:
             max_ratio = max(_REC_MIN_RATIO, *(ratios[i] for i in idx))
             width = math.ceil(_REC_HEIGHT_PX * max_ratio)
             batch = np.zeros((len(idx), 3, _REC_HEIGHT_PX, width), np.float32)
@@ -277,39 +298,59 @@ class OcrReader:
 def reading_order(lines: Sequence[OcrLine], *, join_gap: float = 1.0) -> list[OcrLine]:
     """Rows top to bottom, lines within a row left to right, word boxes joined into lines.
 
-    Two boxes share a row when their vertical extents overlap by at least half the smaller
-    box's height (so a slightly tilted or taller neighbour still joins the row). Neighbours in
-    a row closer than ``join_gap`` × the smaller box's height are one line whose words the
-    detector split ("PLATFORM" + "4"): they are joined with a space. Wider gaps (columns of a
-    menu) keep the lines apart.
+    Geometry is measured in each row's own frame: along its text direction (the top edge of
+    the row's first box) and across it, so the lines of a tilted label stay apart. Two boxes
+    share a row when their extents across the text direction overlap by at least half the
+    smaller box's height. Neighbours in a row closer than ``join_gap`` × the smaller box's
+    height are one line whose words the detector split ("PLATFORM" + "4"): they are joined
+    with a space. Wider gaps (columns of a menu) keep the lines apart.
     """
-    rows: list[list[OcrLine]] = []
-    for line in sorted(lines, key=lambda o: _extent(o, 1)[0]):
-        top, bottom = _extent(line, 1)
-        for row in rows:
-            r_top = min(_extent(o, 1)[0] for o in row)
-            r_bottom = max(_extent(o, 1)[1] for o in row)
+    rows: list[tuple[np.ndarray, list[OcrLine]]] = []  # (text direction, lines)
+    for line in sorted(lines, key=lambda o: _extent(o, _UP)[0]):
+        for direction, row in rows:
+            across = _normal(direction)
+            top, bottom = _extent(line, across)
+            r_top = min(_extent(o, across)[0] for o in row)
+            r_bottom = max(_extent(o, across)[1] for o in row)
             overlap = min(bottom, r_bottom) - max(top, r_top)
             if overlap >= 0.5 * min(bottom - top, r_bottom - r_top):
                 row.append(line)
                 break
         else:
-            rows.append([line])
-    rows.sort(key=lambda row: sum(_centre(o, 1) for o in row) / len(row))
+            rows.append((_direction(line), [line]))
+    rows.sort(key=lambda r: sum(_centre(o, _UP) for o in r[1]) / len(r[1]))
     out: list[OcrLine] = []
-    for row in rows:
-        out += _join_words(sorted(row, key=lambda o: _extent(o, 0)[0]), join_gap)
+    for direction, row in rows:
+        ordered = sorted(row, key=lambda o: _extent(o, direction)[0])
+        out += _join_words(ordered, direction, join_gap)
     return out
 
 
-def _join_words(row: Sequence[OcrLine], join_gap: float) -> list[OcrLine]:
-    """Join left-to-right neighbours of one row whose horizontal gap is small (see above)."""
+_UP = np.array([0.0, 1.0])  # image y: "across" for level text
+
+
+def _direction(line: OcrLine) -> np.ndarray:
+    """Unit vector along the line's text (its top edge, left to right)."""
+    (x0, y0), (x1, y1) = line.box[0], line.box[1]
+    v = np.array([x1 - x0, y1 - y0], np.float64)
+    norm = float(np.hypot(*v))
+    return v / norm if norm > 0 else np.array([1.0, 0.0])
+
+
+def _normal(direction: np.ndarray) -> np.ndarray:
+    """Across the text, pointing down the page."""
+    return np.array([-direction[1], direction[0]])
+
+
+def _join_words(row: Sequence[OcrLine], direction: np.ndarray, join_gap: float) -> list[OcrLine]:
+    """Join neighbours of one row whose gap along the text is small (see above)."""
+    across = _normal(direction)
     out: list[OcrLine] = []
     for line in row:
         if out:
             prev = out[-1]
-            gap = _extent(line, 0)[0] - _extent(prev, 0)[1]
-            height = min(_span(prev, 1), _span(line, 1))
+            gap = _extent(line, direction)[0] - _extent(prev, direction)[1]
+            height = min(_span(prev, across), _span(line, across))
             if gap < join_gap * height:
                 out[-1] = _joined(prev, line)
                 continue
@@ -326,17 +367,18 @@ def _joined(a: OcrLine, b: OcrLine) -> OcrLine:
     return OcrLine(f"{a.text} {b.text}", score, tuple((float(x), float(y)) for x, y in corners))
 
 
-def _span(line: OcrLine, axis: int) -> float:
+def _span(line: OcrLine, axis: np.ndarray) -> float:
     lo, hi = _extent(line, axis)
     return hi - lo
 
 
-def _extent(line: OcrLine, axis: int) -> tuple[float, float]:
-    values = [p[axis] for p in line.box]
+def _extent(line: OcrLine, axis: np.ndarray) -> tuple[float, float]:
+    """The box's extent projected on the unit vector ``axis`` (px)."""
+    values = [p[0] * axis[0] + p[1] * axis[1] for p in line.box]
     return min(values), max(values)
 
 
-def _centre(line: OcrLine, axis: int) -> float:
+def _centre(line: OcrLine, axis: np.ndarray) -> float:
     lo, hi = _extent(line, axis)
     return (lo + hi) / 2.0
 
