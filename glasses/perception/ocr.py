@@ -58,6 +58,9 @@ class OcrSettings:
 
     ``det_side_px``: the detector's input is scaled so its shorter side is this many px (a
     640×480 frame runs at its own size with 480), its longer side capped at ``det_max_side_px``.
+    Smaller sides are faster (384: 0.77 of the time, 98.5 % of the hard set's lines exact
+    against 99.2 %) but a lone character next to a word is then read as noise ("PLATFORM 4"
+    as "PLATFORM" on the voice scenario's sign), so 480 stays.
     ``det_threshold``: probability above which a map pixel is text. ``box_threshold``: minimum
     mean probability inside a region for it to be kept. ``unclip_ratio``: how far regions are
     grown (DB's ratio). ``min_score``: lines recognised with a lower mean confidence are dropped.
@@ -69,7 +72,7 @@ class OcrSettings:
     det_side_px: int = 480
     det_max_side_px: int = 960
     det_threshold: float = 0.3
-    box_threshold: float = 0.5
+    box_threshold: float = 0.4  # 0.5 dropped the lone "4" of "PLATFORM 4" (its box is thin)
     unclip_ratio: float = 1.6
     min_score: float = 0.5
     rec_batch: int = 6
