@@ -10,8 +10,8 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("bench", help="measure performance (runtime, hud, vision)")
-    p.add_argument("name", choices=["runtime", "hud", "vision"], help="what to measure")
+    p = sub.add_parser("bench", help="measure performance (runtime, hud, vision, speech)")
+    p.add_argument("name", choices=["runtime", "hud", "vision", "speech"], help="what to measure")
     p.add_argument("--json", type=Path, metavar="PATH", help="write a flat JSON object of figures")
     p.add_argument(
         "--events", type=int, default=20_000, help="runtime: events per run (default 20000)"
@@ -22,6 +22,26 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--frames", type=int, default=40, help="vision: generated OCR frames (default 40)"
     )
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=30.0,
+        help="speech: minutes of distractor speech for wake false accepts (default 30)",
+    )
+    p.add_argument(
+        "--clips", type=int, metavar="N", help="speech: at most N clips per set (default all)"
+    )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="speech: sweep the wake threshold and write the best to the wake config",
+    )
+    p.add_argument(
+        "--wake-config",
+        type=Path,
+        metavar="PATH",
+        help="speech --calibrate: where to write (default glasses/speech/wake.toml)",
+    )
     p.set_defaults(func=run)
 
 
@@ -30,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         return _hud(args)
     if args.name == "vision":
         return _vision(args)
+    if args.name == "speech":
+        return _speech(args)
     return _runtime(args)
 
 
@@ -115,6 +137,110 @@ def _vision(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, flat)
     return 0
+
+
+def _speech(args: argparse.Namespace) -> int:
+    from glasses.bench import speech_bench
+
+    if not args.minutes > 0:
+        print("glasses bench: --minutes must be more than 0")
+        return 2
+    if args.clips is not None and args.clips < 1:
+        print("glasses bench: --clips must be at least 1")
+        return 2
+    print(
+        f"bench speech: espeak-ng corpus ({len(speech_bench.VOICES)} voices × "
+        f"{len(speech_bench.RATES_WPM)} rates, 10–20 dB SNR), {args.minutes:g} min distractor "
+        "stream" + (", wake threshold sweep" if args.calibrate else "") + " …"
+    )
+    from glasses.speech import SphinxUnavailable, TtsError, VadModelError
+    from glasses.speech.wake import CONFIG_PATH, WakeConfigError
+
+    try:
+        report = speech_bench.run(
+            minutes=args.minutes,
+            limit=args.clips,
+            calibrate=args.calibrate,
+            progress=lambda line: print(line, flush=True),
+        )
+    except (SphinxUnavailable, TtsError, VadModelError, WakeConfigError) as exc:
+        print(f"glasses bench: {exc}")
+        return 3
+    f = report.figures
+    status = 0
+    if report.chosen is not None:
+        sweep = [("wake threshold", "fresh search %", "streaming %", "FA/h", "OOG woke %")]
+        for r in report.sweep:
+            mark = " ←" if r is report.chosen else ""
+            sweep.append(
+                (f"{r.threshold:g}{mark}", _pct(r.detect_rate), _pct(r.detect_rate_streaming),
+                 f"{r.false_accepts_per_hour:g}", _pct(r.false_wake_rate_oog))
+            )  # fmt: skip
+        _print_table(sweep)
+        path = args.wake_config or CONFIG_PATH
+        target = speech_bench.MAX_FALSE_ACCEPTS_PER_HOUR
+        if report.meets_target:
+            speech_bench.write_wake_config(path, report)
+            print(f"wake threshold {report.chosen.threshold:g} written to {path}")
+        else:
+            status = 1
+            print(
+                f"glasses bench: no wake threshold reached <= {target:g} false accepts per hour"
+                f" (fewest: {report.chosen.threshold:g}); {path} left unchanged"
+            )
+    rows = [
+        ("measure", "ours", "raw pocketsphinx"),
+        ("wake detected, streaming (as the runtime) %", _pct(f["wake_detect_rate"]), "–"),
+        ("wake detected, fresh search per utterance %", _pct(f["wake_detect_rate_fresh"]), "–"),
+        (
+            f"wake false accepts / h ({_num(f['wake_false_accepts'], 0)} in {args.minutes:g} min)",
+            _num(f["wake_false_accepts_per_hour"], 2),
+            "–",
+        ),
+        ("out-of-grammar utterances that wake %", _pct(f["wake_false_wake_rate_oog"]), "–"),
+        (
+            "commands → right intent %",
+            _pct(f["command_accuracy"]),
+            _pct(f["raw_pocketsphinx_command_accuracy"]),
+        ),
+        (
+            "out of grammar rejected %",
+            _pct(f["oog_rejection_rate"]),
+            _pct(f["raw_pocketsphinx_oog_rejection_rate"]),
+        ),
+        ("wake + command → right intent %", _pct(f["wake_command_accuracy"]), "–"),
+        (
+            "end of speech → command p50 / p95 ms",
+            f"{_num(f['command_latency_p50_ms'], 0)} / {_num(f['command_latency_p95_ms'], 0)}",
+            "–",
+        ),
+        (
+            "wake search / command decode p50 ms",
+            f"{_num(f['wake_search_ms_p50'], 0)} / {_num(f['command_decode_ms_p50'], 0)}",
+            _num(f["raw_pocketsphinx_ms_p50"], 0),
+        ),
+        ("VAD ms per 32 ms chunk p50", _num(f["vad_ms_per_chunk_p50"], 3), "–"),
+        ("VAD end of speech → ended p50 ms", _num(f["vad_end_delay_ms_p50"], 0), "–"),
+        ("dictation WER", _num(f["dictation_wer"], 3), "–"),
+        ("dictation real-time factor", _num(f["dictation_rtf"], 3), "–"),
+        ("speech stack RSS MB", _num(f["speech_rss_mb"], 1), "–"),
+    ]
+    _print_table(rows)
+    print(
+        f"wake threshold {f['wake_threshold']:g}; command accuracy vs raw "
+        f"{_num(f['command_accuracy_vs_raw'], 3)}×; corpus: {report.corpus}"
+    )
+    if args.json:
+        _write_json(args.json, f)
+    return status
+
+
+def _pct(rate: float | None) -> str:
+    return "–" if rate is None else f"{100 * rate:.1f}"
+
+
+def _num(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def _print_table(rows: Sequence[tuple[str, ...]]) -> None:

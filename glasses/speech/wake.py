@@ -6,17 +6,22 @@ detection's ``t_ns`` is the end of the chunk in which the phrase was recognised,
 clock. After a detection the spotter restarts its search and ignores the stream for
 ``refractory_s`` seconds (one utterance of the phrase, one detection).
 
-The threshold (``kws_threshold``: lower detects more) was calibrated on espeak-synthesised
-speech mixed with white noise at 10–20 dB SNR (9 en-US voice/rate pairs × 3 noise seeds, each
-recording decoded on its own after a warm-up): 1e-40 found "hey glasses" in 15 of 27 with 0
-false accepts on 84 distractor utterances; 1e-45: 2 false accepts; 1e-50 found 23 of 27 with 4
-false accepts ("hello class", "these glasses are great"). The female espeak voices at slow
-rates are the misses.
+The default phrase and threshold (``kws_threshold``: lower detects more) come from
+``wake.toml`` beside this module, read once. ``glasses bench speech --calibrate`` writes it: it
+sweeps the threshold on espeak-synthesised speech mixed with noise and keeps the one that
+detects the most wake utterances at <= 0.5 false accepts per hour of distractor speech; the
+file records the corpus, the figures and the date. Without the file the defaults are
+"hey glasses" at 1e-40; a malformed file raises ``WakeConfigError`` naming it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import logging
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,18 +29,88 @@ import numpy as np
 from glasses.devices.resample import TARGET_RATE
 from glasses.speech._sphinx import SphinxUnavailable, new_decoder
 
+log = logging.getLogger(__name__)
+
 NS_PER_S = 1_000_000_000
 WARM_UP_S = 3.0
+CONFIG_PATH = Path(__file__).with_name("wake.toml")
+"""The calibrated defaults (package data), written by ``glasses bench speech --calibrate``."""
+FALLBACK_PHRASE = "hey glasses"
+FALLBACK_THRESHOLD = 1e-40
+_REGENERATE = "fix it, or regenerate it with `glasses bench speech --calibrate`"
+
+
+class WakeConfigError(ValueError):
+    """``wake.toml`` is malformed; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class WakeConfig:
+    """The defaults read from a wake config file (``path`` None: the built-in fallback)."""
+
+    phrase: str
+    threshold: float
+    path: Path | None = None
+
+
+def load_wake_config(path: Path = CONFIG_PATH) -> WakeConfig:
+    """``phrase`` and ``threshold`` from the TOML file at ``path``; other keys (the calibration
+    record) are ignored. A missing file gives the built-in fallback ("hey glasses", 1e-40);
+    a malformed one raises ``WakeConfigError``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        log.warning("%s not found: wake word defaults to %r at %g", path, FALLBACK_PHRASE,
+                    FALLBACK_THRESHOLD)  # fmt: skip
+        return WakeConfig(FALLBACK_PHRASE, FALLBACK_THRESHOLD)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WakeConfigError(f"cannot read the wake config {path}: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WakeConfigError(f"{path} is not valid TOML ({exc}) — {_REGENERATE}") from exc
+    phrase = data.get("phrase")
+    if not isinstance(phrase, str) or not phrase.split():
+        raise WakeConfigError(
+            f"{path}: 'phrase' must be a non-empty string, got {phrase!r} — {_REGENERATE}"
+        )
+    threshold = data.get("threshold")
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not math.isfinite(threshold)
+        or not 0.0 < threshold < 1.0
+    ):
+        raise WakeConfigError(
+            f"{path}: 'threshold' must be a number within (0, 1) such as 1e-40, got "
+            f"{threshold!r} — {_REGENERATE}"
+        )
+    return WakeConfig(" ".join(phrase.split()), float(threshold), path)
+
+
+@functools.cache
+def default_wake_config() -> WakeConfig:
+    """``load_wake_config()`` of the package's ``wake.toml``, read once per process."""
+    return load_wake_config()
+
+
+def _default_phrase() -> str:
+    return default_wake_config().phrase
+
+
+def _default_threshold() -> float:
+    return default_wake_config().threshold
 
 
 @dataclass(frozen=True, slots=True)
 class WakeSettings:
     """``phrase``: words of the en-US dictionary; ``threshold``: PocketSphinx ``kws_threshold``
     (1e-50 … 1e-20; lower detects more and falsely accepts more); ``refractory_s``: seconds after
-    a detection during which audio is not searched."""
+    a detection during which audio is not searched. The defaults of ``phrase`` and
+    ``threshold`` come from ``wake.toml`` (see the module docstring)."""
 
-    phrase: str = "hey glasses"
-    threshold: float = 1e-40
+    phrase: str = field(default_factory=_default_phrase)
+    threshold: float = field(default_factory=_default_threshold)
     refractory_s: float = 1.0
 
     def __post_init__(self) -> None:
