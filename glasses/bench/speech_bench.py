@@ -40,7 +40,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -494,12 +494,16 @@ def stream_clips(clips: Sequence[Clip], settings: WakeSettings) -> list[tuple[li
     spotter = WakeWordSpotter(settings)
     heard_s = 0.0
     out: list[tuple[list[Any], float]] = []
+    start = 0  # samples: clips follow each other on one time line, as utterances do live
     for clip in clips:
         t0 = time.perf_counter()
         found = []
         for i in range(0, len(clip.audio), CHUNK):
-            found += spotter.process(clip.audio[i : i + CHUNK], i * NS_PER_S // RATE)
-        found += spotter.flush(len(clip.audio) * NS_PER_S // RATE)
+            found += spotter.process(clip.audio[i : i + CHUNK], (start + i) * NS_PER_S // RATE)
+        found += spotter.flush((start + len(clip.audio)) * NS_PER_S // RATE)
+        # Times from the clip's start (the spotter's refractory period runs on the time line).
+        found = [replace(d, t_ns=d.t_ns - start * NS_PER_S // RATE) for d in found]
+        start += len(clip.audio) + RATE  # a second between utterances
         if not found and heard_s < COLD_SPOTTER_S:
             found = spot(clip.audio, settings)  # the stage's fallback while the spotter is cold
         heard_s += clip.duration_s
