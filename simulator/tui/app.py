@@ -29,11 +29,17 @@ from glasses.runtime.events import (
     HudDrawn,
     HudUpdate,
     Intent,
+    Interrupt,
     QueueOverflow,
     Say,
+    Speaking,
+    SpeakingStopped,
+    SpeechEnded,
+    SpeechStarted,
     StageCrashed,
     Transcript,
     VideoFrame,
+    WakeWord,
 )
 from simulator.scenario import Scenario, ScenarioError
 from simulator.session import ScenarioRun
@@ -105,6 +111,21 @@ def describe(event: Event) -> str:
         return f"[red]{event.device} lost: {event.reason}[/red]"
     if isinstance(event, DeviceRestored):
         return f"[green]{event.device} restored after {event.attempts} attempt(s)[/green]"
+    if isinstance(event, Speaking):
+        return f"speaking ({event.duration_ns / 1e9:.1f} s): {event.text}"
+    if isinstance(event, SpeakingStopped):
+        return f"[yellow]speech cut ({event.reason})[/yellow]" if event.cut else "speech done"
+    if isinstance(event, Interrupt):
+        return f"[yellow]interrupt: {event.reason}[/yellow]"
+    if isinstance(event, SpeechStarted):
+        return "[dim]voice: speech started[/dim]"
+    if isinstance(event, SpeechEnded):
+        length = len(event.audio) / 16_000 if event.audio is not None else 0.0
+        return f"[dim]voice: speech ended ({length:.2f} s)[/dim]"
+    if isinstance(event, WakeWord):
+        return f"wake word [b]{event.phrase}[/b] ({event.score:.2f})"
+    if isinstance(event, Transcript):
+        return f"{'heard' if event.final else 'hearing'}: {event.text}"
     fields = {k: v for k, v in event.to_dict().items() if k not in ("type", "kind", "t_ns")}
     return f"{event.type_name} {fields}"
 
@@ -199,7 +220,7 @@ class SimApp(App[None]):
                 self._outlines.append((event.frame_t_ns, polys))
             if self._worth_logging(event):
                 log.write(f"[dim]{event.t_ns / 1e9:7.3f}[/dim] " + describe(event))
-            if isinstance(event, Transcript) and event.text:
+            if isinstance(event, Transcript) and event.text and event.final:
                 transcript.write(f"[dim]heard:[/dim] {event.text}")
             if isinstance(event, Say):
                 transcript.write(f"[b]glasses:[/b] {event.text}")
@@ -219,8 +240,10 @@ class SimApp(App[None]):
     def _worth_logging(self, event: Event) -> bool:
         """Every event but the per-frame repeats: codes are logged when what is in view changes,
         and a HUD update is logged once, when drawn."""
-        if isinstance(event, HudUpdate):
-            return False
+        if isinstance(event, HudUpdate | Say):
+            return False  # logged when drawn / spoken
+        if isinstance(event, Transcript) and not event.final:
+            return False  # partial captions: the HUD shows them
         if isinstance(event, CodesDetected):
             seen = tuple(sorted((c.symbology, c.value) for c in event.codes))
             if seen == self._codes_in_view:
