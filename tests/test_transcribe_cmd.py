@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sys
 import types
 import wave
@@ -30,6 +31,14 @@ def _write_wav(path: Path, pcm: np.ndarray, rate: int) -> Path:
 def session(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     """Wake + command, unrelated speech, wake + command, wake + out-of-grammar, at 15 dB SNR."""
     cache = tmp_path_factory.mktemp("tts-cache")
+    # espeak-ng's samples for a text vary with what the process synthesised before (its noise
+    # sources keep state across calls), so the session is synthesised in a fresh process: the
+    # same audio whichever tests ran first.
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_session_audio, (cache,))
+
+
+def _session_audio(cache: Path) -> np.ndarray:
     parts = [
         ("hey glasses, scan this", 1),
         ("the weather is nice today", 2),
