@@ -131,13 +131,21 @@ def test_microphone_rejects_a_mismatched_echo_path() -> None:
 
 def test_own_voice_intervals_with_echo_tail() -> None:
     voice = OwnVoice(tail_s=0.4)
-    assert not voice.speaking
-    voice.update(Speaking(t_ns=1000 * MS, source="speak", text="hi", duration_ns=500 * MS))
-    assert voice.speaking
+    assert not voice.speaking(0)
+    voice.update(Speaking(t_ns=1000 * MS, source="speak", text="hi", duration_ns=800 * MS))
+    assert voice.speaking(1200 * MS)
     assert voice.during(900 * MS, 1100 * MS)
-    voice.update(SpeakingStopped(t_ns=1500 * MS, source="speak"))
-    assert not voice.speaking
+    voice.update(SpeakingStopped(t_ns=1500 * MS, source="speak", cut=True))
+    assert not voice.speaking(1600 * MS)  # cut before its 1.8 s end
     assert voice.during(1800 * MS, 2500 * MS)  # the room still rings
     assert not voice.during(1950 * MS, 2500 * MS)
     assert not voice.during(0, 999 * MS)
     assert not voice.update(Say(t_ns=0, source="x", text="not playback"))
+
+
+def test_own_voice_ends_with_the_clip_even_without_a_stop() -> None:
+    voice = OwnVoice(tail_s=0.4)
+    voice.update(Speaking(t_ns=1000 * MS, source="speak", text="hi", duration_ns=500 * MS))
+    assert voice.speaking(1400 * MS)
+    assert not voice.speaking(1500 * MS)  # played out; no SpeakingStopped came (a crash)
+    assert not voice.during(2000 * MS, 3000 * MS)

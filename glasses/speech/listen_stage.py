@@ -122,7 +122,7 @@ class ListenStage(Stage):
         self._spotted_s = 0.0  # speech the spotter has normalised on
         self._barged_in = False  # the utterance in progress has already interrupted
         # When the glasses' own speech says the wake phrase (runtime clock): an echo of it that
-        # the canceller has not removed yet (it adapts within ~1 s) must not wake them.
+        # the canceller has not removed yet (it adapts within ~2 s) must not wake them.
         self._own_wakes: list[int] = []
         self.self_wakes_ignored = 0
 
@@ -258,7 +258,7 @@ class ListenStage(Stage):
         if not hits:
             return
         self._heard += hits
-        speaking = self.own_voice.speaking
+        speaking = self.own_voice.speaking(event.t_ns)
         if speaking and not self._barged_in and not self._own_wake(hits[0].t_ns):
             self._barged_in = True
             self._interrupt(ctx)

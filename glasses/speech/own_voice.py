@@ -19,27 +19,32 @@ class OwnVoice:
         if tail_s < 0:
             raise ValueError(f"tail_s must be >= 0 s, got {tail_s}")
         self.tail_ns = int(tail_s * NS_PER_S)
-        self._intervals: list[tuple[int, int | None]] = []  # (start, end); end None: playing
+        # (start, end): a clip ends when it has played out (``Speaking.duration_ns``) unless a
+        # ``SpeakingStopped`` says it ended earlier, so a lost stop (the speak stage crashed)
+        # cannot leave the glasses "speaking" for ever.
+        self._intervals: list[tuple[int, int]] = []
 
     def update(self, event: Event) -> bool:
         """Take a ``Speaking`` / ``SpeakingStopped`` event; False for any other event."""
         if isinstance(event, Speaking):
-            self._intervals = [*self._intervals[-(KEPT - 1) :], (event.t_ns, None)]
+            played_out = event.t_ns + event.duration_ns
+            self._intervals = [*self._intervals[-(KEPT - 1) :], (event.t_ns, played_out)]
             return True
         if isinstance(event, SpeakingStopped):
-            if self._intervals and self._intervals[-1][1] is None:
-                self._intervals[-1] = (self._intervals[-1][0], event.t_ns)
+            if self._intervals:
+                start, end = self._intervals[-1]
+                self._intervals[-1] = (start, max(start, min(end, event.t_ns)))
             return True
         return False
 
-    @property
-    def speaking(self) -> bool:
-        return bool(self._intervals) and self._intervals[-1][1] is None
+    def speaking(self, t_ns: int) -> bool:
+        """Is a clip playing at ``t_ns``?"""
+        return any(start <= t_ns < end for start, end in self._intervals)
 
     def during(self, start_ns: int, end_ns: int) -> bool:
         """Did the speaker play, or its echo still ring, anywhere in ``[start_ns, end_ns]``?"""
         return any(
-            p_start <= end_ns and (p_end is None or p_end + self.tail_ns >= start_ns)
+            p_start <= end_ns and p_end + self.tail_ns >= start_ns
             for p_start, p_end in self._intervals
         )
 
