@@ -115,7 +115,13 @@ def _vision(args: argparse.Namespace) -> int:
         print(f"glasses bench: {exc}")
         return 3
     rows = [("OCR reader", "p50 ms", "p95 ms", "lines exact %", "CER")]
-    for name, label in (("int8", "ours int8"), ("fp32", "ours fp32"), ("raw", "raw rapidocr")):
+    readers = (
+        ("auto", "ours (runtime: auto)"),
+        ("int8", "ours int8"),
+        ("fp32", "ours fp32"),
+        ("raw", "raw rapidocr"),
+    )
+    for name, label in readers:
         if name in figures:
             f = figures[name]
             rows.append(
