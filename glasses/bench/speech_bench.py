@@ -191,6 +191,7 @@ KEYS = (
     "dictation_wer",
     "dictation_rtf",
     "speech_rss_mb",
+    "speech_rss_mb_listening",
     "raw_pocketsphinx_command_accuracy",
     "raw_pocketsphinx_oog_rejection_rate",
     "raw_pocketsphinx_ms_p50",
@@ -435,9 +436,10 @@ class SpeechStack:
     wake: WakeSettings
 
 
-def load_speech_stack() -> tuple[SpeechStack, float]:
+def load_speech_stack() -> tuple[SpeechStack, float, float]:
     """The stack, loaded and used once on a second of noise, and the RSS growth (MiB) that
-    cost. Run it before anything else loads speech models, or the growth is understated."""
+    cost: all of it, and the listening part (VAD, wake word, commands) before dictation. Run
+    it before anything else loads speech models, or the growth is understated."""
     before = rss_mb()
     from glasses.assistant.skills import builtin_skills
     from glasses.speech.commands import CommandRecognizer, phrases_from_skills
@@ -450,18 +452,20 @@ def load_speech_stack() -> tuple[SpeechStack, float]:
     vad = SileroVad()
     spotter = WakeWordSpotter(wake)
     recognizer = CommandRecognizer(phrases)
-    dictation = Dictation()
     noise = np.random.default_rng(0).normal(0, STREAM_NOISE_RMS, RATE).astype(np.int16)
     vad.probability(noise[: vad.context_samples + vad.frame_samples])
     vad.reset()
     spotter.process(noise, 0)
     spotter.reset()
     recognizer.recognize(noise)
+    # What the glasses hold while listening; dictation loads only when captions are asked for.
+    listening = rss_mb() - before
+    dictation = Dictation()
     dictation.process(noise)
     dictation.finish()
     grown = rss_mb() - before
     del spotter
-    return SpeechStack(vad, recognizer, dictation, phrases, wake), grown
+    return SpeechStack(vad, recognizer, dictation, phrases, wake), grown, listening
 
 
 # ---- measurements ---------------------------------------------------------------------------
@@ -796,7 +800,7 @@ def run(
     if minutes <= 0:
         raise ValueError(f"minutes must be > 0, got {minutes}")
     progress("loading the speech stack (Silero VAD, PocketSphinx wake, commands, dictation) …")
-    stack, rss = load_speech_stack()
+    stack, rss, rss_listening = load_speech_stack()
     corpus = build_corpus(
         stack.phrases, stack.wake.phrase, minutes=minutes, limit=limit, cache_dir=cache_dir,
         progress=progress,
@@ -851,6 +855,7 @@ def run(
 
     figures |= {
         "speech_rss_mb": round(rss, 1),
+        "speech_rss_mb_listening": round(rss_listening, 1),
         "command_accuracy_vs_raw": ratio(
             figures["command_accuracy"], figures["raw_pocketsphinx_command_accuracy"]
         ),

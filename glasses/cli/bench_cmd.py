@@ -229,7 +229,8 @@ def _speech(args: argparse.Namespace) -> int:
         ("VAD end of speech → ended p50 ms", _num(f["vad_end_delay_ms_p50"], 0), "–"),
         ("dictation WER", _num(f["dictation_wer"], 3), "–"),
         ("dictation real-time factor", _num(f["dictation_rtf"], 3), "–"),
-        ("speech stack RSS MB", _num(f["speech_rss_mb"], 1), "–"),
+        ("speech stack RSS MB (with dictation)", _num(f["speech_rss_mb"], 1), "–"),
+        ("  listening only (VAD, wake, commands)", _num(f["speech_rss_mb_listening"], 1), "–"),
     ]
     _print_table(rows)
     print(
