@@ -25,6 +25,7 @@ from glasses.runtime.events import (
     DeviceLost,
     DeviceRestored,
     Event,
+    HeadGesture,
     HudDimmed,
     HudDrawn,
     HudUpdate,
@@ -37,6 +38,8 @@ from glasses.runtime.events import (
     SpeechEnded,
     SpeechStarted,
     StageCrashed,
+    Swipe,
+    Tap,
     Transcript,
     VideoFrame,
     WakeWord,
@@ -111,6 +114,12 @@ def describe(event: Event) -> str:
         return f"[red]{event.device} lost: {event.reason}[/red]"
     if isinstance(event, DeviceRestored):
         return f"[green]{event.device} restored after {event.attempts} attempt(s)[/green]"
+    if isinstance(event, Tap):
+        return "double tap" if event.count == 2 else "tap"
+    if isinstance(event, Swipe):
+        return f"swipe {event.direction}"
+    if isinstance(event, HeadGesture):
+        return f"head {event.gesture}"
     if isinstance(event, Speaking):
         return f"speaking ({event.duration_ns / 1e9:.1f} s): {event.text}"
     if isinstance(event, SpeakingStopped):
