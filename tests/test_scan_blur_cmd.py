@@ -115,3 +115,25 @@ def test_unwritable_out_is_one_line_and_exit_2(
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert captured.out == "" and "\n" not in err and err.startswith(f"glasses blur: {out}:")
+
+
+@pytest.mark.parametrize("state", ["not pulled", "altered"])
+def test_blur_with_yunet_needs_the_pulled_model(
+    state: str,
+    faces_photo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    models = tmp_path / "models"
+    monkeypatch.setenv("GLASSES_MODELS_DIR", str(models))
+    if state == "altered":
+        (models / "face-yunet").mkdir(parents=True)
+        (models / "face-yunet" / "face_detection_yunet_2023mar.onnx").write_bytes(b"not onnx")
+    out = tmp_path / "out.png"
+    assert main(["blur", str(faces_photo), str(out), "--detector", "yunet"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("glasses blur:")
+    assert "glasses models pull face-yunet" in err
+    assert ("not pulled" if state == "not pulled" else "sha256 mismatch") in err
+    assert not out.exists()

@@ -1,8 +1,11 @@
-"""``glasses blur IMAGE OUT [--json]``: write IMAGE with every face blurred to OUT.
+"""``glasses blur IMAGE OUT [--detector haar|yunet] [--json]``: write IMAGE with every face
+blurred to OUT.
 
 The output format follows OUT's extension (``.png``, ``.jpg``, …). Prints how many faces were
-blurred. exit codes: 0 written (also with no faces: OUT is then a copy); 2 the image is
-missing or unreadable, or OUT cannot be written; 3 a face cascade is missing or corrupt.
+blurred. ``--detector haar`` (default) uses OpenCV's bundled cascades; ``yunet`` the DNN model
+users pull with ``glasses models pull face-yunet``. exit codes: 0 written (also with no faces:
+OUT is then a copy); 2 the image is missing or unreadable, or OUT cannot be written; 3 the face
+model (cascade or YuNet) is missing, altered or corrupt.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("blur", help="write a copy of a photo with faces blurred")
     p.add_argument("image", type=Path, help="image file (PNG, JPEG, …)")
     p.add_argument("out", type=Path, help="output file; its extension picks the format")
+    p.add_argument(
+        "--detector",
+        choices=("haar", "yunet"),
+        default="haar",
+        help="haar (bundled, default) or yunet (a DNN: glasses models pull face-yunet)",
+    )
     p.add_argument(
         "--json",
         action="store_true",
@@ -53,14 +62,25 @@ def write_image(path: Path, image: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from glasses.perception.faces import FaceDetector, FaceModelError, blur_faces
+    from glasses.perception.faces import (
+        YUNET_MODEL_ID,
+        FaceDetector,
+        FaceModelError,
+        YuNetFaceDetector,
+        blur_faces,
+    )
+    from models.registry import ModelError, Registry
 
     image = load_image(args.image, "blur")
     if image is None:
         return EXIT_IMAGE
+    detector: FaceDetector | YuNetFaceDetector
     try:
-        detector = FaceDetector()
-    except FaceModelError as exc:
+        if args.detector == "yunet":
+            detector = YuNetFaceDetector(Registry().path(YUNET_MODEL_ID))
+        else:
+            detector = FaceDetector()
+    except (FaceModelError, ModelError) as exc:
         print(f"glasses blur: {exc}", file=sys.stderr)
         return EXIT_MODEL
     faces = detector.detect(image)
