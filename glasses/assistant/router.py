@@ -17,6 +17,7 @@ from glasses.runtime.events import (
     Tap,
 )
 from glasses.runtime.stage import Stage, StageContext
+from glasses.speech.own_voice import OwnVoice
 
 
 class RouterStage(Stage):
@@ -43,15 +44,14 @@ class RouterStage(Stage):
         self.forget_after_ns = int(forget_after_s * NS_PER_S)
         self._last_seen: dict[tuple[str, str], int] = {}
         self._hud_showing = False
-        self._speaking = False
+        self._own_voice = OwnVoice()
 
     async def process(self, event: Event, ctx: StageContext) -> None:
         if isinstance(event, CodesDetected):
             self._on_codes(event, ctx)
-        elif isinstance(event, Speaking | SpeakingStopped):
-            self._speaking = isinstance(event, Speaking)
-        elif isinstance(event, Tap) and event.count == 1 and self._speaking:
-            self._speaking = False
+        elif self._own_voice.update(event):
+            pass
+        elif isinstance(event, Tap) and event.count == 1 and self._own_voice.speaking(event.t_ns):
             ctx.emit(Interrupt(t_ns=ctx.now_ns(), source=self.name, reason="tap"))
         elif isinstance(event, Tap):
             # Double tap: "read this". Single tap on a shown card: dismiss it.
@@ -86,5 +86,5 @@ class RouterStage(Stage):
             )
 
     def reset(self) -> None:
-        self._speaking = False
+        self._own_voice.clear()
         self._last_seen.clear()
