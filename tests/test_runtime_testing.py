@@ -1,0 +1,102 @@
+"""The stage harness: ``drive`` on virtual time; ``ComputeClock`` charges real compute."""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+import pytest
+
+from glasses.runtime import NS_PER_S, Event, Intent, StageCrashed, Tap, VirtualClock
+from glasses.runtime.stage import Stage, StageContext
+from glasses.runtime.testing import ComputeClock, drive
+
+MS = 1_000_000
+
+
+class Echo(Stage):
+    """Answers each tap with an intent after ``cost_ms`` of blocking work (really spent when
+    ``spin``, else only charged)."""
+
+    name: ClassVar[str] = "echo"
+    accepts: ClassVar[tuple[type[Event], ...]] = (Tap,)
+
+    def __init__(self, cost_ms: float = 10.0, *, spin: bool = False) -> None:
+        self.cost_ms = cost_ms
+        self.spin = spin
+
+    async def process(self, event: Event, ctx: StageContext) -> None:
+        def work() -> int:
+            if self.spin:
+                end = time.perf_counter_ns() + int(self.cost_ms * MS)
+                while time.perf_counter_ns() < end:
+                    pass
+            return 1
+
+        await ctx.clock.run_blocking(work, cost_ns=int(self.cost_ms * MS))
+        turn = ctx.new_turn(event.t_ns, "Tap")
+        ctx.emit(Intent(t_ns=ctx.now_ns(), source=self.name, turn_id=turn, name="read"))
+
+
+class Broken(Stage):
+    name: ClassVar[str] = "broken"
+    accepts: ClassVar[tuple[type[Event], ...]] = (Tap,)
+
+    async def process(self, event: Event, ctx: StageContext) -> None:
+        raise ValueError("no")
+
+
+def test_drive_publishes_each_event_at_its_time_and_returns_what_was_emitted() -> None:
+    taps = [Tap(t_ns=100 * MS), Tap(t_ns=2 * NS_PER_S), Tap(t_ns=9 * NS_PER_S)]
+    driven = drive([Echo(10.0)], taps, until_ns=5 * NS_PER_S)
+    intents = driven.of(Intent)
+    # The virtual clock charges the nominal 10 ms; the tap after ``until`` is never published.
+    assert [i.t_ns for i in intents] == [110 * MS, 2 * NS_PER_S + 10 * MS]
+    assert [e.t_ns for e in driven.of(Tap)] == [100 * MS, 2 * NS_PER_S]
+    assert [driven.turn_start_ns(i.turn_id) for i in intents] == [100 * MS, 2 * NS_PER_S]
+    assert driven.turn_start_ns(None) is None
+    assert driven.runtime.clock.now_ns() >= 5 * NS_PER_S
+    assert driven.runtime.stage_stats["echo"].processed == 2
+    # ``keep`` filters what is returned.
+    only = drive([Echo()], taps[:1], until_ns=NS_PER_S, keep=lambda e: isinstance(e, Intent))
+    assert [type(e) for e in only.events] == [Intent]
+
+
+def test_events_out_of_time_order_are_refused() -> None:
+    with pytest.raises(ValueError, match="time order"):
+        drive([Echo()], [Tap(t_ns=2 * MS), Tap(t_ns=MS)], until_ns=NS_PER_S)
+
+
+def test_a_crashing_stage_is_reported_not_hidden() -> None:
+    driven = drive([Broken()], [Tap(t_ns=MS)], until_ns=NS_PER_S)
+    assert driven.of(StageCrashed)
+    with pytest.raises(RuntimeError, match="stage broken crashed"):
+        driven.raise_on_crash()
+    drive([Echo()], [Tap(t_ns=MS)], until_ns=NS_PER_S).raise_on_crash()  # nothing to raise
+
+
+def test_the_compute_clock_charges_real_compute_and_skips_idle_time() -> None:
+    clock = ComputeClock()
+    # Nominal cost 0 ms, real cost 5 ms: the intent comes at least 5 ms after its tap.
+    driven = drive(
+        [Echo(5.0, spin=True)],
+        [Tap(t_ns=NS_PER_S), Tap(t_ns=60 * NS_PER_S)],
+        until_ns=3600 * NS_PER_S,
+        clock=clock,
+    )
+    taps, intents = driven.of(Tap), driven.of(Intent)
+    assert len(intents) == 2
+    for tap, intent in zip(taps, intents, strict=True):
+        assert intent.t_ns - tap.t_ns >= 5 * MS
+    # An hour of virtual time passed without an hour of waiting, and time never went back.
+    assert clock.now_ns() >= 3600 * NS_PER_S
+    assert intents[1].t_ns - intents[0].t_ns == pytest.approx(59 * NS_PER_S, abs=NS_PER_S // 2)
+    walls = clock.wall_ms("echo")
+    assert len(walls) == 2 and all(w >= 5.0 for w in walls)
+    assert clock.wall_ms("nobody") == []
+
+
+def test_the_virtual_clock_still_charges_nominal_costs() -> None:
+    clock = VirtualClock()
+    driven = drive([Echo(5.0, spin=True)], [Tap(t_ns=NS_PER_S)], NS_PER_S * 2, clock=clock)
+    assert driven.of(Intent)[0].t_ns == NS_PER_S + 5 * MS  # exactly: real time plays no part
