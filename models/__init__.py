@@ -7,6 +7,7 @@
 from models.registry import (
     ModelEntry,
     ModelError,
+    ModelFile,
     Registry,
     VerifyResult,
     default_registry,
@@ -19,6 +20,7 @@ from models.registry import (
 __all__ = [
     "ModelEntry",
     "ModelError",
+    "ModelFile",
     "Registry",
     "VerifyResult",
     "default_registry",

