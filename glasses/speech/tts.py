@@ -10,15 +10,29 @@ see the wheel's copy, and writes audio through files and ``aplay``.)
 ``synthesize(text)`` returns mono int16 at espeak's own rate (22 050 Hz); ``synthesize_16k``
 returns what the runtime hears, 16 kHz. Results are cached on disk, keyed by
 (text, voice, rate, pitch), under ``$GLASSES_CACHE_DIR/tts`` or ``~/.cache/glasses/tts``.
+
+Synthesis is a pure function of (text, voice, rate, pitch): the cache only saves time, it never
+changes what a scenario hears. espeak-ng on its own is not: its wave generator keeps state in C
+statics that no API call resets (1.52: the pitch-flutter phase ``Flutter_ix`` in
+``AdvanceParameters``, the gain control ``agc`` and the cycle counter in ``Wavegen``; not even
+``espeak_Terminate`` + ``espeak_Initialize``), so a text's length and samples depended on how much
+the process had spoken before; and ``espeak_Initialize`` seeds the breath-noise generator (voices
+such as ``+f3``) from ``time(NULL)``. So each request gets a freshly loaded private copy of the
+library (``dlopen`` → initialise → seed → speak → terminate → ``dlclose``, about 4 ms) and a
+fixed noise seed.
 """
 
 from __future__ import annotations
 
+import _ctypes
 import ctypes
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +51,10 @@ _ESPEAK_PITCH = 3
 _POS_CHARACTER = 1
 _ESPEAK_CHARS_UTF8 = 1
 _INSTALL_HINT = "install it: pip install espeakng-loader"
-_CACHE_VERSION = 1  # bump when the synthesis path changes what a key produces
+# Bump when the synthesis path changes what a key produces. 2: every request on a fresh engine
+# (entries of version 1 depended on what the filling process had spoken before).
+_CACHE_VERSION = 2
+_NOISE_SEED = 0  # breath noise (voices such as "+f3"); espeak_Initialize seeds it from the time
 
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
@@ -75,18 +92,46 @@ def espeak_paths() -> tuple[str, str]:
 
 
 class EspeakEngine:
-    """The process-wide espeak-ng engine (it keeps global state, so one instance, one lock)."""
+    """espeak-ng in process, a fresh instance of the library for every request.
+
+    espeak-ng keeps synthesis state in C statics that no API resets (see the module docstring),
+    so the library is copied once into a private temporary directory (no other loader in the
+    process can share that handle) and loaded, initialised, used and unloaded again per
+    ``synth``: each request starts from the state of a fresh process. One lock serialises
+    requests (the library is not re-entrant).
+    """
 
     def __init__(self, library: str, data: str) -> None:
+        self._data = data.encode()
+        self._dir = tempfile.mkdtemp(prefix="glasses-espeak-")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
+        self._library = os.path.join(self._dir, "libespeak-ng-private.so")
         try:
-            self._lib = ctypes.CDLL(library)
+            shutil.copyfile(library, self._library)
         except OSError as exc:
+            self._cleanup()
             raise TtsError(
-                f"cannot load espeak-ng from {library}: {exc} — {_INSTALL_HINT}"
+                f"cannot load espeak-ng from {library}: {exc.strerror or exc} — {_INSTALL_HINT}"
             ) from exc
-        lib = self._lib
+        self._chunks: list[np.ndarray] = []
+        # Kept as an attribute: ctypes does not keep the callback alive for the C side.
+        self._callback = _SYNTH_CALLBACK(self._on_samples)
+        self.lock = threading.Lock()
+        with self.lock:
+            lib, rate = self._open()  # fail now, with the reason, if the copy or data is bad
+            self._close(lib)
+        self.sample_rate = rate
+
+    def _open(self) -> tuple[ctypes.CDLL, int]:
+        """Load a fresh instance of the private copy and initialise it: (library, sample rate)."""
+        try:
+            lib = ctypes.CDLL(self._library)
+        except OSError as exc:
+            raise TtsError(f"cannot load espeak-ng: {exc} — {_INSTALL_HINT}") from exc
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+        lib.espeak_ng_SetRandSeed.restype = ctypes.c_int
         lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
         lib.espeak_SetSynthCallback.restype = None
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
@@ -106,15 +151,29 @@ class EspeakEngine:
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synchronize.argtypes = []
         lib.espeak_Synchronize.restype = ctypes.c_int
-        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode(), 0)
+        lib.espeak_Terminate.argtypes = []
+        lib.espeak_Terminate.restype = ctypes.c_int
+        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, self._data, 0)
         if rate <= 0:
-            raise TtsError(f"espeak-ng failed to initialise with data {data} — reinstall it")
-        self.sample_rate = int(rate)
-        self._chunks: list[np.ndarray] = []
-        # Kept as an attribute: ctypes does not keep the callback alive for the C side.
-        self._callback = _SYNTH_CALLBACK(self._on_samples)
+            _ctypes.dlclose(lib._handle)
+            raise TtsError(
+                f"espeak-ng failed to initialise with data {self._data.decode()} — reinstall it"
+            )
+        lib.espeak_ng_SetRandSeed(_NOISE_SEED)
         lib.espeak_SetSynthCallback(self._callback)
-        self.lock = threading.Lock()
+        return lib, int(rate)
+
+    @staticmethod
+    def _close(lib: ctypes.CDLL) -> None:
+        # Terminate frees espeak's buffers; dlclose drops the only reference to the private copy,
+        # so the next dlopen maps it afresh, statics and all.
+        lib.espeak_Terminate()
+        _ctypes.dlclose(lib._handle)
+
+    @property
+    def library_path(self) -> str:
+        """The private copy loaded per request (to check it is unmapped between requests)."""
+        return self._library
 
     def _on_samples(self, wav: ctypes._Pointer[ctypes.c_short], count: int, _events: int) -> int:
         if count > 0 and wav:
@@ -122,21 +181,25 @@ class EspeakEngine:
         return 0  # 0: continue synthesis
 
     def synth(self, text: str, voice: str, rate_wpm: int, pitch: int) -> np.ndarray:
-        lib = self._lib
+        """``text`` as mono int16 at ``sample_rate`` Hz; the same arguments, the same samples."""
         with self.lock:
-            if lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
-                raise TtsError(f"espeak-ng has no voice {voice!r} — try 'en-us' or 'en-us+f3'")
-            lib.espeak_SetParameter(_ESPEAK_RATE, rate_wpm, 0)
-            lib.espeak_SetParameter(_ESPEAK_PITCH, pitch, 0)
-            self._chunks = []
-            data = text.encode("utf-8") + b"\0"
-            err = lib.espeak_Synth(
-                data, len(data), 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None
-            )
-            if err != _EE_OK:
-                raise TtsError(f"espeak-ng refused the text (error {err})")
-            lib.espeak_Synchronize()
-            chunks, self._chunks = self._chunks, []
+            lib, _ = self._open()
+            try:
+                if lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
+                    raise TtsError(f"espeak-ng has no voice {voice!r} — try 'en-us' or 'en-us+f3'")
+                lib.espeak_SetParameter(_ESPEAK_RATE, rate_wpm, 0)
+                lib.espeak_SetParameter(_ESPEAK_PITCH, pitch, 0)
+                self._chunks = []
+                data = text.encode("utf-8") + b"\0"
+                err = lib.espeak_Synth(
+                    data, len(data), 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None
+                )
+                if err != _EE_OK:
+                    raise TtsError(f"espeak-ng refused the text (error {err})")
+                lib.espeak_Synchronize()
+                chunks, self._chunks = self._chunks, []
+            finally:
+                self._close(lib)
         if not chunks:
             return np.zeros(0, dtype=np.int16)
         return np.concatenate(chunks).astype(np.int16, copy=False)
@@ -146,7 +209,8 @@ _engine: EspeakEngine | None = None
 _engine_lock = threading.Lock()
 
 
-def _get_engine() -> EspeakEngine:
+def get_engine() -> EspeakEngine:
+    """The process-wide engine, created on first use (raises ``TtsError`` if unavailable)."""
     global _engine
     with _engine_lock:
         if _engine is None:
@@ -202,7 +266,7 @@ def synthesize(
                 return npz["samples"].astype(np.int16, copy=False), int(npz["sample_rate"])
         except (OSError, ValueError, KeyError):
             pass  # a corrupt or partial cache entry: synthesise again and overwrite it
-    engine = _get_engine()
+    engine = get_engine()
     samples = engine.synth(text, voice, rate_wpm, pitch)
     if use_cache:
         directory.mkdir(parents=True, exist_ok=True)
