@@ -7,9 +7,39 @@ never heard:
   use any of them (and nothing else of espeak's English).
 - ``HELD_OUT_VOICES``: accents and variants that appear in no training voice. A trainer must
   exclude them (``is_held_out``); the bench reports its headline wake figures on them.
+
+The bench speaks in ``BENCH_VOICES`` (four training voices and every held-out one) at
+``RATES_WPM``; every clip is deterministic (seeded noise, cached synthesis). The sets
+(``SETS``), per voice/rate pair unless said otherwise:
+
+- ``wake``: "hey glasses" alone and "hey glasses, <command>" for every skill phrase, in white
+  noise at 10–20 dB SNR;
+- ``wake_clean``: "hey glasses" and one command after it at 40–60 dB SNR, with digital
+  silence before and after (what a noise-suppressing microphone delivers);
+- ``no_pause``: "hey glasses <command>" in one breath (no comma: espeak makes no pause);
+- ``command``: ``COMMANDS_PER_PAIR`` bare skill phrases (for push to talk);
+- ``oog_wake``: "hey glasses, <sentence>" for every ``NEAR_MISSES`` and ``EVERYDAY`` sentence
+  (out of grammar after the wake phrase);
+- ``oog``: the same sentences alone, each in two pairs (speech that must not wake);
+- ``dictation``: ``DICTATION`` sentences, each in two pairs.
+
+``DistractorStream`` makes hours of unrelated speech for false accepts from a small pool.
 """
 
 from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from glasses.speech.commands import CommandPhrase
+
+Progress = Callable[[str], None]
 
 # espeak-ng voice names: an accent, optionally "+variant" (``glasses.speech.tts.synthesize``).
 TRAINING_ACCENTS = ("en-us", "en", "en-gb-x-rp")  # espeak-ng's "en" is British English
@@ -34,9 +64,381 @@ HELD_OUT_VOICES = (
 # The training voices the bench speaks in, beside all the held-out ones (the four the bench
 # used before the voice sets were split, so its figures stay comparable).
 BENCH_TRAINING_VOICES = ("en-us", "en-us+f3", "en", "en-us+m3")
+BENCH_VOICES = BENCH_TRAINING_VOICES + HELD_OUT_VOICES
 
 
 def is_held_out(voice: str) -> bool:
     """True if ``voice`` has a held-out accent or a held-out variant (a trainer must skip it)."""
     accent, _, variant = voice.partition("+")
     return accent in HELD_OUT_ACCENTS or variant in HELD_OUT_VARIANTS
+
+
+RATE = 16_000
+RATES_WPM = (140, 170, 200)
+SNR_DB = (10.0, 20.0)  # speech over white noise: the noisy sets and the distractor stream
+CLEAN_SNR_DB = (40.0, 60.0)  # the clean set: noise under the speech only, digital silence around
+PAD_S = 0.3  # noise (or silence) before and after each clip's speech
+SEED = 20_240
+COMMANDS_PER_PAIR = 4  # command clips per voice/rate pair (rotating through the phrases)
+NO_PAUSE_PER_PAIR = 2
+OOG_WAKE_PAIRS_PER_SENTENCE = 1
+OOG_PAIRS_PER_SENTENCE = 2
+DICTATION_PAIRS_PER_SENTENCE = 2
+STREAM_NOISE_RMS = 300.0  # the distractor stream's constant noise floor (int16 units)
+STREAM_POOL_PAIRS = 2  # voice/rate pairs each EVERYDAY sentence is synthesised in for the stream
+
+NEAR_MISSES = (
+    # Close to the wake phrase or to a command: out-of-grammar clips, not the stream.
+    "hello class",
+    "these glasses are great",
+    "hey guys",
+    "hey there how are you",
+    "my glasses are on the table",
+    "where did I put my glasses",
+    "hey grab the glasses for me",
+    "the glass is half full",
+    "read me a story",
+    "read a book",
+    "scan the room for my keys",
+    "take a walk with me",
+    "clear the table please",
+    "what does it mean",
+    "dismissed the class early",
+    "take a picture of the sunset later",
+)
+
+EVERYDAY = (
+    # Unrelated speech: out-of-grammar clips and the distractor stream.
+    "the weather is nice today",
+    "please pass the salt",
+    "good morning",
+    "set a timer for five minutes",
+    "what time is it",
+    "I will be home late tonight",
+    "can you call me back later",
+    "let us grab lunch at noon",
+    "the train leaves in ten minutes",
+    "turn left at the next corner",
+    "did you see the game last night",
+    "I need to buy some milk and bread",
+    "the meeting has been moved to thursday",
+    "this coffee is too hot",
+    "open the window a little",
+    "the kids are playing outside",
+    "my phone battery is almost dead",
+    "how much does this cost",
+    "I think it is going to rain",
+    "the library closes at six",
+    "thank you very much",
+    "see you tomorrow",
+    "that sounds like a plan",
+    "could you repeat that",
+    "the dog wants to go out",
+    "traffic was terrible this morning",
+    "let me check my calendar",
+    "where is the nearest bus stop",
+    "we are out of coffee",
+    "I like your new haircut",
+    "the restaurant on the corner is closed on mondays",
+    "have you finished the report yet",
+    "my sister is visiting next weekend",
+    "the printer is out of paper again",
+    "we should leave before the traffic gets bad",
+    "I forgot my umbrella at the office",
+    "the movie was better than the book",
+    "can we move the call to three o'clock",
+    "the bakery sells fresh bread every morning",
+    "I am going for a run after work",
+    "the tickets are sold out",
+    "put the leftovers in the fridge",
+    "the garden needs watering",
+    "he is running a little late",
+    "the elevator is out of order",
+    "we had pasta for dinner",
+    "the concert starts at eight",
+    "my neighbour has a new car",
+    "the bus was full this morning",
+    "I will send you the address",
+    "the shop opens at ten on sundays",
+    "she plays the piano very well",
+    "the museum is free on the first friday",
+    "we need to book the hotel soon",
+    "the cat is sleeping on the sofa",
+    "do you want tea or coffee",
+    "the road is closed for repairs",
+    "I can't find the remote control",
+    "the flight was delayed by an hour",
+    "let us meet at the station",
+    "the soup needs a little more salt",
+    "he fixed the bike yesterday",
+    "the lecture was really interesting",
+    "it is colder than yesterday",
+)
+
+DICTATION = (
+    "the quick brown fox jumps over the lazy dog",
+    "please remind me to call my mother tomorrow",
+    "the meeting starts at nine in the morning",
+    "i would like a cup of coffee with milk",
+    "we went to the park on sunday afternoon",
+    "it is going to rain later this week",
+    "can you tell me the way to the station",
+    "she bought a new pair of shoes yesterday",
+    "the children are reading books in the library",
+    "turn off the lights when you leave the room",
+)
+
+Kind = Literal[
+    "wake", "wake_clean", "no_pause", "command", "oog_wake", "oog", "dictation", "warmup"
+]
+SETS: tuple[Kind, ...] = (
+    "wake",
+    "wake_clean",
+    "no_pause",
+    "command",
+    "oog_wake",
+    "oog",
+    "dictation",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    """One utterance. ``audio``: 16 kHz int16, ``PAD_S`` of the noise floor (or digital silence)
+    before and after the speech; ``speech_end``: the sample just after the last voiced one;
+    ``noise_rms``: the floor's RMS (int16 units, 0.0 for digital silence), which the gaps
+    between clips continue; ``intent``: the command it carries, if any."""
+
+    kind: Kind
+    text: str
+    voice: str
+    rate_wpm: int
+    snr_db: float
+    audio: np.ndarray = field(repr=False)
+    speech_end: int
+    noise_rms: float
+    intent: str | None = None
+
+    @property
+    def held_out(self) -> bool:
+        """Spoken in a voice no wake-word training may use."""
+        return is_held_out(self.voice)
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.audio) / RATE
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """The clips of each set (``SETS``), their voice/rate ``pairs``, and the TTS cache."""
+
+    clips: dict[Kind, list[Clip]]
+    pairs: list[tuple[str, int]]
+    cache_dir: Path | None = None
+
+    def __getitem__(self, kind: Kind) -> list[Clip]:
+        return self.clips.get(kind, [])
+
+    def describe(self) -> str:
+        held = sum(1 for v in dict.fromkeys(v for v, _ in self.pairs) if is_held_out(v))
+        voices = len(dict.fromkeys(v for v, _ in self.pairs))
+        rates = "/".join(str(r) for r in dict.fromkeys(r for _, r in self.pairs))
+        counts = ", ".join(f"{len(c)} {k}" for k, c in self.clips.items())
+        return (
+            f"espeak-ng, {voices} voices ({held} held out from wake training) at {rates} wpm, "
+            f"white noise at {SNR_DB[0]:g}–{SNR_DB[1]:g} dB SNR (clean set "
+            f"{CLEAN_SNR_DB[0]:g}–{CLEAN_SNR_DB[1]:g} dB between digital silence), seeded; "
+            f"clips: {counts}"
+        )
+
+
+def voice_rate_pairs(voices: Sequence[str] = BENCH_VOICES) -> list[tuple[str, int]]:
+    """Every (voice, rate) once, ordered so neighbours differ in both (a rotation through the
+    list, or an evenly spaced subset, mixes voices and rates)."""
+    nv, nr = len(voices), len(RATES_WPM)
+    pairs = [(voices[i % nv], RATES_WPM[(i // nv + i) % nr]) for i in range(nv * nr)]
+    if len(set(pairs)) != len(pairs):  # the rotation is not a permutation for these sizes
+        pairs = list(itertools.product(voices, RATES_WPM))
+    return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    kind: Kind
+    text: str
+    pair: tuple[str, int]
+    key: tuple[int, ...]
+    intent: str | None = None
+
+
+def _spread(items: list[_Spec], limit: int | None) -> list[_Spec]:
+    """At most ``limit`` items, evenly spaced (so a small corpus still mixes voices)."""
+    if limit is None or len(items) <= limit:
+        return items
+    picks = np.linspace(0, len(items) - 1, max(0, limit)).round().astype(int)
+    return [items[i] for i in dict.fromkeys(int(i) for i in picks)]
+
+
+def _specs(
+    phrases: Sequence[CommandPhrase], wake_phrase: str, pairs: list[tuple[str, int]]
+) -> dict[Kind, list[_Spec]]:
+    n, m = len(pairs), len(phrases)
+    out: dict[Kind, list[_Spec]] = {kind: [] for kind in SETS}
+    for p, pair in enumerate(pairs):
+        out["wake"].append(_Spec("wake", wake_phrase, pair, (1, p, 0)))
+        for c, phrase in enumerate(phrases, 1):
+            text = f"{wake_phrase}, {phrase.phrase}"
+            out["wake"].append(_Spec("wake", text, pair, (1, p, c), phrase.intent))
+        out["wake_clean"].append(_Spec("wake_clean", wake_phrase, pair, (2, p, 0)))
+        phrase = phrases[p % m]
+        text = f"{wake_phrase}, {phrase.phrase}"
+        out["wake_clean"].append(_Spec("wake_clean", text, pair, (2, p, 1), phrase.intent))
+        for k in range(NO_PAUSE_PER_PAIR):
+            phrase = phrases[(p * NO_PAUSE_PER_PAIR + k) % m]
+            text = f"{wake_phrase} {phrase.phrase}"  # one breath: no comma, no pause
+            out["no_pause"].append(_Spec("no_pause", text, pair, (3, p, k), phrase.intent))
+        for k in range(COMMANDS_PER_PAIR):
+            phrase = phrases[(p * COMMANDS_PER_PAIR + k) % m]
+            out["command"].append(_Spec("command", phrase.phrase, pair, (4, p, k), phrase.intent))
+    turn = itertools.count()
+    for j, text in enumerate(NEAR_MISSES + EVERYDAY):
+        for k in range(min(OOG_WAKE_PAIRS_PER_SENTENCE, n)):
+            pair = pairs[next(turn) % n]
+            out["oog_wake"].append(_Spec("oog_wake", f"{wake_phrase}, {text}", pair, (5, j, k)))
+        for k in range(min(OOG_PAIRS_PER_SENTENCE, n)):
+            out["oog"].append(_Spec("oog", text, pairs[next(turn) % n], (6, j, k)))
+    for j, text in enumerate(DICTATION):
+        for k in range(min(DICTATION_PAIRS_PER_SENTENCE, n)):
+            out["dictation"].append(_Spec("dictation", text, pairs[next(turn) % n], (7, j, k)))
+    return out
+
+
+def _last_sound(speech: np.ndarray) -> int:
+    """Index just after the last sample above 2 % of the peak (espeak trails some silence)."""
+    if not len(speech):
+        return 0
+    level = np.abs(speech.astype(np.int32))
+    loud = np.flatnonzero(level > 0.02 * int(level.max()))
+    return int(loud[-1]) + 1 if len(loud) else len(speech)
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if len(x) else 0.0
+
+
+def to_int16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+
+
+def _synth(spec: _Spec, cache_dir: Path | None) -> Clip:
+    from glasses.speech.tts import synthesize_16k
+
+    voice, rate = spec.pair
+    rng = np.random.default_rng([SEED, *spec.key])
+    clean = spec.kind == "wake_clean"
+    snr = round(float(rng.uniform(*(CLEAN_SNR_DB if clean else SNR_DB))), 1)
+    speech = synthesize_16k(spec.text, voice=voice, rate_wpm=rate, cache_dir=cache_dir)
+    noise_rms = max(_rms(speech), 1.0) / 10 ** (snr / 20)
+    pad = int(PAD_S * RATE)
+    x = np.concatenate([np.zeros(pad), speech.astype(np.float64), np.zeros(pad)])
+    if clean:  # noise under the speech only: digital silence around it
+        x[pad : pad + len(speech)] += rng.normal(0.0, noise_rms, len(speech))
+    else:
+        x += rng.normal(0.0, noise_rms, len(x))
+    return Clip(
+        spec.kind, spec.text, voice, rate, snr, to_int16(x), pad + _last_sound(speech),
+        0.0 if clean else noise_rms, spec.intent,
+    )  # fmt: skip
+
+
+def build_corpus(
+    phrases: Sequence[CommandPhrase],
+    wake_phrase: str,
+    *,
+    limit: int | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress = print,
+) -> Corpus:
+    """Synthesise (or load from the TTS cache) every clip of every set; ``limit``: at most that
+    many clips per set, evenly spaced."""
+    pairs = voice_rate_pairs()
+    sets = {
+        kind: _spread(specs, limit) for kind, specs in _specs(phrases, wake_phrase, pairs).items()
+    }
+    total = sum(len(s) for s in sets.values())
+    progress(
+        f"synthesising {total} clips ({', '.join(f'{len(s)} {k}' for k, s in sets.items())}) "
+        f"with espeak-ng, {len(BENCH_VOICES)} voices × {len(RATES_WPM)} rates (cached) …"
+    )
+    clips = {kind: [_synth(spec, cache_dir) for spec in specs] for kind, specs in sets.items()}
+    return Corpus(clips, pairs, cache_dir)
+
+
+def warmup_clip(
+    phrases: Sequence[CommandPhrase], wake_phrase: str, *, cache_dir: Path | None = None
+) -> Clip:
+    """The utterance that opens every session (the stages load their models on it): the wake
+    phrase and the first command, in the first training voice at 170 wpm."""
+    spec = _Spec(
+        "warmup", f"{wake_phrase}, {phrases[0].phrase}", (BENCH_TRAINING_VOICES[0], 170), (0,),
+        phrases[0].intent,
+    )  # fmt: skip
+    return _synth(spec, cache_dir)
+
+
+class DistractorStream:
+    """Hours of unrelated speech over a constant noise floor, from a small pool.
+
+    The pool: every ``EVERYDAY`` sentence in ``STREAM_POOL_PAIRS`` held-out voice/rate pairs,
+    synthesised once (lazily) and kept in memory. The stream places a random pool sentence at a
+    random level (``SNR_DB`` over the ``STREAM_NOISE_RMS`` floor) after a noise-only gap of
+    0.5–4 s (one in ten 8–20 s), so four hours cost seconds to generate, not hours of
+    synthesis. Deterministic (``SEED``). Unrelated speech only: ``NEAR_MISSES`` are measured as
+    out-of-grammar utterances (a stream of them every few seconds would measure an adversary,
+    not a day of wear).
+    """
+
+    def __init__(self, minutes: float, *, cache_dir: Path | None = None) -> None:
+        if not minutes > 0:
+            raise ValueError(f"minutes must be > 0, got {minutes}")
+        self.minutes = minutes
+        self.cache_dir = cache_dir
+        pairs = voice_rate_pairs(HELD_OUT_VOICES)
+        self.pool = [
+            (text, pairs[(j * STREAM_POOL_PAIRS + k) % len(pairs)])
+            for j, text in enumerate(EVERYDAY)
+            for k in range(STREAM_POOL_PAIRS)
+        ]
+        self._speech: dict[int, np.ndarray] = {}
+        self.sentences = 0  # placed so far
+
+    @property
+    def samples(self) -> int:
+        return int(self.minutes * 60 * RATE)
+
+    def _sentence(self, i: int) -> np.ndarray:
+        speech = self._speech.get(i)
+        if speech is None:
+            from glasses.speech.tts import synthesize_16k
+
+            text, (voice, rate) = self.pool[i]
+            speech = synthesize_16k(text, voice=voice, rate_wpm=rate, cache_dir=self.cache_dir)
+            x = speech.astype(np.float64)
+            speech = self._speech[i] = (x / max(_rms(x), 1.0)).astype(np.float32)  # unit RMS
+        return speech
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """The stream in pieces (a gap, then a sentence), 16 kHz int16, ``samples`` in all."""
+        rng = np.random.default_rng(SEED)
+        total, done = self.samples, 0
+        while done < total:
+            gap_s = rng.uniform(8.0, 20.0) if rng.random() < 0.1 else rng.uniform(0.5, 4.0)
+            speech = self._sentence(int(rng.integers(len(self.pool))))
+            gain = STREAM_NOISE_RMS * 10 ** (rng.uniform(*SNR_DB) / 20)
+            segment = np.concatenate([np.zeros(int(gap_s * RATE)), gain * speech])
+            segment = segment[: total - done]
+            segment += rng.normal(0.0, STREAM_NOISE_RMS, len(segment))
+            done += len(segment)
+            self.sentences += 1
+            yield to_int16(segment)
