@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import os
 import resource
 import tempfile
 import time
@@ -448,7 +447,7 @@ def load_speech_stack() -> tuple[SpeechStack, float, float]:
     from glasses.speech.wake import WakeSettings, WakeWordSpotter
 
     phrases = tuple(phrases_from_skills(builtin_skills()))
-    wake = WakeSettings()
+    wake = WakeSettings(backend="pocketsphinx")  # what this bench calibrates
     vad = SileroVad()
     spotter = WakeWordSpotter(wake)
     recognizer = CommandRecognizer(phrases)
@@ -577,7 +576,9 @@ def stream_false_accepts(
     (512-sample chunks, as live); every one is a false accept."""
     from glasses.speech.wake import WakeSettings, WakeWordSpotter
 
-    spotters = {t: WakeWordSpotter(WakeSettings(threshold=t)) for t in thresholds}
+    spotters = {
+        t: WakeWordSpotter(WakeSettings(threshold=t, backend="pocketsphinx")) for t in thresholds
+    }
     counts = dict.fromkeys(thresholds, 0)
     pos = 0
     report_every = 5 * 60 * RATE
@@ -730,7 +731,7 @@ def sweep(
     )
     rows: list[SweepRow] = []
     for t in thresholds:
-        settings = WakeSettings(threshold=t)
+        settings = WakeSettings(threshold=t, backend="pocketsphinx")
         progress(
             f"sweep {t:g}: {len(corpus.wake)} wake and {len(corpus.oog)} out-of-grammar clips …"
         )
@@ -812,7 +813,7 @@ def run(
     if calibrate:
         rows = sweep(corpus, thresholds, progress=progress)
         chosen, meets = choose_threshold(rows)
-        settings = type(settings)(settings.phrase, chosen.threshold, settings.refractory_s)
+        settings = replace(settings, threshold=chosen.threshold)
         progress(f"chosen threshold {chosen.threshold:g}" + ("" if meets else " (over target)"))
 
     figures: dict[str, float | None] = dict.fromkeys(KEYS)
@@ -873,15 +874,6 @@ def run(
 # ---- the wake config file -------------------------------------------------------------------
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(float(value)) if isinstance(value, float) else str(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
 def wake_config_text(report: Report, *, date: datetime.date | None = None) -> str:
     """The ``wake.toml`` recording ``report``'s chosen threshold, corpus, figures and sweep."""
     if report.chosen is None:
@@ -906,37 +898,31 @@ def wake_config_text(report: Report, *, date: datetime.date | None = None) -> st
         "wake_clips": int(f.get("wake_clips") or 0),
         "oog_clips": int(f.get("oog_clips") or 0),
     }
-    lines = [
-        "# The wake word's defaults: glasses.speech.wake.WakeSettings reads `phrase` and",
-        "# `threshold` (PocketSphinx kws_threshold, lower detects more) once per process.",
-        "# Written by `glasses bench speech --calibrate`; [calibration] records how.",
-        f"phrase = {_toml_value(report.phrase)}",
-        f"threshold = {_toml_value(c.threshold)}",
-        "",
-        "[calibration]",
-    ]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in calibration.items() if v is not None]
-    lines.append("sweep = [")
-    for r in report.sweep:
-        cells = {
+    calibration["sweep"] = [
+        {
             "threshold": r.threshold,
             "detect_rate": r.detect_rate,
             "detect_rate_streaming": r.detect_rate_streaming,
             "false_accepts_per_hour": r.false_accepts_per_hour,
             "false_wake_rate_oog": r.false_wake_rate_oog,
         }
-        inner = ", ".join(f"{k} = {_toml_value(v)}" for k, v in cells.items() if v is not None)
-        lines.append(f"    {{ {inner} }},")
-    lines.append("]")
-    return "\n".join(lines) + "\n"
+        for r in report.sweep
+    ]
+    from glasses.speech import wake_config
+
+    current = wake_config.default_wake_config()  # the model backend's values are kept
+    return wake_config.wake_config_text(
+        phrase=report.phrase,
+        threshold=c.threshold,
+        backend=current.backend,
+        model_threshold=current.model_threshold,
+        calibration=calibration,
+        comments=("[calibration]: `glasses bench speech --calibrate`, PocketSphinx's sweep.",),
+    )
 
 
 def write_wake_config(path: Path, report: Report) -> None:
     """Write ``wake_config_text(report)`` to ``path`` atomically, and check it reads back."""
-    from glasses.speech import wake
+    from glasses.speech.wake_config import write_wake_config as write
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(wake_config_text(report), encoding="utf-8")
-    wake.load_wake_config(tmp)  # raises WakeConfigError if we wrote something unreadable
-    os.replace(tmp, path)
-    wake.default_wake_config.cache_clear()
+    write(path, wake_config_text(report))

@@ -1,125 +1,114 @@
-"""Wake word: PocketSphinx keyphrase spotting on 16 kHz mono int16 audio.
+"""Wake word spotting on 16 kHz mono int16 audio: the trained detector or PocketSphinx.
 
-``WakeWordSpotter.process(samples, t_ns)`` is fed the audio stream chunk by chunk (``t_ns``: the
-runtime-clock time of the chunk's first sample) and returns the detections it completes. A
-detection's ``t_ns`` is the end of the chunk in which the phrase was recognised, on the same
-clock. After a detection the spotter restarts its search and ignores the stream for
-``refractory_s`` seconds (one utterance of the phrase, one detection).
+Two backends (``WakeSettings.backend``) behind one interface: ``process(samples, t_ns)`` is fed
+the audio stream chunk by chunk (``t_ns``: the runtime-clock time of the chunk's first sample)
+and returns the detections it completes; ``flush(t_ns)`` ends the stream; ``reset()`` forgets
+it; ``warm_up(audio)`` prepares for a recording. After a detection the spotter ignores the stream
+for ``refractory_s`` seconds (one utterance of the phrase, one detection).
 
-The default phrase and threshold (``kws_threshold``: lower detects more) come from
-``wake.toml`` beside this module, read once. ``glasses bench speech --calibrate`` writes it: it
-sweeps the threshold on espeak-synthesised speech mixed with noise and keeps the one that
-detects the most wake utterances at <= 0.5 false accepts per hour of distractor speech; the
-file records the corpus, the figures and the date. Without the file the defaults are
-"hey glasses" at 1e-40; a malformed file raises ``WakeConfigError`` naming it.
+- ``model`` (the default): ``glasses.speech.wake_model.ModelWakeSpotter``, a small classifier
+  we trained over openWakeWord's frozen speech embeddings ("hey glasses" only). ``threshold`` is
+  its score, a probability 0..1 (higher falsely accepts less).
+- ``pocketsphinx``: ``WakeWordSpotter``, keyphrase spotting for any phrase of the en-US
+  dictionary. ``threshold`` is its ``kws_threshold`` (1e-50 … 1e-20; lower detects more). It
+  finds nothing in clean audio between digitally silent gaps.
+
+``new_spotter(settings)`` builds the backend's spotter; ``spot(audio, settings)`` searches a
+whole recording. The defaults (phrase, backend, both thresholds) come from ``wake.toml`` beside
+this module (``glasses.speech.wake_config``), read once.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
-import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import numpy as np
 
 from glasses.devices.resample import TARGET_RATE
 from glasses.speech._sphinx import SphinxUnavailable, new_decoder
+from glasses.speech.wake_config import (
+    BACKENDS,
+    CONFIG_PATH,
+    FALLBACK_BACKEND,
+    FALLBACK_MODEL_THRESHOLD,
+    FALLBACK_PHRASE,
+    FALLBACK_THRESHOLD,
+    WakeBackend,
+    WakeConfig,
+    WakeConfigError,
+    default_wake_config,
+    load_wake_config,
+)
+
+__all__ = [
+    "BACKENDS",
+    "CONFIG_PATH",
+    "FALLBACK_BACKEND",
+    "FALLBACK_MODEL_THRESHOLD",
+    "FALLBACK_PHRASE",
+    "FALLBACK_THRESHOLD",
+    "Spotter",
+    "WakeBackend",
+    "WakeConfig",
+    "WakeConfigError",
+    "WakeDetection",
+    "WakeSettings",
+    "WakeWordSpotter",
+    "default_wake_config",
+    "load_wake_config",
+    "new_spotter",
+    "spot",
+]
 
 log = logging.getLogger(__name__)
 
 NS_PER_S = 1_000_000_000
 WARM_UP_S = 3.0
-CONFIG_PATH = Path(__file__).with_name("wake.toml")
-"""The calibrated defaults (package data), written by ``glasses bench speech --calibrate``."""
-FALLBACK_PHRASE = "hey glasses"
-FALLBACK_THRESHOLD = 1e-40
-_REGENERATE = "fix it, or regenerate it with `glasses bench speech --calibrate`"
-
-
-class WakeConfigError(ValueError):
-    """``wake.toml`` is malformed; the message names the file and what is wrong."""
-
-
-@dataclass(frozen=True, slots=True)
-class WakeConfig:
-    """The defaults read from a wake config file (``path`` None: the built-in fallback)."""
-
-    phrase: str
-    threshold: float
-    path: Path | None = None
-
-
-def load_wake_config(path: Path = CONFIG_PATH) -> WakeConfig:
-    """``phrase`` and ``threshold`` from the TOML file at ``path``; other keys (the calibration
-    record) are ignored. A missing file gives the built-in fallback ("hey glasses", 1e-40);
-    a malformed one raises ``WakeConfigError``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        log.warning("%s not found: wake word defaults to %r at %g", path, FALLBACK_PHRASE,
-                    FALLBACK_THRESHOLD)  # fmt: skip
-        return WakeConfig(FALLBACK_PHRASE, FALLBACK_THRESHOLD)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WakeConfigError(f"cannot read the wake config {path}: {exc}") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise WakeConfigError(f"{path} is not valid TOML ({exc}) — {_REGENERATE}") from exc
-    phrase = data.get("phrase")
-    if not isinstance(phrase, str) or not phrase.split():
-        raise WakeConfigError(
-            f"{path}: 'phrase' must be a non-empty string, got {phrase!r} — {_REGENERATE}"
-        )
-    threshold = data.get("threshold")
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float)
-        or not math.isfinite(threshold)
-        or not 0.0 < threshold < 1.0
-    ):
-        raise WakeConfigError(
-            f"{path}: 'threshold' must be a number within (0, 1) such as 1e-40, got "
-            f"{threshold!r} — {_REGENERATE}"
-        )
-    return WakeConfig(" ".join(phrase.split()), float(threshold), path)
-
-
-@functools.cache
-def default_wake_config() -> WakeConfig:
-    """``load_wake_config()`` of the package's ``wake.toml``, read once per process."""
-    return load_wake_config()
 
 
 def _default_phrase() -> str:
     return default_wake_config().phrase
 
 
-def _default_threshold() -> float:
-    return default_wake_config().threshold
+def _default_backend() -> WakeBackend:
+    return default_wake_config().backend
 
 
 @dataclass(frozen=True, slots=True)
 class WakeSettings:
-    """``phrase``: words of the en-US dictionary; ``threshold``: PocketSphinx ``kws_threshold``
-    (1e-50 … 1e-20; lower detects more and falsely accepts more); ``refractory_s``: seconds after
-    a detection during which audio is not searched. The defaults of ``phrase`` and
-    ``threshold`` come from ``wake.toml`` (see the module docstring)."""
+    """``phrase``: for ``pocketsphinx``, words of the en-US dictionary; the ``model`` backend
+    spots only the phrase it was trained on ("hey glasses"). ``threshold``: the ``model``'s
+    score threshold (a probability in (0, 1); higher falsely accepts less) or PocketSphinx's
+    ``kws_threshold`` (1e-50 … 1e-20; lower detects more and falsely accepts more); left out
+    (NaN), it is ``wake.toml``'s value for the backend. ``refractory_s``: seconds after a
+    detection during which audio is not searched. ``backend``: ``model`` or ``pocketsphinx``.
+    ``confirm_steps``: the model backend reports a detection once its score has stayed at or
+    above ``threshold`` for this many consecutive 80 ms steps (1: at once)."""
 
     phrase: str = field(default_factory=_default_phrase)
-    threshold: float = field(default_factory=_default_threshold)
+    threshold: float = math.nan
     refractory_s: float = 1.0
+    backend: WakeBackend = field(default_factory=_default_backend)
+    confirm_steps: int = 1
 
     def __post_init__(self) -> None:
         if not self.phrase.split():
             raise ValueError("the wake phrase is empty")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if math.isnan(self.threshold):
+            config = default_wake_config()
+            default = config.model_threshold if self.backend == "model" else config.threshold
+            object.__setattr__(self, "threshold", default)  # frozen: resolved once, here
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be within (0, 1), got {self.threshold}")
         if self.refractory_s < 0:
             raise ValueError(f"refractory_s must be >= 0, got {self.refractory_s}")
+        if self.confirm_steps < 1:
+            raise ValueError(f"confirm_steps must be >= 1, got {self.confirm_steps}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +120,33 @@ class WakeDetection:
     score: float
 
 
+class Spotter(Protocol):
+    """What both backends' spotters offer (see the module docstring)."""
+
+    settings: WakeSettings
+    phrase: str
+
+    def reset(self) -> None: ...
+
+    def warm_up(self, audio: np.ndarray) -> None: ...
+
+    def process(self, samples: np.ndarray, t_ns: int) -> list[WakeDetection]: ...
+
+    def flush(self, t_ns: int) -> list[WakeDetection]: ...
+
+
 class WakeWordSpotter:
-    """Streaming keyphrase spotter (see the module docstring)."""
+    """Streaming PocketSphinx keyphrase spotter (see the module docstring).
+
+    It always spots with PocketSphinx: settings made for the ``model`` backend lend it their
+    phrase and refractory period, and its ``kws_threshold`` is then ``wake.toml``'s.
+    """
 
     def __init__(self, settings: WakeSettings | None = None) -> None:
-        self.settings = settings or WakeSettings()
+        settings = settings or WakeSettings(backend="pocketsphinx")
+        if settings.backend != "pocketsphinx":
+            settings = replace(settings, backend="pocketsphinx", threshold=math.nan)
+        self.settings = settings
         phrase = " ".join(self.settings.phrase.lower().split())
         self.phrase = phrase
         self._decoder: Any = new_decoder(
@@ -209,12 +220,23 @@ class WakeWordSpotter:
         return float(segs[-1].prob) if segs else float(hyp.prob)
 
 
+def new_spotter(settings: WakeSettings | None = None) -> Spotter:
+    """A streaming spotter of ``settings.backend`` (default settings: ``wake.toml``'s)."""
+    settings = settings or WakeSettings()
+    if settings.backend == "pocketsphinx":
+        return WakeWordSpotter(settings)
+    from glasses.speech.wake_model import ModelWakeSpotter
+
+    return ModelWakeSpotter(settings)
+
+
 def spot(
     audio: np.ndarray, settings: WakeSettings | None = None, *, chunk: int = 512
 ) -> list[WakeDetection]:
-    """All detections in a whole 16 kHz mono int16 recording (times from its start); the
-    normalisation is first warmed up on its first ``WARM_UP_S`` seconds."""
-    spotter = WakeWordSpotter(settings)
+    """All detections in a whole 16 kHz mono int16 recording (times from its start), by the
+    backend of ``settings``. PocketSphinx's normalisation is first warmed up on the first
+    ``WARM_UP_S`` seconds; the model needs no warm-up."""
+    spotter = new_spotter(settings)
     spotter.warm_up(audio[: int(WARM_UP_S * TARGET_RATE)])
     found: list[WakeDetection] = []
     for i in range(0, len(audio), chunk):
