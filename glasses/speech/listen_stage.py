@@ -50,7 +50,7 @@ from glasses.runtime.stage import Stage, StageContext
 from glasses.speech.commands import CommandPhrase, CommandRecognizer, normalize
 from glasses.speech.own_voice import OwnVoice
 from glasses.speech.tts import mix_noise
-from glasses.speech.wake import WakeDetection, WakeSettings, WakeWordSpotter, spot
+from glasses.speech.wake import Spotter, WakeDetection, WakeSettings, new_spotter, spot
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class ListenStage(Stage):
         # utterance: it finds more than a fresh search per utterance (62 % vs 48 % of the
         # speech benchmark's wake clips at 1e-40, same false wakes), a barge-in is heard as
         # it happens, and the end of speech does not wait for a wake search.
-        self._spotter: WakeWordSpotter | None = None
+        self._spotter: Spotter | None = None
         self._heard: list[WakeDetection] = []  # in the utterance so far (runtime clock)
         self._streamed_ns = 0  # end of the last streamed audio (runtime clock)
         self._streamed_utterance = False
@@ -245,7 +245,7 @@ class ListenStage(Stage):
         spotter = self._spotter
         if spotter is None:
             spotter = self._spotter = await ctx.clock.run_blocking(
-                lambda: WakeWordSpotter(self.settings.wake), cost_ns=0
+                lambda: new_spotter(self.settings.wake), cost_ns=0
             )
         samples = event.samples
         self._streamed_utterance = True
