@@ -14,6 +14,9 @@ setup: $(STAMP)
 # say --no-deps. Likewise the DejaVu TrueType fonts of the generated OCR set
 # (simulator/ocr_set.py): the rinoh-typeface wheels ship the TTFs, and their declared dep
 # rinohtype (a document processor pulling docutils and myst-parser) is never imported.
+# Real read speech for the dictation WER (glasses/bench/real_speech.py and its tests) is a
+# Debian package, not a wheel: PocketSphinx's test data (LibriVox clips with transcripts).
+# Installed where apt-get can run as root (CI does); elsewhere the line says how.
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -21,6 +24,10 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --no-deps 'silero-vad==6.2.3'
 	$(BIN)/python -m pip install --quiet --no-deps 'rinoh-typeface-dejavusans==0.1.0' \
 		'rinoh-typeface-dejavuserif==0.1.3' 'rinoh-typeface-dejavusansmono==0.1.0'
+	@dpkg -s pocketsphinx-testdata >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+		&& (apt-get install -y -qq pocketsphinx-testdata >/dev/null 2>&1 \
+			|| (apt-get update -qq && apt-get install -y -qq pocketsphinx-testdata >/dev/null)) \
+		|| echo "make setup: real-speech corpus missing; run: sudo apt-get install pocketsphinx-testdata"; }
 	@touch $(STAMP)
 
 sim: $(STAMP)

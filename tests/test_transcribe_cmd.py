@@ -96,7 +96,7 @@ def test_transcribe_any_rate_and_channels(
     mono = _write_wav(tmp_path / "mono.wav", clip, 16_000)
     up = resample(clip, 16_000, 44_100)
     stereo = _write_wav(tmp_path / "stereo.wav", np.stack([up, up], axis=1), 44_100)
-    assert main(["transcribe", str(mono)]) == 0
+    assert main(["transcribe", "--backend", "pocketsphinx", str(mono)]) == 0
     first = capsys.readouterr().out.strip()
     assert main(["transcribe", "--backend", "pocketsphinx", str(stereo)]) == 0
     second = capsys.readouterr().out.strip()
@@ -178,7 +178,9 @@ def test_transcribe_with_the_vosk_backend(
 
 def test_model_dir_is_only_for_vosk(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wav = _write_wav(tmp_path / "quiet.wav", np.zeros(1600, np.int16), 16_000)
-    assert main(["transcribe", str(wav), "--model", str(tmp_path)]) == 2
+    assert (
+        main(["transcribe", str(wav), "--backend", "pocketsphinx", "--model", str(tmp_path)]) == 2
+    )
     assert capsys.readouterr().err == (
         "glasses transcribe: --model DIR is for --backend vosk or whisper\n"
     )

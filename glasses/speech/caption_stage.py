@@ -6,6 +6,13 @@ it is in speech, echo already cancelled) goes into a streaming dictation decoder
 transcript goes to the HUD at most every ``partial_every_ms`` of audio, as one progressive
 stream per utterance (the HUD coalesces to its own rate), and the final one when the VAD ends
 the utterance. The glasses' own speech is never captioned.
+
+The decoder is the ``backend`` dictation backend (``glasses.speech.dictation``): ``whisper`` by
+default, since on real read speech it makes 4 % word errors where streamed PocketSphinx makes
+39 % (``python -m glasses.bench.real_speech``); its partials come once per second of speech (each
+a decode of the utterance so far), the final one from a full 30 s-window decode. When Whisper
+cannot be loaded the stage says so once in the log and captions with ``pocketsphinx`` (bundled,
+no download) instead.
 """
 
 from __future__ import annotations
@@ -29,14 +36,22 @@ from glasses.runtime.events import (
     Transcript,
 )
 from glasses.runtime.stage import Stage, StageContext
-from glasses.speech.dictation import Dictation
+from glasses.speech.dictation import BACKENDS, DEFAULT_BACKEND, UNAVAILABLE, new_dictation
 from glasses.speech.own_voice import OwnVoice
+from glasses.speech.whisper_backend import WhisperDictation
 
 log = logging.getLogger(__name__)
 
 RATE = 16_000
 CAPTIONS_ON = "captions_on"  # the intents that switch captions (skills: assistant.skills)
 CAPTIONS_OFF = "captions_off"
+FALLBACK_BACKEND = "pocketsphinx"
+# What decoding costs on the virtual clock, per backend, as a fraction of the audio's duration
+# (streamed partials) and per final decode (ms): rough figures of 2-core laptops, measured by
+# glasses.bench.real_speech (Whisper's partials re-decode the utterance once a second through a
+# fitted window, its final decode pays the full 30 s window).
+_COST_RTF = {"pocketsphinx": 0.15, "vosk": 0.15, "whisper": 0.35}
+_FINAL_COST_MS = {"pocketsphinx": 0.0, "vosk": 0.0, "whisper": 800.0}
 
 
 class StreamingRecognizer(Protocol):
@@ -50,9 +65,13 @@ class StreamingRecognizer(Protocol):
 class CaptionStage(Stage):
     """Captions on the HUD (see the module docstring).
 
-    ``recognizer`` builds the streaming decoder (default: PocketSphinx ``Dictation``), once, on
-    the first captioned utterance. ``cost_rtf`` is what decoding is charged on the virtual clock
-    as a fraction of the audio's duration. ``partials`` counts partial transcripts shown.
+    ``backend``: the dictation backend (one of ``glasses.speech.dictation.BACKENDS``; default
+    Whisper, falling back to PocketSphinx when it cannot load). ``recognizer`` builds the
+    streaming decoder instead (tests). Either is built once, off the event loop, on the first
+    captioned utterance. ``cost_rtf`` is what decoding is charged on the virtual clock as a
+    fraction of the audio's duration, ``final_cost_ms`` per final transcript (default: the
+    backend's). ``partials`` counts partial transcripts shown; ``backend_used`` is the backend
+    that was loaded.
     """
 
     name: ClassVar[str] = "captions"
@@ -68,16 +87,24 @@ class CaptionStage(Stage):
 
     def __init__(
         self,
-        recognizer: Callable[[], StreamingRecognizer] = Dictation,
+        recognizer: Callable[[], StreamingRecognizer] | None = None,
         *,
+        backend: str = DEFAULT_BACKEND,
         partial_every_ms: float = 300.0,
-        cost_rtf: float = 0.15,
+        cost_rtf: float | None = None,
+        final_cost_ms: float | None = None,
         on: bool = False,
     ) -> None:
-        self._factory = recognizer
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown caption backend {backend!r}; known: {', '.join(BACKENDS)}")
+        self.backend = backend
+        self.backend_used = backend if recognizer is None else "custom"
+        self._factory = recognizer or self._backend_decoder
         self._decoder: StreamingRecognizer | None = None
         self.partial_every_ns = int(partial_every_ms * 1e6)
-        self.cost_rtf = cost_rtf
+        self.cost_rtf = _COST_RTF.get(backend, 0.15) if cost_rtf is None else cost_rtf
+        final_ms = _FINAL_COST_MS.get(backend, 0.0) if final_cost_ms is None else final_cost_ms
+        self.final_cost_ns = int(final_ms * 1e6)
         self.on = on
         self.own_voice = OwnVoice()
         self.partials = 0
@@ -138,7 +165,7 @@ class CaptionStage(Stage):
         decoder = self._decoder
         if decoder is None or self._skip:
             return
-        text = await ctx.clock.run_blocking(decoder.finish, cost_ns=0)
+        text = await ctx.clock.run_blocking(decoder.finish, cost_ns=self.final_cost_ns)
         if show:
             self.finals += 1
             self._show(ctx, text, final=True)
@@ -156,6 +183,21 @@ class CaptionStage(Stage):
                 stream=f"captions-{self._utterance}",
             )
         )
+
+    def _backend_decoder(self) -> StreamingRecognizer:
+        """The configured backend's decoder; PocketSphinx when it cannot be loaded (said once
+        in the log). Runs off the event loop: Whisper loads its model here."""
+        try:
+            decoder = new_dictation(self.backend)
+            if isinstance(decoder, WhisperDictation):
+                decoder.decoder  # noqa: B018 - load the model now, off the loop, not mid-utterance
+            return decoder
+        except UNAVAILABLE as exc:
+            if self.backend == FALLBACK_BACKEND:
+                raise
+            log.warning("captions: %s; captioning with %s instead", exc, FALLBACK_BACKEND)
+            self.backend_used = FALLBACK_BACKEND
+            return new_dictation(FALLBACK_BACKEND)
 
     def reset(self) -> None:
         self._decoder = None  # a fresh decoder: its state died with the crash

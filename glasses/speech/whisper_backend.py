@@ -301,6 +301,14 @@ class WhisperDictation:
         self.finals += 1
         return self.decoder.decode(audio, self.settings.final_window)
 
+    def transcribe(self, audio: np.ndarray) -> str:
+        """The final transcript of one whole utterance (16 kHz mono int16), decoded at once
+        with ``final_window``; "" for no audio. Leaves the streamed utterance alone."""
+        samples = np.asarray(audio, dtype=np.int16).reshape(-1)
+        if not samples.size:
+            return ""
+        return self.decoder.decode(_float(samples), self.settings.final_window)
+
     def _audio(self) -> np.ndarray:
         if len(self._chunks) > 1:
             self._chunks = [np.concatenate(self._chunks)]
@@ -321,14 +329,10 @@ def transcribe(
     Blocking (loads the model on first use): run it off the event loop. ``settings`` and
     ``model_dir`` as for ``WhisperDictation`` (the model is loaded once either way)."""
     global _SHARED
-    samples = np.asarray(audio, dtype=np.int16).reshape(-1)
-    if not samples.size:
-        return ""
     if settings is not None or model_dir is not None:
-        d = WhisperDictation(settings, model_dir=model_dir)
-        return d.decoder.decode(_float(samples), d.settings.final_window)
+        return WhisperDictation(settings, model_dir=model_dir).transcribe(audio)
     with _SHARED_LOCK:
         if _SHARED is None:
             _SHARED = WhisperDictation()
-        decoder = _SHARED.decoder
-    return decoder.decode(_float(samples), decoder.settings.final_window)
+            _SHARED.decoder  # noqa: B018 - load under the lock, once
+    return _SHARED.transcribe(audio)
