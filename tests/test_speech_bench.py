@@ -1,4 +1,5 @@
-"""`glasses bench speech`: WER, the wake config file, the threshold choice and one tiny real run."""
+"""`glasses bench speech`: the wake config file, the threshold choice, the real stages heard
+through a short session, and one tiny run of the whole bench."""
 
 from __future__ import annotations
 
@@ -10,50 +11,57 @@ from pathlib import Path
 import pytest
 
 from glasses.bench import speech_bench
-from glasses.bench.speech_bench import SweepRow, choose_threshold, word_edits, word_error_rate
+from glasses.bench import speech_corpus as corpus
+from glasses.bench.speech_calibration import SweepRow, choose_threshold
+from glasses.bench.speech_listen import LISTEN, play
 from glasses.cli.main import main
 from glasses.speech import wake
-from glasses.speech.commands import normalize
 from glasses.speech.wake import WakeConfigError, WakeSettings, load_wake_config
 
+# What the issue asks `glasses bench speech --json` to report (and the slot the lead wires).
+ISSUE_KEYS = {
+    "wake_detect_rate",
+    "wake_detect_rate_clean",
+    "wake_false_accepts_per_hour",
+    "wake_no_pause_rate",
+    "command_accuracy",
+    "oog_rejection_rate",
+    "command_latency_p50_ms",
+    "dictation_wer",
+    "dictation_wer_real",
+    "dictation_rtf",
+    "speech_rss_mb_listening",
+    "speech_rss_mb",
+}
+RATES = (
+    "wake_detect_rate",
+    "wake_detect_rate_training_voices",
+    "wake_detect_rate_clean",
+    "wake_no_pause_rate",
+    "wake_command_accuracy",
+    "wake_false_wake_rate_oog",
+    "command_accuracy",
+    "oog_rejection_rate",
+    "raw_pocketsphinx_command_accuracy",
+    "raw_pocketsphinx_oog_rejection_rate",
+)
 
-def test_word_edits_count_substitutions_deletions_and_insertions() -> None:
-    assert word_edits([], []) == 0
-    assert word_edits(["a", "b", "c"], ["a", "b", "c"]) == 0
-    assert word_edits(["a", "b", "c"], ["a", "x", "c"]) == 1  # substitution
-    assert word_edits(["a", "b", "c"], ["a", "c"]) == 1  # deletion
-    assert word_edits(["a", "b"], ["a", "b", "c", "d"]) == 2  # insertions
-    assert word_edits(["a", "b", "c"], []) == 3
-    assert word_edits([], ["a", "b"]) == 2
-    assert word_edits(["kitten", "sat"], ["sitting", "sat", "down"]) == 2
 
-
-def test_word_error_rate_normalises_case_and_punctuation() -> None:
-    assert word_error_rate("Turn off the lights.", "turn off the lights") == 0.0
-    assert word_error_rate("the quick brown fox", "the quick brown box") == 0.25
-    assert word_error_rate("one two", "one two three four") == 1.0  # can reach and pass 1
-    assert word_error_rate("", "") == 0.0
-    assert word_error_rate("", "noise") == 1.0
-
-
-def test_the_distractors_never_say_the_wake_phrase() -> None:
-    phrase = WakeSettings().phrase
-    spoken = speech_bench.NEAR_MISSES + speech_bench.EVERYDAY
-    assert all(phrase not in normalize(s) for s in spoken)
-    assert {"hello class", "these glasses are great"} <= set(speech_bench.NEAR_MISSES)
-    assert not set(speech_bench.NEAR_MISSES) & set(speech_bench.EVERYDAY)  # the stream's
-    pairs = speech_bench.voice_rate_pairs()
-    assert len(set(pairs)) == len(speech_bench.VOICES) * len(speech_bench.RATES_WPM)
+def test_the_json_keys_cover_the_issue() -> None:
+    assert set(speech_bench.KEYS) >= ISSUE_KEYS
+    assert len(set(speech_bench.KEYS)) == len(speech_bench.KEYS)
+    assert set(RATES) <= set(speech_bench.KEYS)
 
 
 def test_the_shipped_wake_config_gives_the_defaults() -> None:
     config = load_wake_config()
     assert config.path == wake.CONFIG_PATH and config.path.is_file()
-    settings = WakeSettings()
-    assert (settings.phrase, settings.threshold) == (config.phrase, config.threshold)
+    assert WakeSettings().phrase == config.phrase
+    assert WakeSettings(backend="pocketsphinx").threshold == config.threshold
+    assert WakeSettings(backend="model").threshold == config.model_threshold
     assert 1e-60 <= config.threshold <= 1e-10
     # Explicit values still win, as before.
-    assert WakeSettings(threshold=1e-30).threshold == 1e-30
+    assert WakeSettings(threshold=1e-30, backend="pocketsphinx").threshold == 1e-30
 
 
 def test_a_missing_wake_config_falls_back(tmp_path: Path) -> None:
@@ -107,58 +115,91 @@ def test_the_threshold_with_most_detections_within_the_false_accept_bound_wins()
 
 
 def test_the_written_config_reads_back(tmp_path: Path) -> None:
+    from glasses.speech.wake_config import default_wake_config, write_wake_config
+
     rows = [_row(1e-45, 0.9, 2.0), _row(1e-40, 0.8, 0.0)]
     figures: dict[str, float | None] = dict.fromkeys(speech_bench.KEYS, 1.0)
     figures["distractor_minutes"] = 30.0
     report = speech_bench.Report(
-        figures, 'a "quoted" corpus', "hey glasses", rows, rows[1], meets_target=True
+        figures, 'a "quoted" corpus', "hey glasses", "pocketsphinx", rows, rows[1], True
     )
     path = tmp_path / "wake.toml"
-    speech_bench.write_wake_config(path, report)
+    write_wake_config(path, speech_bench.calibrated_wake_config(report))
     config = load_wake_config(path)
     assert (config.phrase, config.threshold) == ("hey glasses", 1e-40)
+    # The backend and the model's threshold are kept as configured.
+    shipped = default_wake_config()
+    assert (config.backend, config.model_threshold) == (shipped.backend, shipped.model_threshold)
     record = tomllib.loads(path.read_text())["calibration"]
     assert record["corpus"] == 'a "quoted" corpus' and record["meets_target"] is True
     assert [r["threshold"] for r in record["sweep"]] == [1e-45, 1e-40]
     assert record["false_accepts_per_hour"] == 0.0 and record["date"]
+    assert "held-out" in record["rule"]
+    with pytest.raises(ValueError, match="no calibration"):
+        speech_bench.calibrated_wake_config(speech_bench.Report(figures, "c", "hey glasses"))
 
 
 def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "speech", "--minutes", "0"]) == 2
     assert main(["bench", "speech", "--clips", "0"]) == 2
-    assert "--minutes" in capsys.readouterr().out
+    assert main(["bench", "speech", "--calibrate", "--wake-backend", "model"]) == 2
+    with pytest.raises(SystemExit):
+        main(["bench", "speech", "--calibrate", "--sweep", "1e-40,2"])
+    out = capsys.readouterr().out
+    assert "--minutes" in out and "--clips" in out and "pocketsphinx" in out
+
+
+def test_the_real_stages_wake_act_and_reject() -> None:
+    """A short session through VadStage → ListenStage → skills → HUD (PocketSphinx wake word):
+    the figures come from what the stages emit."""
+    from glasses.assistant.skills import builtin_skills
+    from glasses.speech.commands import phrases_from_skills
+    from glasses.speech.vad import SileroVad
+
+    phrases = phrases_from_skills(builtin_skills())
+    specs = corpus._specs(phrases, "hey glasses", corpus.voice_rate_pairs())
+    photo = next(
+        s for s in specs["wake"] if s.pair == ("en-us", 170) and s.text.endswith("take a photo")
+    )
+    hello = next(s for s in specs["oog_wake"] if s.text == "hey glasses, hello class")
+    clips = [corpus._synth(photo, None), corpus._synth(hello, None)]
+    warm = corpus.warmup_clips(phrases, "hey glasses")
+    settings = WakeSettings(backend="pocketsphinx")
+    session = play(clips, phrases, SileroVad(), {LISTEN: settings}, warmup=warm)
+    took, said = session.heard[LISTEN]
+    assert took.woke and took.intents == ("photo",) and took.right
+    # The answer is drawn after the VAD decided the speech had ended, which is after the last
+    # voiced sample: real compute on top of the hangover.
+    assert took.drawn_ms is not None and took.vad_end_ms is not None
+    assert 0 < took.vad_end_ms < took.drawn_ms < 5_000
+    assert took.decode_ms is not None and took.decode_ms > 0
+    assert said.woke and said.command is None and said.rejected == 1
+    assert len(session.vad_ms) > 100 and all(ms > 0 for ms in session.vad_ms)
 
 
 def test_a_tiny_real_run_calibrates_and_writes_the_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Three clips per set and 12 s of distractor stream: checks the plumbing and the output's
-    ranges, not the figures (which need the full corpus)."""
+    """Two clips per set, two thresholds and 6 s of distractor stream: checks the plumbing and
+    the output's ranges, not the figures (which need the full corpus)."""
     monkeypatch.setenv("GLASSES_CACHE_DIR", str(tmp_path / "cache"))
     out, config = tmp_path / "speech.json", tmp_path / "wake.toml"
-    argv = ["bench", "speech", "--minutes", "0.2", "--clips", "3", "--calibrate"]
+    argv = ["bench", "speech", "--minutes", "0.1", "--clips", "2", "--calibrate"]
+    argv += ["--sweep", "1e-45,1e-40"]
     assert main([*argv, "--wake-config", str(config), "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "raw pocketsphinx" in printed and "synthesising" in printed and "sweep" in printed
     data = json.loads(out.read_text())
     assert tuple(data) == speech_bench.KEYS
-    for key in (
-        "wake_detect_rate",
-        "wake_detect_rate_fresh",
-        "wake_false_wake_rate_oog",
-        "command_accuracy",
-        "oog_rejection_rate",
-        "raw_pocketsphinx_command_accuracy",
-        "raw_pocketsphinx_oog_rejection_rate",
-    ):
-        assert 0.0 <= data[key] <= 1.0, key
-    assert data["wake_false_accepts_per_hour"] >= 0 and data["distractor_minutes"] == 0.2
-    assert data["command_latency_p50_ms"] > 0 and data["command_latency_p95_ms"] > 0
+    for key in RATES:
+        assert data[key] is None or 0.0 <= data[key] <= 1.0, key
+    assert data["wake_false_accepts_per_hour"] >= 0 and data["distractor_minutes"] == 0.1
     assert data["vad_ms_per_chunk_p50"] > 0 and data["raw_pocketsphinx_ms_p50"] > 0
     assert data["dictation_rtf"] > 0 and data["dictation_wer"] >= 0
-    assert math.isfinite(data["speech_rss_mb"])
-    assert data["wake_clips"] == data["command_clips"] == data["oog_clips"] == 3
+    assert data["dictation_wer_real"] is None  # filled from recorded speech, elsewhere
+    assert math.isfinite(data["speech_rss_mb"]) and data["speech_rss_mb_listening"] > 0
+    assert data["wake_clips"] == data["command_clips"] == data["oog_clips"] == 2
     calibrated = load_wake_config(config)
-    assert calibrated.threshold in speech_bench.SWEEP
+    assert calibrated.threshold in (1e-45, 1e-40)
     assert data["wake_threshold"] == calibrated.threshold
-    assert tomllib.loads(config.read_text())["calibration"]["distractor_minutes"] == 0.2
+    assert tomllib.loads(config.read_text())["calibration"]["distractor_minutes"] == 0.1

@@ -7,11 +7,19 @@ import pytest
 
 from glasses.bench import speech_corpus as corpus
 from glasses.bench.speech_corpus import Clip, DistractorStream
-from glasses.bench.speech_listen import CHUNK, GAP_S, Heard, Timeline, audio_chunks, ns
+from glasses.bench.speech_listen import (
+    CHUNK,
+    GAP_S,
+    WARMUP_GAP_S,
+    Heard,
+    Timeline,
+    audio_chunks,
+    ns,
+)
 from glasses.bench.speech_scoring import corpus_wer, pctl, rate, ratio, word_edits, word_error_rate
 from glasses.runtime import AudioChunk, Tap
 from glasses.speech.commands import CommandPhrase, normalize
-from glasses.speech.listen_stage import ListenSettings
+from glasses.speech.listen_stage import COLD_SPOTTER_S, ListenSettings
 
 RATE = 16_000
 
@@ -89,12 +97,14 @@ def test_every_set_is_specified_and_a_limit_spreads_over_voices() -> None:
 
 def test_the_time_line_leaves_the_listen_stage_asleep_between_clips() -> None:
     assert GAP_S[0] > ListenSettings().command_window_s
-    warm = clip("warm", 0.5)
+    assert corpus.WARMUP_SPEECH_S > COLD_SPOTTER_S  # sessions measure a settled spotter
+    warm = [clip("warm", 0.5), clip("up", 0.25)]
     clips = [clip("a", 1.0), clip("b", 2.0, noise=0.0), clip("c", 1.5)]
     line = Timeline.lay_out(clips, warm)
+    warm_end = sum(int(WARMUP_GAP_S * RATE) + len(w.audio) for w in warm)
     assert len(line.starts) == 3 and line.starts == sorted(line.starts)
     for i, (start, gap) in enumerate(zip(line.starts, line.gaps, strict=True)):
-        before = line.starts[i - 1] + len(clips[i - 1].audio) if i else 8000 + len(warm.audio)
+        before = line.starts[i - 1] + len(clips[i - 1].audio) if i else warm_end
         assert start - before == gap >= GAP_S[0] * RATE
     # Ownership: a clip's span runs to the next clip's start.
     assert line.owner(ns(line.starts[1])) == 1 and line.owner(ns(line.starts[1]) - 1) == 0

@@ -29,8 +29,9 @@ MAX_FALSE_ACCEPTS_PER_HOUR = 0.5
 class SweepRow:
     """One wake threshold, as the listen stage hears with it: the share of ``wake`` clips that
     woke it in held-out voices (``detect_rate``) and in the bench's training voices
-    (``detect_rate_training``), false accepts in the distractor stream, and the share of
-    out-of-grammar utterances (no wake phrase) that woke it. Rates are fractions 0..1."""
+    (``detect_rate_training``), false accepts in the distractor stream (held-out voices), and
+    the share of held-out out-of-grammar utterances (no wake phrase) that woke it. Rates are
+    fractions 0..1."""
 
     threshold: float
     detect_rate: float | None
@@ -64,7 +65,7 @@ def sweep(
     thresholds: Sequence[float],
     stream: DistractorStream,
     *,
-    warmup: Clip | None = None,
+    warmup: Sequence[Clip] = (),
     progress: Progress = print,
 ) -> list[SweepRow]:
     """Every threshold (of ``base``'s backend) on the wake clips, the out-of-grammar clips and
@@ -86,7 +87,7 @@ def sweep(
             detect_rate_training=woke_rate(wake[name], held_out=False),
             false_accepts=counts[name],
             false_accepts_per_hour=round(counts[name] * 60 / stream.minutes, 3),
-            false_wake_rate_oog=woke_rate(oog[name]),
+            false_wake_rate_oog=woke_rate(oog[name], held_out=True),
         )
         for name, w in wakes.items()
     ]

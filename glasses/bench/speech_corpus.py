@@ -85,6 +85,7 @@ OOG_WAKE_PAIRS_PER_SENTENCE = 1
 OOG_PAIRS_PER_SENTENCE = 2
 DICTATION_PAIRS_PER_SENTENCE = 2
 STREAM_NOISE_RMS = 300.0  # the distractor stream's constant noise floor (int16 units)
+WARMUP_SPEECH_S = 12.0  # > the listen stage's COLD_SPOTTER_S (10 s)
 STREAM_POOL_PAIRS = 2  # voice/rate pairs each EVERYDAY sentence is synthesised in for the stream
 
 NEAR_MISSES = (
@@ -375,16 +376,25 @@ def build_corpus(
     return Corpus(clips, pairs, cache_dir)
 
 
-def warmup_clip(
+def warmup_clips(
     phrases: Sequence[CommandPhrase], wake_phrase: str, *, cache_dir: Path | None = None
-) -> Clip:
-    """The utterance that opens every session (the stages load their models on it): the wake
-    phrase and the first command, in the first training voice at 170 wpm."""
-    spec = _Spec(
-        "warmup", f"{wake_phrase}, {phrases[0].phrase}", (BENCH_TRAINING_VOICES[0], 170), (0,),
-        phrases[0].intent,
-    )  # fmt: skip
-    return _synth(spec, cache_dir)
+) -> list[Clip]:
+    """The utterances that open every session, in the first training voice at 170 wpm: the
+    wake phrase and the first command (the stages load their models on it), then ``DICTATION``
+    sentences until ``WARMUP_SPEECH_S`` of speech (the listen stage's streaming spotter has
+    settled: the steady state of glasses being worn, not their first seconds)."""
+    pair = (BENCH_TRAINING_VOICES[0], 170)
+    first = phrases[0]
+    clips = [
+        _synth(
+            _Spec("warmup", f"{wake_phrase}, {first.phrase}", pair, (0, 0), first.intent), cache_dir
+        )
+    ]
+    for j, text in enumerate(itertools.cycle(DICTATION), 1):
+        if sum(c.speech_end for c in clips) >= WARMUP_SPEECH_S * RATE:
+            break
+        clips.append(_synth(_Spec("warmup", text, pair, (0, j)), cache_dir))
+    return clips
 
 
 class DistractorStream:

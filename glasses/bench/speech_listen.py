@@ -10,8 +10,8 @@ The figures are read from the events the stages emit (``WakeWord``, ``Intent``, 
 
 The gaps (``GAP_S``) are longer than the listen stage's command window, so every clip meets the
 stage asleep, as an utterance after a pause does; the gap continues the noise floor of the clip
-before it, then of the clip after it. A warm-up utterance opens every session (models load on
-the first utterance), and counts for nothing.
+before it, then of the clip after it. Warm-up utterances open every session (models load on the
+first one; the streaming wake spotter settles), and count for nothing.
 
 Sessions that time latency run on a ``ComputeClock``: idle time is skipped, compute runs at
 wall speed, so "last voiced sample → HUD drawn" is the VAD's hangover (audio time) plus the
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 CHUNK = 512  # samples per AudioChunk: 32 ms, as the simulated microphone delivers them
 GAP_S = (6.0, 9.0)  # noise between clips (s): longer than ListenSettings.command_window_s
+WARMUP_GAP_S = 1.0  # noise before each warm-up clip (s)
 TAIL_S = 2.0  # after the last clip: its utterance ends and its answer is drawn
 ASK = "ask"  # the intent of open speech: not a grammar command (glasses.speech.open_speech)
 HUD_PROFILE = "frame"
@@ -68,21 +69,19 @@ def ns(samples: int) -> int:
 @dataclass(frozen=True, slots=True)
 class Timeline:
     """Clips laid out on one microphone time line: ``starts[i]`` is the sample where clip i's
-    audio begins; its span runs to the next clip's start (or ``total``). A warm-up clip, if
-    any, comes first and is not in ``clips``."""
+    audio begins; its span runs to the next clip's start (or ``total``). Warm-up clips, if
+    any, come first (``WARMUP_GAP_S`` apart) and are not in ``clips``."""
 
     clips: list[Clip]
     starts: list[int]
     total: int
-    warmup: Clip | None = None
+    warmup: tuple[Clip, ...] = ()
     gaps: list[int] = field(default_factory=list)  # samples of noise before each clip
 
     @classmethod
-    def lay_out(cls, clips: Sequence[Clip], warmup: Clip | None = None) -> Timeline:
+    def lay_out(cls, clips: Sequence[Clip], warmup: Sequence[Clip] = ()) -> Timeline:
         rng = np.random.default_rng([SEED, 9, len(clips)])
-        pos = 0
-        if warmup is not None:
-            pos = int(0.5 * RATE) + len(warmup.audio)
+        pos = sum(int(WARMUP_GAP_S * RATE) + len(w.audio) for w in warmup)
         starts: list[int] = []
         gaps: list[int] = []
         for clip in clips:
@@ -91,7 +90,7 @@ class Timeline:
             pos += gap
             starts.append(pos)
             pos += len(clip.audio)
-        return cls(list(clips), starts, pos + int(TAIL_S * RATE), warmup, gaps)
+        return cls(list(clips), starts, pos + int(TAIL_S * RATE), tuple(warmup), gaps)
 
     def span_ns(self, i: int) -> tuple[int, int]:
         end = self.starts[i + 1] if i + 1 < len(self.starts) else self.total
@@ -114,10 +113,11 @@ class Timeline:
         def noise(n: int, rms: float) -> np.ndarray:
             return to_int16(rng.normal(0.0, rms, n)) if rms > 0 else np.zeros(n, np.int16)
 
-        before = self.warmup
-        if before is not None:
-            yield noise(int(0.5 * RATE), before.noise_rms)
-            yield before.audio
+        before: Clip | None = None
+        for warm in self.warmup:
+            yield noise(int(WARMUP_GAP_S * RATE), warm.noise_rms)
+            yield warm.audio
+            before = warm
         for clip, gap in zip(self.clips, self.gaps, strict=True):
             half = gap // 2
             yield noise(half, before.noise_rms if before is not None else clip.noise_rms)
@@ -321,7 +321,7 @@ def play(
     wakes: dict[str, WakeSettings],
     *,
     mode: ListenMode = "wake",
-    warmup: Clip | None = None,
+    warmup: Sequence[Clip] = (),
     timed: bool = True,
     captions: bool = False,
 ) -> Session:
@@ -337,7 +337,8 @@ def play(
     from glasses.speech.caption_stage import CaptionStage
 
     clock: VirtualClock = ComputeClock() if timed else VirtualClock()
-    timeline = Timeline.lay_out(clips, warmup)
+    # Captions need no settled wake spotter: the first warm-up utterance loads the decoder.
+    timeline = Timeline.lay_out(clips, warmup[:1] if captions else warmup)
     stages: list[Stage] = [vad_stage(vad)]
     if captions:
         stages.append(CaptionStage(on=True))
