@@ -9,7 +9,7 @@ import pytest
 
 from glasses.runtime import NS_PER_S, Event, Intent, StageCrashed, Tap, VirtualClock
 from glasses.runtime.stage import Stage, StageContext
-from glasses.runtime.testing import ComputeClock, drive
+from glasses.runtime.testing import ComputeClock, StageFailed, drive
 
 MS = 1_000_000
 
@@ -70,7 +70,7 @@ def test_events_out_of_time_order_are_refused() -> None:
 def test_a_crashing_stage_is_reported_not_hidden() -> None:
     driven = drive([Broken()], [Tap(t_ns=MS)], until_ns=NS_PER_S)
     assert driven.of(StageCrashed)
-    with pytest.raises(RuntimeError, match="stage broken crashed"):
+    with pytest.raises(StageFailed, match="stage broken crashed"):
         driven.raise_on_crash()
     drive([Echo()], [Tap(t_ns=MS)], until_ns=NS_PER_S).raise_on_crash()  # nothing to raise
 

@@ -194,9 +194,11 @@ def _speech(args: argparse.Namespace) -> int:
         + (", wake threshold sweep" if args.calibrate else "")
         + " …"
     )
+    from glasses.runtime.testing import StageFailed
     from glasses.speech import SphinxUnavailable, TtsError, VadModelError
     from glasses.speech.wake import WakeConfigError, WakeSettings
     from glasses.speech.wake_config import CONFIG_PATH, write_wake_config
+    from models.registry import ModelError
 
     try:
         wake = WakeSettings(backend=args.wake_backend) if args.wake_backend else None
@@ -208,7 +210,10 @@ def _speech(args: argparse.Namespace) -> int:
             wake=wake,
             progress=lambda line: print(line, flush=True),
         )
-    except (SphinxUnavailable, TtsError, VadModelError, WakeConfigError) as exc:
+    except (SphinxUnavailable, TtsError, VadModelError, WakeConfigError, ModelError) as exc:
+        print(f"glasses bench: {exc}")
+        return 3
+    except StageFailed as exc:  # a model missing or failing inside a stage: one line, not a trace
         print(f"glasses bench: {exc}")
         return 3
     f = report.figures

@@ -98,6 +98,11 @@ def _resolve(fut: asyncio.Future[None]) -> None:
         fut.set_result(None)
 
 
+class StageFailed(RuntimeError):
+    """A stage crashed while being driven (``Driven.raise_on_crash``); the message names it and
+    its error."""
+
+
 @dataclass
 class Driven:
     """What ``drive`` saw: the published ``events`` it kept (fed and emitted, in publish
@@ -116,12 +121,12 @@ class Driven:
         return marks[0].t_ns if marks else None
 
     def raise_on_crash(self) -> None:
-        """Raise ``RuntimeError`` naming the first stage that crashed, if one did (kept events
+        """Raise ``StageFailed`` naming the first stage that crashed, if one did (kept events
         only: keep ``StageCrashed``)."""
         crashes = self.of(StageCrashed)
         if crashes:
             c = crashes[0]
-            raise RuntimeError(f"stage {c.stage} crashed ({c.error}); {len(crashes)} crash(es)")
+            raise StageFailed(f"stage {c.stage} crashed ({c.error}); {len(crashes)} crash(es)")
 
 
 def drive(
