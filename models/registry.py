@@ -4,7 +4,8 @@
 package ships (``package:rapidocr/models/X.onnx``, found with ``importlib.resources``) or a file
 users pull from a URL into the user cache directory (``url:https://…``, with
 ``glasses models pull ID``: :mod:`models.pull`). Pulled models are optional: nothing runs them by
-default. A pulled entry may be a zip archive (``archive = "zip"``) whose directory ``unpacked``
+default, except one whose parts ship in pip packages (``whisper-base``: the runtime joins it on
+first use). A pulled entry may be a zip archive (``archive = "zip"``) whose directory ``unpacked``
 is the model (a Vosk model is a directory); the archive stays in the cache so its sha256 can be
 checked again. A pulled entry may also be a model directory of several files (``[[model.files]]``
 beside its main file, as a CTranslate2 Whisper model is), and a file may list ``parts``: files
