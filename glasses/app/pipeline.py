@@ -19,6 +19,7 @@ from glasses.speech.caption_stage import CaptionStage
 from glasses.speech.commands import phrases_from_skills
 from glasses.speech.echo import EchoCanceller
 from glasses.speech.listen_stage import ListenSettings, ListenStage
+from glasses.speech.open_speech import new_open_speech
 from glasses.speech.speak_stage import SpeakStage
 from glasses.speech.vad_stage import VadStage
 
@@ -67,7 +68,13 @@ def build_pipeline(
         vad=VadStage(echo_canceller=_echo_canceller(speaker), stream_audio=True)
         if speech
         else None,
-        listen=ListenStage(phrases_from_skills(skill_list), listen) if speech else None,
+        listen=ListenStage(
+            phrases_from_skills(skill_list),
+            listen,
+            open_speech=new_open_speech((listen or ListenSettings()).open_speech),
+        )
+        if speech
+        else None,
         captions=CaptionStage() if speech else None,
         speak=SpeakStage(speaker) if speaker is not None else None,
     )

@@ -4,8 +4,11 @@ While the glasses are not listening, each utterance is searched for the wake phr
 streams in (``SpeechAudio``) by one long-lived keyphrase spotter; ``SpeechEnded`` then carries
 the whole utterance. Once the wake phrase is heard, the rest of that utterance is the
 command if it lasts ``min_command_s``, otherwise the next utterance that starts within
-``command_window_s`` is. The command goes through the grammar of the skills' phrases; what the
-grammar rejects (out-of-grammar speech) gets a short "didn't catch that" toast, never an intent.
+``command_window_s`` is. The command goes through the grammar of the skills' phrases and, when
+it is one, becomes its intent at once (the command path never waits for the large recogniser).
+What the grammar rejects is open speech: with an ``OpenSpeech`` transcriber (Whisper) a
+transcript of real words becomes an ``ask`` intent carrying it; noise, half-words, or no
+transcriber give a short "didn't catch that" toast, never a command intent.
 Speech without the wake phrase is ignored.
 
 Modes (``ListenSettings.mode``): ``wake`` (the default) as above; ``push_to_talk``: no wake word,
@@ -47,7 +50,13 @@ from glasses.runtime.events import (
     WakeWord,
 )
 from glasses.runtime.stage import Stage, StageContext
-from glasses.speech.commands import CommandPhrase, CommandRecognizer, normalize
+from glasses.speech.commands import CommandPhrase, CommandRecognizer, CommandResult, normalize
+from glasses.speech.open_speech import (
+    ASK,
+    OPEN_SPEECH_BACKENDS,
+    OpenSpeech,
+    OpenSpeechBackend,
+)
 from glasses.speech.own_voice import OwnVoice
 from glasses.speech.tts import mix_noise
 from glasses.speech.wake import Spotter, WakeDetection, WakeSettings, new_spotter, spot
@@ -78,10 +87,16 @@ class ListenSettings:
     command_cost_ms: float = 60.0  # virtual-clock charge of one command decode (two passes)
     mode: ListenMode = "wake"
     echo_tail_s: float = 0.4  # after playback, how long the room may still carry our voice (s)
+    open_speech: OpenSpeechBackend = "whisper"  # transcribes what is no command (ask)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"unknown listen mode {self.mode!r}; known: {', '.join(MODES)}")
+        if self.open_speech not in OPEN_SPEECH_BACKENDS:
+            raise ValueError(
+                f"unknown open-speech backend {self.open_speech!r}; known: "
+                f"{', '.join(OPEN_SPEECH_BACKENDS)}"
+            )
 
 
 class ListenStage(Stage):
@@ -97,15 +112,21 @@ class ListenStage(Stage):
     queue_size: ClassVar[int] = 512
 
     def __init__(
-        self, phrases: Iterable[CommandPhrase], settings: ListenSettings | None = None
+        self,
+        phrases: Iterable[CommandPhrase],
+        settings: ListenSettings | None = None,
+        *,
+        open_speech: OpenSpeech | None = None,
     ) -> None:
         self.phrases = tuple(phrases)
         self.settings = settings or ListenSettings()
+        self.open_speech = open_speech
         self._commands: CommandRecognizer | None = None
         self._awake_until_ns: int | None = None
         self._turn: int | None = None
         self.wakes = 0
         self.commands = 0
+        self.asks = 0
         self.rejected = 0
         self.echo_ignored = 0  # utterances heard during our own speech without the wake phrase
         self.barge_ins = 0
@@ -207,7 +228,7 @@ class ListenStage(Stage):
         speech_end = (end_ns - start_ns) * RATE // NS_PER_S  # the margins are not speech
         if speech_end - after >= s.min_command_s * RATE:
             # From the end of the wake phrase: any earlier and its tail is heard as a word.
-            await self._command(audio[after:], end_ns, ctx, same_utterance=True)
+            await self._command(audio[after:], end_ns, ctx, same_utterance=True, whole=audio)
         else:
             self._awake_until_ns = end_ns + int(s.command_window_s * NS_PER_S)
 
@@ -264,8 +285,17 @@ class ListenStage(Stage):
             self._interrupt(ctx)
 
     async def _command(
-        self, audio: np.ndarray, end_ns: int, ctx: StageContext, *, same_utterance: bool = False
+        self,
+        audio: np.ndarray,
+        end_ns: int,
+        ctx: StageContext,
+        *,
+        same_utterance: bool = False,
+        whole: np.ndarray | None = None,
     ) -> None:
+        """Decode ``audio`` as a command; ``whole``: the utterance it was cut from (with the
+        wake phrase), which open speech transcribes instead: a large recogniser finds the
+        boundary after the wake phrase better than the spotter's timing does."""
         recognizer = self.recognizer
         result = await ctx.clock.run_blocking(
             lambda: recognizer.recognize(audio), cost_ns=int(self.settings.command_cost_ms * 1e6)
@@ -273,33 +303,51 @@ class ListenStage(Stage):
         if self._turn is None or not same_utterance:
             self._turn = ctx.new_turn(end_ns, "SpeechEnd")
         turn, self._turn = self._turn, None
+        if result.intent is None:
+            await self._open_speech(audio if whole is None else whole, result, turn, ctx)
+            return
         now = ctx.now_ns()
         ctx.emit(Transcript(t_ns=now, source=self.name, turn_id=turn, text=result.hypothesis))
-        if result.intent is None:
-            self.rejected += 1
-            log.info("command rejected (%s): heard %r", result.rejected, result.hypothesis)
-            ctx.emit(
-                CommandRejected(
-                    t_ns=now,
-                    source=self.name,
-                    turn_id=turn,
-                    reason=result.rejected,
-                    heard=result.hypothesis,
-                )
-            )
-            ctx.emit(
-                HudUpdate(
-                    t_ns=now,
-                    source=self.name,
-                    turn_id=turn,
-                    card=Card(title="Didn't catch that", layout="toast", ttl_s=2.0),
-                )
-            )
-            return
         self.commands += 1
         ctx.emit(
             Intent(
                 t_ns=now, source=self.name, turn_id=turn, name=result.intent, phrase=result.phrase
+            )
+        )
+
+    async def _open_speech(
+        self, audio: np.ndarray, result: CommandResult, turn: int, ctx: StageContext
+    ) -> None:
+        """Speech the grammar rejected: a question (``ask``) when the transcriber hears one,
+        otherwise the "didn't catch that" toast."""
+        heard, reason = result.hypothesis, result.rejected
+        open_speech = self.open_speech
+        if open_speech is not None:
+            text = await ctx.clock.run_blocking(
+                lambda: open_speech.transcribe(audio),
+                cost_ns=int(open_speech.settings.cost_ms * 1e6),
+            )
+            text = open_speech.after_wake(text, self.settings.wake.phrase)
+            if open_speech.is_question(text):
+                self.asks += 1
+                now = ctx.now_ns()
+                ctx.emit(Transcript(t_ns=now, source=self.name, turn_id=turn, text=text))
+                ctx.emit(Intent(t_ns=now, source=self.name, turn_id=turn, name=ASK, phrase=text))
+                return
+            heard, reason = text, "no question heard"
+        self.rejected += 1
+        log.info("command rejected (%s): heard %r", reason, heard)
+        now = ctx.now_ns()
+        ctx.emit(Transcript(t_ns=now, source=self.name, turn_id=turn, text=heard))
+        ctx.emit(
+            CommandRejected(t_ns=now, source=self.name, turn_id=turn, reason=reason, heard=heard)
+        )
+        ctx.emit(
+            HudUpdate(
+                t_ns=now,
+                source=self.name,
+                turn_id=turn,
+                card=Card(title="Didn't catch that", layout="toast", ttl_s=2.0),
             )
         )
 

@@ -1,6 +1,7 @@
 """Built-in skills."""
 
 from glasses.assistant.skill import Skill
+from glasses.assistant.skills.ask import AskSkill
 from glasses.assistant.skills.captions import CaptionsOffSkill, CaptionsOnSkill
 from glasses.assistant.skills.dismiss import DismissSkill
 from glasses.assistant.skills.photo import PhotoSkill
@@ -16,10 +17,12 @@ def builtin_skills() -> list[Skill]:
         PhotoSkill(),
         CaptionsOnSkill(),
         CaptionsOffSkill(),
+        AskSkill(),
     ]
 
 
 __all__ = [
+    "AskSkill",
     "CaptionsOffSkill",
     "CaptionsOnSkill",
     "DismissSkill",

@@ -1,0 +1,162 @@
+"""Open speech: what the wearer says after the wake phrase that is not a grammar command.
+
+The command grammar answers at once; speech it rejects is transcribed by a large-vocabulary
+recogniser (Whisper by default) and, when the transcript holds real words, becomes an ``ask``
+intent carrying it (the assistant answers questions). What is left is noise or a half-word:
+the listener shows its "didn't catch that" toast, never an intent.
+
+``OpenSpeech`` is the policy around any ``Transcriber`` (16 kHz mono int16 → text): it decides
+which transcripts are questions worth answering.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+ASK = "ask"
+"""The intent of open speech: ``Intent(name=ASK, phrase=<transcript>)``."""
+
+Transcriber = Callable[[np.ndarray], str]
+"""A whole utterance of 16 kHz mono int16 audio → its transcript ("" when nothing was heard)."""
+
+OpenSpeechBackend = Literal["whisper", "pocketsphinx", "off"]
+OPEN_SPEECH_BACKENDS: tuple[OpenSpeechBackend, ...] = ("whisper", "pocketsphinx", "off")
+
+# What Whisper says of noise, silence and breath (its training data's subtitles): never a
+# question. Compared after ``_words``.
+_NOISE_TRANSCRIPTS = frozenset(
+    {
+        "",
+        "you",
+        "thank you",
+        "thanks",
+        "thanks for watching",
+        "thank you for watching",
+        "bye",
+        "um",
+        "uh",
+        "hmm",
+        "mm",
+        "oh",
+        "ah",
+        "okay",
+        "so",
+        "yeah",
+        "music",
+        "applause",
+        "silence",
+        "laughter",
+        "blank audio",
+    }
+)
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words without punctuation or bracketed annotations ("[music]")."""
+    text = re.sub(r"[\[(][^\])]*[\])]", " ", text.lower())
+    return re.findall(r"[a-z0-9']+", text)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSpeechSettings:
+    """``min_words``: fewest words that make a question (fewer is a half-word or noise);
+    ``cost_ms``: the virtual clock's charge for one transcription (ms; the real cost is
+    measured by ``glasses bench speech``)."""
+
+    min_words: int = 2
+    cost_ms: float = 400.0
+
+    def __post_init__(self) -> None:
+        if self.min_words < 1:
+            raise ValueError(f"min_words must be >= 1, got {self.min_words}")
+        if self.cost_ms < 0:
+            raise ValueError(f"cost_ms must be >= 0, got {self.cost_ms}")
+
+
+class OpenSpeech:
+    """Transcribes rejected speech and says whether it is a question (see the module doc)."""
+
+    def __init__(
+        self, transcriber: Transcriber, settings: OpenSpeechSettings | None = None
+    ) -> None:
+        self.transcriber = transcriber
+        self.settings = settings or OpenSpeechSettings()
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        """The transcript of one utterance, whitespace-normalised (blocking: run it off the
+        event loop)."""
+        return " ".join(self.transcriber(audio).split())
+
+    @staticmethod
+    def after_wake(text: str, phrase: str) -> str:
+        """``text`` without a leading wake ``phrase`` as a recogniser spells it ("Hey,
+        glasses. What time is it?" → "What time is it?"); unchanged when it does not start
+        with it. The phrase's last word must match exactly; earlier words may be misheard
+        ("hay", "hi", "a": a word with the same first letter, or "a") or missing."""
+        wake = _words(phrase)
+        tokens = text.split()
+        if not wake or not tokens:
+            return text
+        for n in range(1, min(len(wake), len(tokens)) + 1):
+            if _words(tokens[n - 1]) == wake[-1:]:
+                before = [w for t in tokens[: n - 1] for w in _words(t)]
+                if all(w == "a" or w[0] == wake[0][0] for w in before):
+                    return " ".join(tokens[n:]).lstrip(" ,.;:!?-")
+        return text
+
+    def is_question(self, text: str) -> bool:
+        """True when ``text`` holds at least ``min_words`` words and is not one of the things
+        recognisers say of noise."""
+        words = _words(text)
+        if " ".join(words) in _NOISE_TRANSCRIPTS:
+            return False
+        return len(words) >= self.settings.min_words
+
+
+class _Lazy:
+    """A transcriber built on its first call (loading a recogniser takes ~1 s and hundreds of
+    MB: a session nobody asks anything never pays for it)."""
+
+    def __init__(self, build: Callable[[], Transcriber]) -> None:
+        self._build = build
+        self._transcriber: Transcriber | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, audio: np.ndarray) -> str:
+        with self._lock:
+            if self._transcriber is None:
+                self._transcriber = self._build()
+        return self._transcriber(audio)
+
+
+def _pocketsphinx() -> Transcriber:
+    from glasses.speech.dictation import transcribe
+
+    return lambda audio: transcribe(audio)
+
+
+def _whisper() -> Transcriber:
+    from glasses.speech.whisper_backend import transcribe
+
+    return lambda audio: transcribe(audio)
+
+
+def new_open_speech(
+    backend: OpenSpeechBackend, settings: OpenSpeechSettings | None = None
+) -> OpenSpeech | None:
+    """Open speech through ``backend`` (loaded on first use), or None for ``"off"``."""
+    if backend == "off":
+        return None
+    if backend == "pocketsphinx":
+        return OpenSpeech(_Lazy(_pocketsphinx), settings)
+    if backend == "whisper":
+        return OpenSpeech(_Lazy(_whisper), settings)
+    raise ValueError(
+        f"unknown open-speech backend {backend!r}; known: {', '.join(OPEN_SPEECH_BACKENDS)}"
+    )

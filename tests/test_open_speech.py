@@ -1,0 +1,156 @@
+"""Open speech after the wake phrase: grammar commands at once, anything else an ``ask``.
+
+The listen stage is driven with whole utterances (``SpeechEnded`` carrying espeak speech mixed
+with noise) on the virtual clock; the open-speech transcriber is a stand-in passed through the
+constructor, so these tests pin the stage's rules, not a recogniser's accuracy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glasses.assistant.skills import builtin_skills
+from glasses.assistant.skills.ask import AskSkill
+from glasses.runtime.clock import NS_PER_S, VirtualClock
+from glasses.runtime.events import (
+    CommandRejected,
+    Event,
+    HudUpdate,
+    Intent,
+    SpeechEnded,
+    Transcript,
+)
+from glasses.runtime.runtime import Runtime
+from glasses.speech.commands import phrases_from_skills
+from glasses.speech.listen_stage import ListenSettings, ListenStage
+from glasses.speech.open_speech import ASK, OpenSpeech, OpenSpeechSettings, new_open_speech
+from glasses.speech.tts import mix_noise, synthesize_16k
+
+RATE = 16_000
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tts-cache")
+
+
+class FakeTranscriber:
+    """Returns a fixed transcript and counts its calls."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls = 0
+
+    def __call__(self, audio: np.ndarray) -> str:
+        assert audio.dtype == np.int16 and len(audio) > 0
+        self.calls += 1
+        return self.text
+
+
+def _listen(cache: Path, text: str, transcriber: FakeTranscriber | None) -> list[Event]:
+    audio = mix_noise(synthesize_16k(text, cache_dir=cache), 20.0, seed=3)
+    open_speech = OpenSpeech(transcriber) if transcriber is not None else None
+    stage = ListenStage(
+        phrases_from_skills(builtin_skills()), ListenSettings(), open_speech=open_speech
+    )
+    clock = VirtualClock()
+    runtime = Runtime(clock)
+    runtime.add_stage(stage)
+    seen: list[Event] = []
+    runtime.observe(seen.append)
+
+    async def main() -> None:
+        await runtime.start()
+        end = len(audio) * NS_PER_S // RATE
+        await clock.sleep_until(end)
+        runtime.publish(SpeechEnded(t_ns=end, source="vad", started_t_ns=0, audio=audio))
+        await clock.sleep(2.0)
+        await runtime.stop()
+
+    clock.run(main())
+    return seen
+
+
+def test_open_speech_after_the_wake_phrase_is_an_ask_carrying_the_transcript(
+    cache: Path,
+) -> None:
+    fake = FakeTranscriber("How tall is the Eiffel tower?")
+    seen = _listen(cache, "hey glasses, how tall is the eiffel tower", fake)
+    intents = [e for e in seen if isinstance(e, Intent)]
+    assert [(i.name, i.phrase) for i in intents] == [(ASK, "How tall is the Eiffel tower?")]
+    assert fake.calls == 1
+    transcripts = [e.text for e in seen if isinstance(e, Transcript)]
+    assert transcripts == ["How tall is the Eiffel tower?"]
+    assert not [e for e in seen if isinstance(e, CommandRejected)]
+
+
+def test_a_grammar_command_never_waits_for_the_transcriber(cache: Path) -> None:
+    fake = FakeTranscriber("read this")
+    seen = _listen(cache, "hey glasses, read this", fake)
+    assert [i.name for i in seen if isinstance(i, Intent)] == ["read"]
+    assert fake.calls == 0
+
+
+@pytest.mark.parametrize("heard", ["", "Thank you.", "um", "[Music]", "hey"])
+def test_noise_and_half_words_are_rejected_not_asked(cache: Path, heard: str) -> None:
+    seen = _listen(cache, "hey glasses, the weather is nice today", FakeTranscriber(heard))
+    assert not [e for e in seen if isinstance(e, Intent)]
+    (rejected,) = [e for e in seen if isinstance(e, CommandRejected)]
+    assert rejected.reason == "no question heard"
+    toasts = [e.card for e in seen if isinstance(e, HudUpdate) and e.card is not None]
+    assert [c.title for c in toasts] == ["Didn't catch that"]
+
+
+def test_without_a_transcriber_open_speech_is_rejected(cache: Path) -> None:
+    seen = _listen(cache, "hey glasses, the weather is nice today", None)
+    assert not [e for e in seen if isinstance(e, Intent)]
+    assert [e.reason for e in seen if isinstance(e, CommandRejected)] in (
+        ["out of grammar"],
+        ["not a complete command"],
+        ["no speech recognised"],
+    )
+
+
+def test_question_filter_and_settings() -> None:
+    open_speech = OpenSpeech(FakeTranscriber(""), OpenSpeechSettings(min_words=2))
+    assert open_speech.is_question("what time is it")
+    assert not open_speech.is_question("Thanks for watching!")
+    assert not open_speech.is_question("(laughs)")
+    assert not open_speech.is_question("tokyo")
+    with pytest.raises(ValueError, match="min_words"):
+        OpenSpeechSettings(min_words=0)
+    with pytest.raises(ValueError, match="unknown open-speech backend"):
+        ListenSettings(open_speech="gpt")  # type: ignore[arg-type]
+    assert new_open_speech("off") is None
+
+
+def test_ask_skill_shows_the_question_and_says_it_has_no_answer() -> None:
+    reply = asyncio.run(
+        AskSkill().handle(
+            Intent(t_ns=0, name=ASK, phrase="how tall is the eiffel tower"),
+            None,  # type: ignore[arg-type]  # the skill uses nothing of its context
+        )
+    )
+    assert reply.card is not None and reply.card.title == "You asked"
+    assert "how tall is the eiffel tower" in reply.card.body
+    assert reply.say
+
+
+@pytest.mark.parametrize(
+    ("heard", "question"),
+    [
+        ("Hey glasses, what time is it?", "what time is it?"),
+        ("Hey, glasses. What time is it?", "What time is it?"),
+        ("Hay glasses how tall is it", "how tall is it"),
+        ("glasses, what is this", "what is this"),
+        ("What time is it?", "What time is it?"),
+        ("Hey glasses", ""),
+        ("the glasses are on the table", "the glasses are on the table"),
+    ],
+)
+def test_the_wake_phrase_is_cut_from_the_transcript(heard: str, question: str) -> None:
+    assert OpenSpeech.after_wake(heard, "hey glasses") == question
