@@ -149,6 +149,20 @@ def test_out_of_grammar_speech_is_rejected(
     assert result.intent is None and result.rejected
 
 
+@pytest.mark.parametrize(
+    ("text", "voice"),
+    [("where did i park the car", "en-us"), ("where did i park the car", "en-us+f3")],
+)
+def test_a_sentence_is_not_mapped_to_a_command_it_does_not_contain(
+    cache: Path, recognizer: CommandRecognizer, text: str, voice: str
+) -> None:
+    # The grammar aligns "clear" to its start with a high margin; the speech after it is what
+    # gives it away.
+    result = recognizer.recognize(_speech(cache, text, voice, snr=15.0, seed=1))
+    assert result.hypothesis == "clear" and result.margin > -0.4, result
+    assert not result.accepted and result.rejected == "more than a command"
+
+
 def test_noise_alone_is_rejected(recognizer: CommandRecognizer) -> None:
     noise = np.random.default_rng(0).normal(0, 200, 24_000).astype(np.int16)
     assert not recognizer.recognize(noise).accepted
