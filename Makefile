@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sim test lint typecheck pytest bench screenshots clean
+.PHONY: setup sim test lint typecheck pytest bench screenshots clean wake-model
 
 setup: $(STAMP)
 
@@ -48,6 +48,13 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/glasses bench runtime
 	$(BIN)/glasses bench hud
+
+# Retrain the "hey glasses" head (models/wake/hey_glasses.onnx and its .json record) from the
+# committed seed; about 25 minutes on 2 cores, generated data cached under ~/.cache/glasses.
+# Needs the train extra (torch, CPU); never run in CI.
+wake-model: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	nice -n 10 $(BIN)/python -m glasses.training.wake_word --seed 1 --out models/wake/hey_glasses.onnx
 
 screenshots: $(STAMP)
 	$(BIN)/python docs/make_screenshots.py

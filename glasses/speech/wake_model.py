@@ -99,36 +99,43 @@ class ModelWakeSpotter:
         """Feed one chunk of 16 kHz mono int16 audio whose first sample is at ``t_ns``."""
         samples = np.asarray(samples).reshape(-1)
         end_ns = t_ns + len(samples) * NS_PER_S // RATE
-        return self._steps(samples, end_ns)
+        return self.decide(*self.score(samples, end_ns))
 
     def flush(self, t_ns: int) -> list[WakeDetection]:
         """End of stream at ``t_ns``: complete the last step and a little silence after it, so
         a phrase ended by the last samples is reported (at most at ``t_ns``)."""
         pad = (STEP - self.features.pending) % STEP + FLUSH_STEPS * STEP
-        hits = self._steps(np.zeros(pad, np.int16), t_ns + pad * NS_PER_S // RATE)
-        return [replace(h, t_ns=min(h.t_ns, t_ns)) for h in hits]
+        steps = self.score(np.zeros(pad, np.int16), t_ns + pad * NS_PER_S // RATE)
+        return [replace(h, t_ns=min(h.t_ns, t_ns)) for h in self.decide(*steps)]
 
-    def _steps(self, samples: np.ndarray, end_ns: int) -> list[WakeDetection]:
+    def score(self, samples: np.ndarray, end_ns: int) -> tuple[list[int], list[float]]:
+        """Features and head only: (end time of each step completed, on the caller's clock;
+        its score). ``process`` is ``decide(*score(samples, end_ns))``; a benchmark scores a
+        stream once and lets spotters of several thresholds ``decide``."""
         left = self.features.pending + len(samples)  # samples not yet in a finished step
         embeddings = self.features.push(samples)
-        self.last_scores = []
-        if not len(embeddings):
-            return []
+        self.last_scores = [float(s) for s in self.score_embeddings(embeddings)]
+        # Step i ends (i + 1) steps after the start of the ``left`` unfinished samples.
+        ends = [end_ns - (left - (i + 1) * STEP) * NS_PER_S // RATE for i in range(len(embeddings))]
+        return ends, self.last_scores
+
+    def score_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+        """The head's scores of the next ``len(embeddings)`` steps of the stream, given their
+        (k, 96) embeddings (computed elsewhere, e.g. cached by a benchmark)."""
         k = len(embeddings)
-        history = np.concatenate([self._history, embeddings])
+        if not k:
+            return np.zeros(0, np.float32)
+        history = np.concatenate([self._history, np.asarray(embeddings, np.float32)])
         self._history = history[-WINDOW:]
-        windows = np.stack([history[i + 1 : i + 1 + WINDOW] for i in range(k)])
-        scores = self.head(windows)
-        self.last_scores = [float(s) for s in scores]
+        idx = np.arange(1, k + 1)[:, None] + np.arange(WINDOW)[None, :]
+        return np.concatenate([self.head(history[idx[i : i + 2048]]) for i in range(0, k, 2048)])
+
+    def decide(self, step_ends_ns: list[int], scores: list[float]) -> list[WakeDetection]:
+        """The detections of steps ending at ``step_ends_ns`` with ``scores``: a run of
+        ``confirm_steps`` scores at or above the threshold, outside the refractory period."""
         found: list[WakeDetection] = []
-        for i, score in enumerate(scores):
-            # The end of step i on the caller's clock: ``left`` samples before ``end_ns`` were
-            # the start of the unfinished part when this call began.
-            step_end_ns = end_ns - (left - (i + 1) * STEP) * NS_PER_S // RATE
-            if step_end_ns <= self._quiet_until_ns:
-                self._run = 0
-                continue
-            if score < self.settings.threshold:
+        for step_end_ns, score in zip(step_ends_ns, scores, strict=True):
+            if step_end_ns <= self._quiet_until_ns or score < self.settings.threshold:
                 self._run = 0
                 continue
             if self._run == 0:

@@ -1,0 +1,298 @@
+"""The trained wake detector's figures on voices it never heard: ``wake_figures()``.
+
+Run: ``python -m glasses.bench.wake_figures [--hours 4] [--json out.json]``. All speech is
+espeak-ng in the benchmark's held-out voices (``speech_corpus.HELD_OUT_VOICES`` for the wake
+clips, every held-out voice of ``glasses.training.wake_data.voices("eval")`` for the stream),
+none of which reached training:
+
+- ``noisy``: "hey glasses" and "hey glasses, <command>" at 10–20 dB SNR (white noise, 0.3 s
+  of it before and after), each clip a fresh stream;
+- ``clean``: the same texts with no noise at all, 0.5 s of digital silence around them, and
+  ``clean_40db``: noise 40–60 dB under the speech only, digital silence around;
+- ``one_breath``: "hey glasses <command>" with no pause (half at 10–20 dB, half clean);
+  ``one_breath_cut``: the share whose detection falls within 0.3 s of where the command's
+  first word starts (espeak's word events), so the listener cuts the command after it;
+- ``stream``: ``hours`` of distractor audio fed 512 samples at a time through one spotter:
+  generated everyday sentences, the bench's ``EVERYDAY``/``DICTATION`` sentences, strings of
+  dictionary words, look-alikes ("hey class", "okay glasses", the bench's ``NEAR_MISSES`` …) at
+  most one a minute, noise bursts and tones, over a noise floor that changes every minute
+  (white or pink, or digital silence). Every detection is a false accept.
+
+The stream's and clips' embeddings are cached under ``$GLASSES_CACHE_DIR/wake_figures`` (they do
+not depend on the head), so re-measuring a new head or threshold takes seconds. Detections come
+from ``ModelWakeSpotter.decide`` (the runtime's rule), one spotter per threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from glasses.bench.speech_corpus import DICTATION, EVERYDAY, HELD_OUT_VOICES, NEAR_MISSES
+from glasses.speech.tts import mix_noise, synthesize_16k
+from glasses.speech.wake import NS_PER_S, WakeSettings
+from glasses.speech.wake_features import STEP, StreamingFeatures
+from glasses.speech.wake_model import FLUSH_STEPS, ModelWakeSpotter
+from glasses.training import wake_data
+
+Progress = Callable[[str], None]
+RATE = 16_000
+RATES_WPM = (140, 170, 200)
+COMMANDS = ("read this", "scan this", "take a photo", "what does it say", "start captions")
+ONE_BREATH = (
+    "read this",
+    "scan this",
+    "what does this code say",
+    "take a picture",
+    "what time is it",
+    "dismiss",
+)
+THRESHOLDS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
+CUT_SLACK_S = 0.3
+FIGURES_VERSION = 1  # bump when a clip set's recipe changes
+STREAM_VERSION = 2  # bump when the stream's recipe changes
+LOOK_ALIKE_SPAN_S = 3.0  # a false accept this soon after a look-alike starts is blamed on it
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("GLASSES_CACHE_DIR")
+    if root:
+        return Path(root) / "wake_figures"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "glasses" / "wake_figures"
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A clip (or the stream) as embeddings; ``cut_at``: for one-breath clips, the step time
+    (s) where the command's first word starts (else −1)."""
+
+    embeddings: np.ndarray  # (k, 96): the clip's steps and the flush's silence after it
+    cut_at: float = -1.0
+
+
+def _embed(audio: np.ndarray, features: StreamingFeatures) -> np.ndarray:
+    """Embeddings as the spotter computes them: 512-sample chunks, then the flush's padding."""
+    features.reset()
+    parts = [features.push(audio[i : i + 512]) for i in range(0, len(audio), 512)]
+    pad = (STEP - features.pending) % STEP + FLUSH_STEPS * STEP
+    parts.append(features.push(np.zeros(pad, np.int16)))
+    return np.concatenate(parts).astype(np.float16)
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), np.int16)
+
+
+def _clips(progress: Progress) -> dict[str, list[Scored]]:
+    """Every clip set's embeddings (cached)."""
+    path = cache_dir() / f"clips-v{FIGURES_VERSION}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as npz:
+            out: dict[str, list[Scored]] = {}
+            for key in npz.files:
+                if key.endswith("__cut"):
+                    continue
+                name, _, _ = key.rpartition("__")
+                out.setdefault(name, []).append(
+                    Scored(npz[key], float(npz[f"{key}__cut"]) if f"{key}__cut" in npz else -1)
+                )
+            return out
+    features = StreamingFeatures()
+    rng = np.random.default_rng(20_241)
+    sets: dict[str, list[Scored]] = {"noisy": [], "clean": [], "clean_40db": [], "one_breath": []}
+    texts = ("hey glasses", *(f"hey glasses, {c}" for c in COMMANDS))
+    pairs = [(v, r) for v in HELD_OUT_VOICES for r in RATES_WPM]
+    for n, (voice, rate) in enumerate(pairs, start=1):
+        progress(f"wake clips: {voice} at {rate} wpm ({n}/{len(pairs)})")
+        for text in texts:
+            speech = synthesize_16k(text, voice=voice, rate_wpm=rate)
+            snr = float(rng.uniform(10.0, 20.0))
+            noisy = mix_noise(speech, snr, seed=int(rng.integers(1 << 30)))
+            sets["noisy"].append(Scored(_embed(noisy, features)))
+            clean = np.concatenate([_silence(0.5), speech, _silence(0.5)])
+            sets["clean"].append(Scored(_embed(clean, features)))
+            under = mix_noise(speech, float(rng.uniform(40.0, 60.0)), seed=n, pad_s=0.0)
+            sets["clean_40db"].append(
+                Scored(_embed(np.concatenate([_silence(0.5), under, _silence(0.5)]), features))
+            )
+        for i, command in enumerate(ONE_BREATH):
+            spoken = wake_data.engine().speak(f"hey glasses {command}", voice, rate, 50)
+            x = spoken.samples
+            if i % 2:
+                x = mix_noise(x, float(rng.uniform(10.0, 20.0)), seed=i)
+                lead = int(0.3 * RATE)
+            else:
+                x = np.concatenate([_silence(0.5), x, _silence(0.5)])
+                lead = int(0.5 * RATE)
+            cut = (lead + spoken.word_starts[2]) / RATE  # "hey", "glasses", <command>
+            sets["one_breath"].append(Scored(_embed(x, features), cut))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {}
+    for name, items in sets.items():
+        for i, item in enumerate(items):
+            arrays[f"{name}__{i}"] = item.embeddings
+            if item.cut_at >= 0:
+                arrays[f"{name}__{i}__cut"] = np.array(item.cut_at)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]
+    os.replace(tmp, path)
+    return sets
+
+
+def _stream(hours: float, progress: Progress, seed: int = 20_242) -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings of ``hours`` of distractor audio, the times (s) where its look-alike
+    utterances start), cached."""
+    path = cache_dir() / f"stream-v{STREAM_VERSION}-{seed}-{hours:g}h.npz"
+    if path.is_file():
+        with np.load(path) as npz:
+            return npz["embeddings"], npz["lookalikes"]
+    rng = np.random.default_rng(seed)
+    voices = wake_data.voices("eval")
+    look_alikes = tuple(NEAR_MISSES) + tuple(
+        t for t in wake_data.LOOK_ALIKES if t not in {"hey", "glasses", "glass"}
+    )
+    features = StreamingFeatures()
+    parts: list[np.ndarray] = []
+    lookalikes: list[float] = []
+    minutes = round(hours * 60)
+    t0 = time.monotonic()
+    for minute in range(minutes):
+        floor_kind = wake_data._pick(rng, ("white", "pink", "silence"))
+        floor_rms = float(rng.uniform(20.0, 400.0))
+        audio: list[np.ndarray] = []
+        n = 0
+        said_look_alike = False
+        while n < 60 * RATE:
+            r = rng.random()
+            voice = wake_data._pick(rng, voices)
+            rate, pitch = int(rng.integers(120, 221)), int(rng.integers(25, 76))
+            if r < 0.04 and not said_look_alike:  # at most one look-alike a minute
+                text = wake_data._pick(rng, look_alikes)
+                said_look_alike = True
+                lookalikes.append(minute * 60 + n / RATE)
+            elif r < 0.45:
+                text = wake_data.sentence(rng)
+            elif r < 0.75:
+                text = wake_data._pick(rng, EVERYDAY + DICTATION)
+            elif r < 0.88:
+                text = wake_data.word_string(rng)
+            else:
+                text = ""
+            if text:
+                x = wake_data.engine().speak(text, voice, rate, pitch).samples.astype(np.float64)
+                x *= 10 ** (rng.uniform(-12.0, 4.0) / 20)
+            elif rng.random() < 0.5:
+                x = wake_data.tone(rng, float(rng.uniform(0.5, 3.0))) * 10 ** rng.uniform(2, 3.5)
+            else:
+                colour = wake_data._pick(rng, ("white", "pink", "brown"))
+                x = wake_data.coloured_noise(rng, int(rng.uniform(0.3, 2.0) * RATE), colour)
+                x *= 10 ** rng.uniform(1.5, 3.5)
+            gap = np.zeros(int(rng.uniform(0.1, 1.5) * RATE))
+            audio += [x, gap]
+            n += len(x) + len(gap)
+        chunk = np.concatenate(audio)[: 60 * RATE]
+        if floor_kind != "silence":
+            chunk = chunk + wake_data.coloured_noise(rng, len(chunk), floor_kind) * floor_rms
+        pcm = np.clip(np.rint(chunk), -32768, 32767).astype(np.int16)
+        parts += [features.push(pcm[i : i + 512]) for i in range(0, len(pcm), 512)]
+        if (minute + 1) % 10 == 0:
+            progress(f"stream: {minute + 1}/{minutes} min ({time.monotonic() - t0:.0f} s)")
+    embeddings = np.concatenate(parts).astype(np.float16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    starts = np.array(lookalikes, np.float64)
+    np.savez(tmp, embeddings=embeddings, lookalikes=starts)
+    os.replace(tmp, path)
+    return embeddings, starts
+
+
+def _detections(
+    scorer: ModelWakeSpotter, deciders: Sequence[ModelWakeSpotter], embeddings: np.ndarray
+) -> list[list[float]]:
+    """For each decider: the times (s from the clip's start) of its detections."""
+    scorer.reset()
+    scores = [float(s) for s in scorer.score_embeddings(embeddings)]
+    ends = [(i + 1) * STEP * NS_PER_S // RATE for i in range(len(scores))]
+    out = []
+    for d in deciders:
+        d.reset()
+        out.append([h.t_ns / NS_PER_S for h in d.decide(ends, scores)])
+    return out
+
+
+def wake_figures(
+    hours: float = 4.0,
+    *,
+    thresholds: Sequence[float] = THRESHOLDS,
+    confirm_steps: Sequence[int] = (1, 2),
+    progress: Progress = print,
+) -> dict[str, object]:
+    """Detect rates (0..1) per set and false accepts per hour, for every threshold × confirm
+    steps; ``default`` repeats the row of ``wake.toml``'s settings."""
+    sets = _clips(progress)
+    stream, lookalikes = _stream(hours, progress)
+    default = WakeSettings(backend="model")
+    combos = sorted({(t, c) for t in thresholds for c in confirm_steps}
+                    | {(default.threshold, default.confirm_steps)})  # fmt: skip
+    deciders = [
+        ModelWakeSpotter(WakeSettings(threshold=t, backend="model", confirm_steps=c))
+        for t, c in combos
+    ]
+    scorer = ModelWakeSpotter(default)
+    rows = []
+    hits: dict[str, list[list[list[float]]]] = {
+        name: [_detections(scorer, deciders, s.embeddings) for s in items]
+        for name, items in sets.items()
+    }
+    stream_hits = _detections(scorer, deciders, stream)
+    stream_hours = len(stream) * STEP / RATE / 3600
+    for j, (t, c) in enumerate(combos):
+        row: dict[str, object] = {"threshold": t, "confirm_steps": c}
+        for name, per_clip in hits.items():
+            row[f"detect_{name}"] = round(float(np.mean([bool(h[j]) for h in per_clip])), 4)
+        cut_ok = [
+            bool(h[j]) and abs(h[j][0] - s.cut_at) <= CUT_SLACK_S
+            for h, s in zip(hits["one_breath"], sets["one_breath"], strict=True)
+        ]
+        row["one_breath_cut"] = round(float(np.mean(cut_ok)), 4)
+        row["false_accepts"] = len(stream_hits[j])
+        row["false_accepts_after_look_alikes"] = sum(
+            bool(np.any((t >= lookalikes) & (t - lookalikes <= LOOK_ALIKE_SPAN_S)))
+            for t in stream_hits[j]
+        )
+        row["false_accepts_per_hour"] = round(len(stream_hits[j]) / stream_hours, 3)
+        rows.append(row)
+    chosen = rows[combos.index((default.threshold, default.confirm_steps))]
+    return {
+        "default": chosen,
+        "sweep": rows,
+        "clips": {name: len(items) for name, items in sets.items()},
+        "distractor_hours": round(stream_hours, 3),
+        "distractor_lookalikes": len(lookalikes),
+        "voices": list(HELD_OUT_VOICES),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m glasses.bench.wake_figures")
+    parser.add_argument("--hours", type=float, default=4.0, help="distractor stream length")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    figures = wake_figures(args.hours, progress=lambda line: print(line, flush=True))
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,370 @@
+"""Train the "hey glasses" head: ``python -m glasses.training.wake_word --seed N --out PATH``.
+
+1. **Data** (``glasses.training.wake_data``): ``--positives`` and ``--negatives`` augmented
+   clips from the training voices, in shards of ``SHARD`` clips, each from its own seed.
+2. **Features**: each clip's openWakeWord embeddings (``glasses.speech.wake_features``), one per
+   80 ms step, as the runtime computes them, with a label per step: 1 when the step ends within
+   ``POSITIVE_BEFORE_S``/``POSITIVE_AFTER_S`` of the end of "glasses", 0 for every step of a
+   negative clip and for the steps of a positive clip that end ``NEGATIVE_BEFORE_S`` or more
+   before the phrase does, ignored otherwise (the phrase is still in the window after it ends).
+   Shards are cached under ``$GLASSES_CACHE_DIR/wake_train`` (default ``~/.cache/glasses``),
+   keyed by the recipe version and seed, so a rerun only trains.
+3. **Head**: LayerNorm-MLP over the last 16 embeddings (1.28 s) → the probability that the
+   phrase has just ended; Adam, binary cross-entropy with positives and look-alikes weighted up;
+   torch on the CPU (the ``train`` extra).
+4. **Export**: the weights written as an ONNX graph with ``onnx.helper`` (input ``embeddings``
+   B×16×96 float32, output ``score`` B×1), beside a JSON record of the run (``.json``).
+
+Held-out voices (``wake_data.voices("eval")``) give the record's quick figures; the real ones are
+``glasses.bench.wake_figures``. ``make wake-model`` runs it with the committed seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glasses.bench.speech_corpus import HELD_OUT_ACCENTS, HELD_OUT_VARIANTS
+from glasses.speech.wake_features import EMBED_DIM, RATE, STEP, FrontEnd, clip_embeddings
+from glasses.speech.wake_model import WINDOW
+from glasses.training import wake_data
+
+RECIPE_VERSION = 2  # bump when wake_data or the labelling changes what a shard holds
+SHARD = 200
+POSITIVE_BEFORE_S = 0.08
+POSITIVE_AFTER_S = 0.24
+NEGATIVE_BEFORE_S = 0.4
+KINDS = ("pos", "lookalike", "speech", "noise", "tone", "silence")
+DEFAULT_OUT = Path("models/wake/hey_glasses.onnx")
+
+Progress = Callable[[str], None]
+
+
+def cache_root() -> Path:
+    """``$GLASSES_CACHE_DIR/wake_train``, else ``$XDG_CACHE_HOME/glasses/wake_train``."""
+    root = os.environ.get("GLASSES_CACHE_DIR")
+    if root:
+        return Path(root) / "wake_train"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "glasses" / "wake_train"
+
+
+@dataclass(frozen=True, slots=True)
+class Steps:
+    """Embeddings of many clips, one row per 80 ms step, each clip led by ``WINDOW − 1`` rows of
+    silence. ``labels``: 1, 0 or −1 (ignored; also the lead rows); ``kind``: index in
+    ``KINDS``."""
+
+    embeddings: np.ndarray  # (n, 96) float16
+    labels: np.ndarray  # (n,) int8
+    kind: np.ndarray  # (n,) int8
+
+    @staticmethod
+    def concat(parts: list[Steps]) -> Steps:
+        return Steps(
+            np.concatenate([p.embeddings for p in parts]),
+            np.concatenate([p.labels for p in parts]),
+            np.concatenate([p.kind for p in parts]),
+        )
+
+
+def label_steps(n_steps: int, ends: tuple[int, ...]) -> np.ndarray:
+    """Labels of a clip's ``n_steps`` steps given where "hey glasses" ends (samples)."""
+    labels = np.zeros(n_steps, np.int8)
+    step_end = (np.arange(n_steps) + 1) * STEP
+    for end in ends:
+        near = (step_end >= end - POSITIVE_BEFORE_S * RATE) & (
+            step_end <= end + POSITIVE_AFTER_S * RATE
+        )
+        labels[step_end > end - NEGATIVE_BEFORE_S * RATE] = -1
+        labels[near] = 1
+    return labels
+
+
+def clip_steps(clip: wake_data.Clip, front: FrontEnd) -> Steps:
+    emb = clip_embeddings(clip.audio, front)
+    lead = np.repeat(front.silent_embedding[None], WINDOW - 1, axis=0)
+    labels = np.concatenate([np.full(WINDOW - 1, -1, np.int8), label_steps(len(emb), clip.ends)])
+    kind = np.full(len(labels), KINDS.index(clip.kind), np.int8)
+    return Steps(np.concatenate([lead, emb]).astype(np.float16), labels, kind)
+
+
+def shard(split: str, polarity: str, seed: int, index: int, front: FrontEnd | None = None) -> Steps:
+    """Shard ``index`` of ``polarity`` ("pos"/"neg") clips of ``split`` voices, cached."""
+    key = f"v{RECIPE_VERSION}-{split}-{polarity}-{seed}-{index}"
+    path = cache_root() / f"{key}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as npz:
+                return Steps(npz["embeddings"], npz["labels"], npz["kind"])
+        except (OSError, ValueError, KeyError):
+            pass  # a partial file from an interrupted run: make it again
+    digest = hashlib.sha256(key.encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    pool = wake_data.voices(split)
+    make = wake_data.positive_clip if polarity == "pos" else wake_data.negative_clip
+    front = front or _worker_front_end()
+    steps = Steps.concat([clip_steps(make(rng, pool), front) for _ in range(SHARD)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, embeddings=steps.embeddings, labels=steps.labels, kind=steps.kind)
+    os.replace(tmp, path)
+    return steps
+
+
+@functools.cache
+def _worker_front_end() -> FrontEnd:
+    return FrontEnd(threads=1)
+
+
+def _shard_job(job: tuple[str, str, int, int]) -> Steps:
+    return shard(*job)
+
+
+def dataset(
+    split: str, positives: int, negatives: int, seed: int, progress: Progress, *, jobs: int = 2
+) -> Steps:
+    """The steps of ``positives`` + ``negatives`` clips of ``split`` voices (whole shards),
+    made by ``jobs`` processes (one ONNX thread each)."""
+    todo = [(split, "pos", seed, i) for i in range((positives + SHARD - 1) // SHARD)]
+    todo += [(split, "neg", seed, i) for i in range((negatives + SHARD - 1) // SHARD)]
+    parts = []
+    t0 = time.monotonic()
+    # fork: the workers inherit nothing heavy (no ONNX session exists in the parent yet).
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for n, steps in enumerate(pool.imap(_shard_job, todo), start=1):
+            parts.append(steps)
+            progress(f"{split}: shard {n}/{len(todo)} {time.monotonic() - t0:.0f} s")
+    return Steps.concat(parts)
+
+
+def window_index(steps: Steps) -> np.ndarray:
+    """Rows whose label counts (the end of each training window)."""
+    return np.nonzero(steps.labels >= 0)[0]
+
+
+def gather(steps: Steps, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), 16, 96) float32 windows ending at ``rows``."""
+    idx = rows[:, None] + np.arange(-WINDOW + 1, 1)[None, :]
+    return steps.embeddings[idx].astype(np.float32)
+
+
+# ---- the head -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HeadConfig:
+    hidden: int = 64
+    epochs: int = 12
+    batch: int = 512
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    dropout: float = 0.2
+    positive_weight: float = 4.0
+    lookalike_weight: float = 3.0
+
+
+def train_head(train: Steps, config: HeadConfig, seed: int, progress: Progress) -> dict[str, Any]:
+    """Train the MLP; its weights as numpy arrays (names as in ``export_onnx``)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)
+    d = WINDOW * EMBED_DIM
+    h = config.hidden
+    model = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(d, h), nn.LayerNorm(h), nn.ReLU(), nn.Dropout(config.dropout),
+        nn.Linear(h, h), nn.LayerNorm(h), nn.ReLU(), nn.Dropout(config.dropout),
+        nn.Linear(h, 1),
+    )  # fmt: skip
+    rows = window_index(train)
+    y_all = (train.labels[rows] == 1).astype(np.float32)
+    w_all = np.ones(len(rows), np.float32)
+    w_all[y_all == 1] = config.positive_weight
+    w_all[train.kind[rows] == KINDS.index("lookalike")] = config.lookalike_weight
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    steps_total = config.epochs * ((len(rows) + config.batch - 1) // config.batch)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, config.lr, total_steps=steps_total)
+    rng = np.random.default_rng(seed)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
+    for epoch in range(config.epochs):
+        model.train()
+        order = rng.permutation(len(rows))
+        total = 0.0
+        for i in range(0, len(order), config.batch):
+            b = order[i : i + config.batch]
+            x = torch.from_numpy(gather(train, rows[b]))
+            # Feature noise: a cheap guard against over-trusting any one embedding value.
+            x = x + 0.05 * torch.randn_like(x) * x.std()
+            logits = model(x).squeeze(1)
+            loss = loss_fn(logits, torch.from_numpy(y_all[b])) * torch.from_numpy(w_all[b])
+            loss = loss.mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += loss.item() * len(b)
+        progress(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(rows):.4f}")
+    model.eval()
+    layers = [m for m in model if isinstance(m, nn.Linear | nn.LayerNorm)]
+    names = ["fc1", "ln1", "fc2", "ln2", "fc3"]
+    weights: dict[str, Any] = {}
+    for name, layer in zip(names, layers, strict=True):
+        weights[f"{name}.weight"] = layer.weight.detach().numpy().astype(np.float32)
+        weights[f"{name}.bias"] = layer.bias.detach().numpy().astype(np.float32)
+    return weights
+
+
+def forward_numpy(weights: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """The head in numpy (checks the export): (B, 16, 96) → (B,) probabilities."""
+    h = x.reshape(len(x), -1)
+    for i in (1, 2):
+        h = h @ weights[f"fc{i}.weight"].T + weights[f"fc{i}.bias"]
+        mu, var = h.mean(1, keepdims=True), h.var(1, keepdims=True)
+        h = (h - mu) / np.sqrt(var + 1e-5) * weights[f"ln{i}.weight"] + weights[f"ln{i}.bias"]
+        h = np.maximum(h, 0.0)
+    z = h @ weights["fc3.weight"].T + weights["fc3.bias"]
+    return (1.0 / (1.0 + np.exp(-z))).reshape(-1)
+
+
+def export_onnx(weights: dict[str, Any], path: Path) -> None:
+    """The head as an ONNX graph (opset 17): embeddings B×16×96 → score B×1 (a probability)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [numpy_helper.from_array(np.ascontiguousarray(v), k) for k, v in weights.items()]
+    inits.append(numpy_helper.from_array(np.array([0, -1], np.int64), "flat_shape"))
+    nodes = [helper.make_node("Reshape", ["embeddings", "flat_shape"], ["x0"])]
+    x = "x0"
+    for i in (1, 2):
+        nodes += [
+            helper.make_node("Gemm", [x, f"fc{i}.weight", f"fc{i}.bias"], [f"g{i}"], transB=1),
+            helper.make_node("LayerNormalization", [f"g{i}", f"ln{i}.weight", f"ln{i}.bias"],
+                             [f"n{i}"], axis=-1, epsilon=1e-5),
+            helper.make_node("Relu", [f"n{i}"], [f"r{i}"]),
+        ]  # fmt: skip
+        x = f"r{i}"
+    nodes += [
+        helper.make_node("Gemm", [x, "fc3.weight", "fc3.bias"], ["logit"], transB=1),
+        helper.make_node("Sigmoid", ["logit"], ["score"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "hey_glasses_head",
+        [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["B", WINDOW, EMBED_DIM])],
+        [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["B", 1])],
+        inits,
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="glasses.training"
+    )
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(model.SerializeToString())
+
+
+def quick_figures(weights: dict[str, Any], held: Steps, threshold: float) -> dict[str, float]:
+    """Per-window figures on the held-out voices: the share of positive phrases whose best
+    window passes ``threshold`` is approximated by positive windows; negatives per window."""
+    rows = window_index(held)
+    scores = np.concatenate(
+        [
+            forward_numpy(weights, gather(held, rows[i : i + 4096]))
+            for i in range(0, len(rows), 4096)
+        ]
+    )
+    labels = held.labels[rows]
+    kind = held.kind[rows]
+    out = {
+        "positive_windows_above": float(np.mean(scores[labels == 1] >= threshold)),
+        "negative_windows_above": float(np.mean(scores[labels == 0] >= threshold)),
+    }
+    for k in ("lookalike", "speech", "noise"):
+        sel = (labels == 0) & (kind == KINDS.index(k))
+        if sel.any():
+            out[f"{k}_windows_above"] = float(np.mean(scores[sel] >= threshold))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m glasses.training.wake_word", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--positives", type=int, default=4000, help="positive clips")
+    parser.add_argument("--negatives", type=int, default=4000, help="negative clips")
+    parser.add_argument("--eval-clips", type=int, default=400, help="held-out clips of each kind")
+    parser.add_argument("--epochs", type=int, default=HeadConfig().epochs)
+    parser.add_argument("--jobs", type=int, default=2, help="processes making the data")
+    args = parser.parse_args(argv)
+    t0 = time.monotonic()
+
+    def progress(line: str) -> None:
+        print(line, flush=True)
+
+    train = dataset("train", args.positives, args.negatives, args.seed, progress, jobs=args.jobs)
+    held = dataset("eval", args.eval_clips, args.eval_clips, args.seed, progress, jobs=args.jobs)
+    t_data = time.monotonic() - t0
+    config = HeadConfig(epochs=args.epochs)
+    weights = train_head(train, config, args.seed, progress)
+    t_train = time.monotonic() - t0 - t_data
+    export_onnx(weights, args.out)
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(args.out), providers=["CPUExecutionProvider"])
+    probe = gather(held, window_index(held)[:256])
+    exported = np.asarray(session.run(None, {"embeddings": probe})[0]).reshape(-1)
+    drift = float(np.max(np.abs(exported - forward_numpy(weights, probe))))
+    if drift > 1e-4:
+        raise SystemExit(f"the exported head differs from the trained one by {drift:g}")
+    figures = quick_figures(weights, held, 0.5)
+    record = {
+        "model": str(args.out),
+        "sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
+        "size_bytes": args.out.stat().st_size,
+        "date": datetime.datetime.now(datetime.UTC).date().isoformat(),
+        "command": "python -m glasses.training.wake_word "
+        + " ".join(sys.argv[1:] if argv is None else argv),
+        "seed": args.seed,
+        "recipe_version": RECIPE_VERSION,
+        "positives": args.positives,
+        "negatives": args.negatives,
+        "train_windows": len(window_index(train)),
+        "train_positive_windows": int(np.sum(train.labels == 1)),
+        "train_voices": len(wake_data.voices("train")),
+        "held_out_voices": "glasses.bench.speech_corpus.is_held_out (accents "
+        + ", ".join(HELD_OUT_ACCENTS)
+        + "; variants "
+        + ", ".join(HELD_OUT_VARIANTS)
+        + ")",
+        "head": asdict(config),
+        "data_seconds": round(t_data, 1),
+        "train_seconds": round(t_train, 1),
+        "held_out_at_0.5": {k: round(v, 5) for k, v in figures.items()},
+    }
+    args.out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+    progress(json.dumps(record, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
