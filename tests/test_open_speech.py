@@ -95,6 +95,15 @@ def test_a_grammar_command_never_waits_for_the_transcriber(cache: Path) -> None:
     assert fake.calls == 0
 
 
+def test_a_command_the_grammar_missed_but_the_transcriber_heard_is_that_command(
+    cache: Path,
+) -> None:
+    # Rejected by the grammar (a sentence), but the stand-in transcriber hears a command.
+    fake = FakeTranscriber("Hey, Glacin, this miss.")
+    seen = _listen(cache, "hey glasses, the weather is nice today", fake)
+    assert [(i.name, i.phrase) for i in seen if isinstance(i, Intent)] == [("dismiss", "dismiss")]
+
+
 @pytest.mark.parametrize("heard", ["", "Thank you.", "um", "[Music]", "hey"])
 def test_noise_and_half_words_are_rejected_not_asked(cache: Path, heard: str) -> None:
     seen = _listen(cache, "hey glasses, the weather is nice today", FakeTranscriber(heard))
@@ -149,6 +158,9 @@ def test_ask_skill_shows_the_question_and_says_it_has_no_answer() -> None:
         ("glasses, what is this", "what is this"),
         ("What time is it?", "What time is it?"),
         ("Hey glasses", ""),
+        ("Hey, Glacin, this miss.", "this miss."),
+        ("Hey, what time is it?", "what time is it?"),
+        ("There, how are you", "There, how are you"),
         ("the glasses are on the table", "the glasses are on the table"),
     ],
 )

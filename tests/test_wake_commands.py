@@ -163,6 +163,27 @@ def test_a_sentence_is_not_mapped_to_a_command_it_does_not_contain(
     assert not result.accepted and result.rejected == "more than a command"
 
 
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("This miss.", "dismiss"),  # Whisper's spelling of an espeak "dismiss"
+        ("Read this.", "read this"),
+        ("and dismiss", "dismiss"),
+        ("stop caption", "stop captions"),
+        ("What does it say?", "what does it say"),
+        ("what do you see", ""),
+        ("where did I park the car", ""),
+        ("take a photo of the dog", ""),
+        ("xylophone", ""),
+        ("", ""),
+    ],
+)
+def test_a_transcript_matches_a_command_only_when_it_is_one(
+    recognizer: CommandRecognizer, text: str, phrase: str
+) -> None:
+    assert recognizer.match_text(text) == phrase
+
+
 def test_noise_alone_is_rejected(recognizer: CommandRecognizer) -> None:
     noise = np.random.default_rng(0).normal(0, 200, 24_000).astype(np.int16)
     assert not recognizer.recognize(noise).accepted

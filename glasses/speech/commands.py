@@ -35,6 +35,9 @@ from glasses.speech._sphinx import SphinxUnavailable, new_decoder
 
 DEFAULT_MIN_MARGIN = -0.4
 DEFAULT_MAX_EXTRA_MS = 250.0
+DEFAULT_MAX_PHONE_ERROR = 0.2
+# Words around a command that do not change it ("and dismiss", "read this please").
+_FILLERS = frozenset({"and", "um", "uh", "so", "oh", "okay", "please", "now"})
 _FRAME_MS = 10  # PocketSphinx's frame rate: 100 frames/s
 # Segment labels that are not words: silence, noise fillers, sentence marks.
 _NOT_SPEECH = frozenset({"<sil>", "<s>", "</s>", "SIL", "(NULL)", "+NSN+", "+SPN+"})
@@ -85,10 +88,23 @@ def phrases_from_skills(skills: Iterable[Any]) -> list[CommandPhrase]:
     return out
 
 
-def build_jsgf(phrases: Sequence[CommandPhrase]) -> str:
-    """The JSGF grammar accepting exactly one of ``phrases``."""
+def _edits(a: Sequence[str], b: Sequence[str]) -> int:
+    """Levenshtein distance between two phone sequences."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def build_jsgf(phrases: Sequence[CommandPhrase], lead_in: str = "") -> str:
+    """The JSGF grammar accepting exactly one of ``phrases``, optionally preceded by the words
+    ``lead_in``."""
     alternatives = " | ".join(f"( {p.phrase} )" for p in phrases)
-    return f"#JSGF V1.0;\ngrammar {_GRAMMAR};\npublic <command> = {alternatives} ;\n"
+    rule = f"[ {lead_in} ] ( {alternatives} )" if lead_in else alternatives
+    return f"#JSGF V1.0;\ngrammar {_GRAMMAR};\npublic <command> = {rule} ;\n"
 
 
 class CommandRecognizer:
@@ -97,6 +113,9 @@ class CommandRecognizer:
     ``phrases``: the spoken forms, e.g. ``phrases_from_skills(builtin_skills())``; every word
     must be in the en-US dictionary. ``min_margin``: the rejection threshold (lower accepts more).
     ``max_extra_ms``: most speech (ms) allowed after the command's words (twice that before).
+    ``lead_in``: words the audio may start with before the command, not part of it (the wake
+    phrase's last word: a command cut from the utterance that said the wake phrase may keep
+    its tail, and is cut early rather than late so that its first word is whole).
     """
 
     def __init__(
@@ -105,6 +124,7 @@ class CommandRecognizer:
         *,
         min_margin: float = DEFAULT_MIN_MARGIN,
         max_extra_ms: float = DEFAULT_MAX_EXTRA_MS,
+        lead_in: str = "",
     ) -> None:
         if not phrases:
             raise ValueError("no command phrases: register skills with phrases")
@@ -118,17 +138,23 @@ class CommandRecognizer:
         self.phrases = tuple(phrases)
         self.min_margin = min_margin
         self.max_extra_ms = max_extra_ms
+        self.lead_in = normalize(lead_in)
         self._intent_of = by_phrase
         self._decoder: Any = new_decoder(lm=None)
         missing = sorted(
-            {w for p in by_phrase for w in p.split() if self._decoder.lookup_word(w) is None}
+            {
+                w
+                for p in (*by_phrase, self.lead_in)
+                for w in p.split()
+                if self._decoder.lookup_word(w) is None
+            }
         )
         if missing:
             raise SphinxUnavailable(
                 f"command words not in the en-US dictionary: {', '.join(missing)}"
                 " — rephrase the skill's phrases"
             )
-        self._decoder.add_jsgf_string(_GRAMMAR, build_jsgf(self.phrases))
+        self._decoder.add_jsgf_string(_GRAMMAR, build_jsgf(self.phrases, self.lead_in))
         import pocketsphinx
 
         phone_lm = os.path.join(pocketsphinx.get_model_path(), "en-us", "en-us-phone.lm.bin")
@@ -155,10 +181,56 @@ class CommandRecognizer:
         span = (words[0][0], words[-1][1]) if words else None
         return str(hyp.hypstr), float(hyp.score), frames, span
 
+    def intent_of(self, phrase: str) -> str:
+        """The intent of one of the grammar's phrases (``KeyError`` for any other text)."""
+        return self._intent_of[phrase]
+
+    def pronounce(self, text: str) -> list[str] | None:
+        """The phones of ``text``'s words in the en-US dictionary (None if a word is not in
+        it)."""
+        phones: list[str] = []
+        for word in normalize(text).split():
+            pron = self._decoder.lookup_word(word)
+            if pron is None:
+                return None
+            phones += str(pron).split()
+        return phones
+
+    def match_text(self, text: str, *, max_phone_error: float = DEFAULT_MAX_PHONE_ERROR) -> str:
+        """The command phrase that ``text`` (a large recogniser's transcript) is, or "".
+
+        Exact words match; otherwise the phones of the whole text must be within
+        ``max_phone_error`` (edits per phone of the phrase) of one phrase's, and nearer to it
+        than to any other: Whisper writes an espeak "dismiss" as "This miss." (1 edit in 6).
+        A sentence that merely contains a command is far from it and never matches.
+        """
+        tokens = normalize(text).split()
+        while tokens and tokens[0] in _FILLERS:
+            tokens = tokens[1:]
+        while tokens and tokens[-1] in _FILLERS:
+            tokens = tokens[:-1]
+        words = " ".join(tokens)
+        if words in self._intent_of:
+            return words
+        heard = self.pronounce(words)
+        if not heard:
+            return ""
+        scored = []
+        for phrase in self._intent_of:
+            ref = self.pronounce(phrase) or []
+            scored.append((_edits(ref, heard) / max(1, len(ref)), phrase))
+        scored.sort()
+        best, phrase = scored[0]
+        if best > max_phone_error or (len(scored) > 1 and scored[1][0] == best):
+            return ""
+        return phrase
+
     def recognize(self, audio: np.ndarray) -> CommandResult:
         """Decode one utterance of 16 kHz mono int16 audio."""
         hyp, g_score, _, command_span = self._decode(_GRAMMAR, audio)
         hyp = normalize(hyp)
+        if self.lead_in and hyp.startswith(self.lead_in + " "):
+            hyp = hyp[len(self.lead_in) + 1 :]
         intent = self._intent_of.get(hyp)
         if intent is None:
             why = "no speech recognised" if not hyp else "not a complete command"

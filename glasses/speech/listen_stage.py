@@ -88,6 +88,7 @@ class ListenSettings:
     mode: ListenMode = "wake"
     echo_tail_s: float = 0.4  # after playback, how long the room may still carry our voice (s)
     open_speech: OpenSpeechBackend = "whisper"  # transcribes what is no command (ask)
+    wake_lead_in_s: float = 0.35  # a same-utterance command starts this long before the wake (s)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -150,7 +151,8 @@ class ListenStage(Stage):
     @property
     def recognizer(self) -> CommandRecognizer:
         if self._commands is None:
-            self._commands = CommandRecognizer(self.phrases)
+            wake_words = self.settings.wake.phrase.split()
+            self._commands = CommandRecognizer(self.phrases, lead_in=wake_words[-1])
         return self._commands
 
     async def process(self, event: Event, ctx: StageContext) -> None:
@@ -227,8 +229,10 @@ class ListenStage(Stage):
         after = max(0, min(len(audio), (wake[0].t_ns - start_ns) * RATE // NS_PER_S))
         speech_end = (end_ns - start_ns) * RATE // NS_PER_S  # the margins are not speech
         if speech_end - after >= s.min_command_s * RATE:
-            # From the end of the wake phrase: any earlier and its tail is heard as a word.
-            await self._command(audio[after:], end_ns, ctx, same_utterance=True, whole=audio)
+            # The spotter decides up to ~200 ms after the phrase ends: cut before that, so the
+            # command's first word is whole; the grammar takes the phrase's tail as a lead-in.
+            cut = max(0, after - int(s.wake_lead_in_s * RATE))
+            await self._command(audio[cut:], end_ns, ctx, same_utterance=True, whole=audio)
         else:
             self._awake_until_ns = end_ns + int(s.command_window_s * NS_PER_S)
 
@@ -328,6 +332,17 @@ class ListenStage(Stage):
                 cost_ns=int(open_speech.settings.cost_ms * 1e6),
             )
             text = open_speech.after_wake(text, self.settings.wake.phrase)
+            command = self.recognizer.match_text(text)
+            if command:
+                # The grammar missed a command the large recogniser heard whole.
+                self.commands += 1
+                now = ctx.now_ns()
+                ctx.emit(Transcript(t_ns=now, source=self.name, turn_id=turn, text=text))
+                intent = self.recognizer.intent_of(command)
+                ctx.emit(
+                    Intent(t_ns=now, source=self.name, turn_id=turn, name=intent, phrase=command)
+                )
+                return
             if open_speech.is_question(text):
                 self.asks += 1
                 now = ctx.now_ns()

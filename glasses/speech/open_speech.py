@@ -97,17 +97,30 @@ class OpenSpeech:
     def after_wake(text: str, phrase: str) -> str:
         """``text`` without a leading wake ``phrase`` as a recogniser spells it ("Hey,
         glasses. What time is it?" → "What time is it?"); unchanged when it does not start
-        with it. The phrase's last word must match exactly; earlier words may be misheard
-        ("hay", "hi", "a": a word with the same first letter, or "a") or missing."""
+        with it. The phrase's last word must match (or be cut short: "glass"); earlier words
+        may be misheard ("hay", "hi", "a": a word with the same first letter, or "a") or
+        missing."""
         wake = _words(phrase)
         tokens = text.split()
         if not wake or not tokens:
             return text
+        last = wake[-1]
         for n in range(1, min(len(wake), len(tokens)) + 1):
-            if _words(tokens[n - 1]) == wake[-1:]:
+            word = _words(tokens[n - 1])
+            # Whisper may hear the phrase's last word cut short ("glass" for "glasses").
+            if word == [last] or (
+                len(word) == 1 and len(word[0]) >= 4 and last.startswith(word[0])
+            ):
                 before = [w for t in tokens[: n - 1] for w in _words(t)]
                 if all(w == "a" or w[0] == wake[0][0] for w in before):
                     return " ".join(tokens[n:]).lstrip(" ,.;:!?-")
+        # A last word misheard beyond recognition ("Hey, Glacin, this miss."): the phrase is
+        # the punctuated opening, when it starts like the phrase.
+        first = _words(tokens[0])
+        if len(wake) > 1 and first and first[0][0] == wake[0][0]:
+            for n in range(min(len(wake), len(tokens) - 1), 0, -1):
+                if tokens[n - 1][-1] in ",.;:!?":
+                    return " ".join(tokens[n:])
         return text
 
     def is_question(self, text: str) -> bool:
