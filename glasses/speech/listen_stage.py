@@ -300,7 +300,10 @@ class ListenStage(Stage):
         """Decode ``audio`` as a command; ``whole``: the utterance it was cut from (with the
         wake phrase), which open speech transcribes instead: a large recogniser finds the
         boundary after the wake phrase better than the spotter's timing does."""
-        recognizer = self.recognizer
+        # Built off the loop (the decoders load in ~0.5 s): a blocked loop delays everything.
+        recognizer = self._commands
+        if recognizer is None:
+            recognizer = await ctx.clock.run_blocking(lambda: self.recognizer)
         result = await ctx.clock.run_blocking(
             lambda: recognizer.recognize(audio), cost_ns=int(self.settings.command_cost_ms * 1e6)
         )

@@ -59,7 +59,10 @@ class ReadSkill(Skill):
             # Forget the last result first: if this read fails, the next request on this
             # (already accepted) view must not be answered with an older view's text.
             self._last_lines = None
-            reader = self.reader
+            # Loaded off the loop (models and a warm-up): a blocked loop delays everything.
+            reader = self._reader
+            if reader is None:
+                reader = await ctx.clock.run_blocking(lambda: self.reader)
             self.ocr_runs += 1
             lines = await ctx.clock.run_blocking(
                 lambda: reader.read(image, center_fraction=fraction), cost_ns=NOMINAL_COST_NS
