@@ -20,8 +20,10 @@ the ``--json`` figures (rates are fractions 0..1):
   is audio time, the compute of every stage is real); ``command_decode_ms_p50``,
   ``wake_search_ms_p50`` (the listen stage's other compute per clip), ``vad_ms_per_chunk_p50``,
   ``vad_end_delay_ms_p50`` (last voiced sample → ``SpeechEnded``);
-- captions: ``dictation_wer`` and ``dictation_rtf`` (compute / audio) of the caption stage;
-  ``dictation_wer_real`` is left for recorded human speech (``glasses.bench.real_speech``);
+- captions: ``dictation_wer`` (synthetic speech) and ``captions_rtf`` (compute / audio) of the
+  caption stage; on recorded human read speech (``glasses.bench.real_speech``, when its
+  corpus is installed): ``dictation_wer_real`` and ``dictation_rtf`` (Whisper's final decodes
+  of whole utterances), ``sphinx_streaming_wer_real`` / ``sphinx_full_utt_wer_real``;
 - memory: ``speech_rss_mb_listening`` (RSS growth once VAD and listen stages have heard an
   utterance) and ``speech_rss_mb`` (with the caption stage's dictation too), measured first;
 - ``raw_pocketsphinx_*``: the same command and out-of-grammar clips through a plain JSGF
@@ -112,6 +114,12 @@ KEYS = (
     "dictation_wer",
     "dictation_wer_real",
     "dictation_rtf",
+    "dictation_cpu_rtf",
+    "dictation_real_clips",
+    "dictation_real_seconds",
+    "sphinx_streaming_wer_real",
+    "sphinx_full_utt_wer_real",
+    "captions_rtf",
     "speech_rss_mb",
     "speech_rss_mb_listening",
     "raw_pocketsphinx_command_accuracy",
@@ -194,6 +202,28 @@ class Report:
         )  # fmt: skip
 
 
+def _real_speech_figures(progress: Progress) -> dict[str, float | None]:
+    """Whisper's and PocketSphinx's WER on real human read speech (``real_speech``), or
+    nothing (the keys stay None) when the corpus is not installed."""
+    from glasses.bench import real_speech
+
+    try:
+        clips = real_speech.load_corpus()
+    except real_speech.CorpusMissing as exc:
+        progress(f"real speech: skipped — {exc}")
+        return {}
+    seconds = sum(c.seconds for c in clips)
+    progress(f"real speech: {len(clips)} clips ({seconds:.1f} s), Whisper and PocketSphinx …")
+    sphinx = real_speech.pocketsphinx_figures(clips)
+    return {
+        **real_speech.whisper_figures(clips),
+        "dictation_real_clips": float(len(clips)),
+        "dictation_real_seconds": round(seconds, 2),
+        "sphinx_streaming_wer_real": sphinx["sphinx_streaming_wer_real"],
+        "sphinx_full_utt_wer_real": sphinx["sphinx_full_utt_wer_real"],
+    }
+
+
 def _held_out(heard: Sequence[Heard]) -> list[Heard]:
     return [h for h in heard if h.clip.held_out]
 
@@ -206,13 +236,15 @@ def run(
     thresholds: Sequence[float] = SWEEP,
     wake: WakeSettings | None = None,
     cache_dir: Path | None = None,
+    real_speech: bool = True,
     progress: Progress = print,
 ) -> Report:
     """Measure the RSS, synthesise the corpus, (sweep the wake threshold,) play every set.
 
     ``minutes``: length of the distractor stream; ``limit``: clips per set at most (None: all);
     ``wake``: the wake settings measured (default ``WakeSettings()``, ``wake.toml``'s backend;
-    with ``calibrate``, PocketSphinx at the chosen threshold); ``cache_dir``: the TTS cache.
+    with ``calibrate``, PocketSphinx at the chosen threshold); ``cache_dir``: the TTS cache;
+    ``real_speech``: also score Whisper and PocketSphinx on recorded human speech.
     """
     if not minutes > 0:
         raise ValueError(f"minutes must be > 0, got {minutes}")
@@ -266,6 +298,7 @@ def run(
         false_accepts = counts[LISTEN]
     progress(f"dictation: {len(corpus['dictation'])} clips, VAD → captions …")
     dictation = play(corpus["dictation"], phrases, vad, {}, warmup=warm, captions=True)
+    real = _real_speech_figures(progress) if real_speech else {}
     progress("raw pocketsphinx: the command and out-of-grammar clips, plain JSGF decoder …")
     raw = raw_pocketsphinx_figures(phrases, corpus["command"], corpus["oog"])
 
@@ -301,7 +334,8 @@ def run(
         "dictation_wer": corpus_wer(
             [(h.clip.text, " ".join(h.transcripts)) for h in heard_dictation]
         ),
-        "dictation_rtf": round(dictation.captions_ms / 1000 / audio_s, 4) if audio_s else None,
+        "captions_rtf": round(dictation.captions_ms / 1000 / audio_s, 4) if audio_s else None,
+        **real,
         "speech_rss_mb": round(rss, 1),
         "speech_rss_mb_listening": round(rss_listening, 1),
         **raw,

@@ -55,7 +55,8 @@ CHUNK = 512  # samples per AudioChunk: 32 ms, as the simulated microphone delive
 GAP_S = (6.0, 9.0)  # noise between clips (s): longer than ListenSettings.command_window_s
 WARMUP_GAP_S = 1.0  # noise before each warm-up clip (s)
 TAIL_S = 2.0  # after the last clip: its utterance ends and its answer is drawn
-ASK = "ask"  # the intent of open speech: not a grammar command (glasses.speech.open_speech)
+from glasses.speech.open_speech import ASK  # open speech: not a grammar command
+
 HUD_PROFILE = "frame"
 LISTEN = "listen"
 CAPTIONS = "captions"
@@ -172,12 +173,17 @@ def listen_stage(
     mode: ListenMode = "wake",
     name: str = LISTEN,
 ) -> ListenStage:
-    """The real listen stage with ``wake`` settings (and no open-speech transcriber: what
-    the grammar rejects is rejected)."""
+    """The real listen stage with ``wake`` settings, as ``build_pipeline`` makes it: what the
+    grammar rejects goes to open speech (Whisper), which may still find the command in it or
+    make it an ``ask``. Only the stage named ``LISTEN`` transcribes (a threshold sweep's
+    other stages decide wakes only)."""
     from glasses.speech.listen_stage import ListenSettings, ListenStage
+    from glasses.speech.open_speech import new_open_speech
 
-    cls = ListenStage if name == LISTEN else named_listen(name)
-    return cls(phrases, ListenSettings(wake=wake, mode=mode))
+    settings = ListenSettings(wake=wake, mode=mode)
+    if name != LISTEN:
+        return named_listen(name)(phrases, settings)
+    return ListenStage(phrases, settings, open_speech=new_open_speech(settings.open_speech))
 
 
 def vad_stage(vad: SileroVad) -> Stage:

@@ -41,6 +41,11 @@ def add_parser(sub: Any) -> None:
         help="speech: the wake word backend measured (default wake.toml's)",
     )
     p.add_argument(
+        "--no-real-speech",
+        action="store_true",
+        help="speech: skip the real read-speech WER (Whisper and PocketSphinx on recordings)",
+    )
+    p.add_argument(
         "--calibrate",
         action="store_true",
         help="speech: sweep the wake threshold and write the best to the wake config",
@@ -208,6 +213,7 @@ def _speech(args: argparse.Namespace) -> int:
             calibrate=args.calibrate,
             thresholds=args.sweep or speech_bench.SWEEP,
             wake=wake,
+            real_speech=not args.no_real_speech,
             progress=lambda line: print(line, flush=True),
         )
     except (SphinxUnavailable, TtsError, VadModelError, WakeConfigError, ModelError) as exc:
@@ -275,7 +281,14 @@ def _speech(args: argparse.Namespace) -> int:
         ("VAD ms per 32 ms chunk p50", _num(f["vad_ms_per_chunk_p50"], 3), "–"),
         ("last voiced sample → SpeechEnded p50 ms", _num(f["vad_end_delay_ms_p50"], 0), "–"),
         ("captions WER (synthetic)", _num(f["dictation_wer"], 3), "–"),
-        ("captions real-time factor", _num(f["dictation_rtf"], 3), "–"),
+        ("captions real-time factor", _num(f["captions_rtf"], 3), "–"),
+        (
+            "real read speech WER: Whisper / PocketSphinx streamed / whole",
+            f"{_num(f['dictation_wer_real'], 3)} / {_num(f['sphinx_streaming_wer_real'], 3)}"
+            f" / {_num(f['sphinx_full_utt_wer_real'], 3)}",
+            "–",
+        ),
+        ("Whisper final decode real-time factor", _num(f["dictation_rtf"], 3), "–"),
         ("speech stack RSS MB (with captions)", _num(f["speech_rss_mb"], 1), "–"),
         ("  listening only (VAD, wake, commands)", _num(f["speech_rss_mb_listening"], 1), "–"),
     ]
