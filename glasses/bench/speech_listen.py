@@ -44,6 +44,7 @@ from glasses.runtime.events import (
 )
 from glasses.runtime.stage import Stage
 from glasses.runtime.testing import ComputeClock, Driven, drive
+from glasses.speech.open_speech import ASK  # open speech: not a grammar command
 
 if TYPE_CHECKING:
     from glasses.speech.commands import CommandPhrase
@@ -55,7 +56,6 @@ CHUNK = 512  # samples per AudioChunk: 32 ms, as the simulated microphone delive
 GAP_S = (6.0, 9.0)  # noise between clips (s): longer than ListenSettings.command_window_s
 WARMUP_GAP_S = 1.0  # noise before each warm-up clip (s)
 TAIL_S = 2.0  # after the last clip: its utterance ends and its answer is drawn
-from glasses.speech.open_speech import ASK  # open speech: not a grammar command
 
 HUD_PROFILE = "frame"
 LISTEN = "listen"
