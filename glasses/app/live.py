@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,14 +47,22 @@ from glasses.runtime.events import (
     VideoFrame,
 )
 from glasses.runtime.runtime import Runtime
+from glasses.runtime.stage import Stage
 from glasses.runtime.supervisor import RestartPolicy
+from glasses.speech.listen_stage import ListenSettings
 
 EndReason = Literal["duration", "sources", "stopped", "error"]
 """Why a session ended: its duration elapsed, every source ended, ``stop`` was set, or a device
 failed for good."""
 
 DRAIN_TIMEOUT_S = 10.0
-"""Longest wait (clock seconds) for the pipeline to finish its last events once the sources end."""
+"""Once the sources end and the pipeline is idle, the longest wait (clock seconds) for the
+speaker to finish its last reply."""
+
+DRAIN_LIMIT_S = 300.0
+"""Once the sources end, the longest wait (clock seconds) for the stages to finish the events
+they hold: long enough for a loaded machine to decode the last utterances (so the load does not
+decide what the session heard), bounded so that a stage stuck for good cannot hang it."""
 
 _DRAIN_POLL_S = 0.005
 _SETTLE_MARGIN_S = 0.05
@@ -72,7 +80,8 @@ class LiveConfig:
     ``speaker=None`` (the default) without a speaker: replies are shown, not spoken.
     ``profile`` names a display profile (:data:`glasses.hud.profile.PROFILES`).
     ``duration_s``: seconds of clock time after which the session ends; None runs until the
-    sources end or ``stop``.
+    sources end or ``stop``. ``listen``: how the microphone is listened to (mode, open-speech
+    backend; default ``ListenSettings()``).
     """
 
     camera: str = "usb:0"
@@ -80,6 +89,7 @@ class LiveConfig:
     profile: str = DEFAULT_PROFILE
     duration_s: float | None = None
     speaker: str | None = None
+    listen: ListenSettings | None = None
 
     def __post_init__(self) -> None:
         d = self.duration_s
@@ -134,6 +144,9 @@ class LiveSummary:
     ``errors``: one-line ``DeviceError`` messages of devices that failed for good.
     ``failed``: tasks (stages, sources) that crashed and exhausted their restarts, with the error.
     ``metrics``: ``Runtime.metrics()`` as is.
+    ``audio_held_back_s``: clock seconds a file microphone waited for room in a full pipeline
+    (backpressure: the session lags, audio is never dropped). ``queue_overflows``: times an
+    inbox ran over its size (each also a ``QueueOverflow`` event).
     """
 
     ended_by: EndReason
@@ -152,6 +165,8 @@ class LiveSummary:
     metrics: dict[str, Any] = field(default_factory=dict, compare=False)
     replies_spoken: int = 0
     spoken_s: float = 0.0
+    audio_held_back_s: float = 0.0
+    queue_overflows: int = 0
 
 
 def describe_camera(camera: Camera) -> str:
@@ -232,7 +247,7 @@ def pipeline_idle(runtime: Runtime) -> bool:
     for name, inbox in runtime.inboxes.items():
         if name in runtime.supervisor.failed:
             continue
-        taken = inbox.stats.received - inbox.stats.dropped - inbox.stats.overflowed - len(inbox)
+        taken = inbox.stats.received - inbox.stats.dropped - len(inbox)
         stats = runtime.stage_stats[name]
         if len(inbox) or taken != stats.processed + stats.crashes:
             return False
@@ -270,7 +285,14 @@ class _Session:
     """One run: the runtime, its sources and the end conditions."""
 
     def __init__(
-        self, clock: Clock, profile: DisplayProfile, *, speech: bool, speaker: Speaker | None
+        self,
+        clock: Clock,
+        profile: DisplayProfile,
+        *,
+        speech: bool,
+        speaker: Speaker | None,
+        listen: ListenSettings | None = None,
+        stages: Sequence[Stage] = (),
     ) -> None:
         self.clock = clock
         self.profile = profile
@@ -284,8 +306,15 @@ class _Session:
         self.ended: set[str] = set()
         self.errors: list[str] = []
         self.pipeline = build_pipeline(
-            self.runtime, display=self.display, profile=profile, speech=speech, speaker=speaker
+            self.runtime,
+            display=self.display,
+            profile=profile,
+            speech=speech,
+            speaker=speaker,
+            listen=listen,
         )
+        for stage in stages:
+            self.runtime.add_stage(stage)
         self.runtime.observe(self.tally.observe)
         self.runtime.observe(self._watch)
 
@@ -341,19 +370,30 @@ class _Session:
         speak = self.pipeline.speak
         return speak is not None and speak.speaking
 
-    async def drain(self) -> None:
+    async def drain(self, stop: asyncio.Event | None = None) -> None:
         """Wait until the pipeline is idle, the speaker has finished its reply, and all stays
         quiet for one display update interval.
 
         The quiet spell lets an update the HUD holds back (displays take one update per
-        ``min_update_interval_ms``) reach the display. Bounded by ``DRAIN_TIMEOUT_S``: a reply
-        still playing then is cut.
+        ``min_update_interval_ms``) reach the display. However long the stages take to finish
+        what they hold (up to ``DRAIN_LIMIT_S``), they finish it: a loaded machine decodes the
+        last utterance late, not never. A reply still playing ``DRAIN_TIMEOUT_S`` after the
+        pipeline went idle is cut. ``stop`` ends the wait at once.
         """
         clock, runtime = self.clock, self.runtime
         settle_s = self.profile.min_update_interval_ms / 1000 + _SETTLE_MARGIN_S
-        deadline = clock.now_ns() + round(DRAIN_TIMEOUT_S * NS_PER_S)
-        while clock.now_ns() < deadline:
-            if not pipeline_idle(runtime) or self._speaking():
+        limit = clock.now_ns() + round(DRAIN_LIMIT_S * NS_PER_S)
+        speaker_deadline: int | None = None
+        while clock.now_ns() < limit and not (stop is not None and stop.is_set()):
+            if not pipeline_idle(runtime):
+                speaker_deadline = None
+                await clock.sleep(_DRAIN_POLL_S)
+                continue
+            if self._speaking():
+                if speaker_deadline is None:
+                    speaker_deadline = clock.now_ns() + round(DRAIN_TIMEOUT_S * NS_PER_S)
+                elif clock.now_ns() >= speaker_deadline:
+                    return
                 await clock.sleep(_DRAIN_POLL_S)
                 continue
             published = runtime.bus.published
@@ -388,6 +428,8 @@ class _Session:
             metrics=metrics,
             replies_spoken=self.tally.replies_spoken,
             spoken_s=self.tally.spoken_ns / NS_PER_S,
+            audio_held_back_s=self.runtime.held_back_ns.get("microphone", 0) / NS_PER_S,
+            queue_overflows=sum(int(s["overflowed"]) for s in stages.values()),
         )
 
 
@@ -398,13 +440,16 @@ async def run_live(
     on_start: Callable[[LiveStarted], None] | None = None,
     stop: asyncio.Event | None = None,
     clock: Clock | None = None,
+    stages: Sequence[Stage] = (),
 ) -> LiveSummary:
     """Run one live session (see the module docstring) and return its summary.
 
     ``on_event`` sees every event on the bus (frames and audio included), synchronously, as it
     is published: keep it quick and do not raise. ``on_start`` is called once before the first
     event. Setting ``stop`` ends the session cleanly (Ctrl-C); cancelling the task also stops
-    the runtime, then propagates. ``clock`` defaults to a ``RealClock``.
+    the runtime, then propagates. ``clock`` defaults to a ``RealClock``. ``stages`` run beside
+    the assistant's (a recorder, a plug-in); a stage that takes audio holds a file microphone
+    back like any other (backpressure).
 
     Raises ``ValueError`` for an unknown profile and ``DeviceError`` (``BadDeviceUri``,
     ``DeviceNotFound``, ``BackendUnavailable``, ``UnreadableMedia`` …) when a device cannot be
@@ -414,7 +459,14 @@ async def run_live(
     profile = get_profile(config.profile)
     devices = make_devices(config, clock)  # malformed URIs fail here, before anything is built
     camera, mic, speaker = devices.camera, devices.mic, devices.speaker
-    session = _Session(clock, profile, speech=mic is not None, speaker=speaker)
+    session = _Session(
+        clock,
+        profile,
+        speech=mic is not None,
+        speaker=speaker,
+        listen=config.listen,
+        stages=stages,
+    )
     runtime = session.runtime
     await open_devices(devices, clock)
     if on_event is not None:
@@ -449,7 +501,15 @@ async def run_live(
             mic_led = session.shared_led.claim("microphone")
             session.add_source(
                 "microphone",
-                lambda: run_microphone(mic, clock, runtime.publish, indicator=mic_led),
+                lambda: run_microphone(
+                    mic,
+                    clock,
+                    runtime.publish,
+                    indicator=mic_led,
+                    # A file waits for room in the pipeline (it lags, never loses audio); a live
+                    # device cannot be paused: its chunks queue past the bound, reported.
+                    ready=None if mic.live else lambda: runtime.wait_room(AudioChunk, "microphone"),
+                ),
                 live=mic.live,
             )
         if stop is not None:
@@ -459,7 +519,7 @@ async def run_live(
             deadline = start_ns + round(config.duration_s * NS_PER_S)
         ended_by = await session.wait_for_end(stop, deadline)
         if ended_by == "sources":
-            await session.drain()  # let the last frame reach the HUD, the last reply play out
+            await session.drain(stop)  # the last frame reaches the HUD, the last reply plays
     finally:
         end_ns = clock.now_ns()
         await runtime.stop(reason=f"live session ended ({ended_by})")

@@ -337,6 +337,9 @@ class HeadlessOutput:
         ]
         if self.speaker:
             rows.append(("replies spoken", f"{s.replies_spoken} ({s.spoken_s:.2f} s)"))
+        if s.audio_held_back_s or s.queue_overflows:
+            lag = f"{s.audio_held_back_s:.2f} s behind, {s.queue_overflows} queue overflows"
+            rows.append(("audio lagged", f"{lag}; nothing dropped"))
         if s.device_losses:
             rows.append(("devices lost", str(s.device_losses)))
         self._line(f"ended after {s.duration_s:.2f} s: {why}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -331,6 +331,7 @@ async def run_microphone(
     indicator: Indicator | None = None,
     machine: DeviceStateMachine | None = None,
     read_cost_ns: int = 0,
+    ready: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Stream ``mic`` as ``AudioChunk`` events until it ends, ``max_chunks``, or cancel.
 
@@ -338,6 +339,14 @@ async def run_microphone(
     (chunk duration after the previous one, on the clock) and stamped with the time of its first
     sample, so consecutive chunks tile time without gaps. After a reconnection the time line
     restarts at the moment of recovery. Other arguments as for ``run_camera``.
+
+    ``ready`` is awaited before each read: backpressure (``Runtime.wait_room``). A file then
+    lags behind the clock while the pipeline is full and catches up after; nothing is skipped.
+    A file's stamps are its sample clock (sample n at start + n / rate), however late the reads
+    come, so what the speech stages decide never depends on the load. A live device's samples
+    are captured on its own clock: when the loop is more than a chunk behind (its clock drifts
+    from ours, or the driver lost audio), the time line is re-anchored to stay near the capture
+    time, which the speech stages see as a gap.
     """
     link = _Link(
         mic,
@@ -362,6 +371,8 @@ async def run_microphone(
         done = 0  # samples read since ``anchor``
         while max_chunks is None or published < max_chunks:
             await clock.sleep_until(anchor + ns(done + mic.chunk_samples))
+            if ready is not None:
+                await ready()
             samples, failure = await link.read()
             if samples is None:
                 if failure is None:
@@ -374,6 +385,8 @@ async def run_microphone(
             if link.may_publish():
                 publish(AudioChunk(t_ns=start, source=source, samples=samples, sample_rate=rate))
                 published += 1
+            if not mic.live:
+                continue  # a file has no capture time: its stamps follow its samples
             # A real device's sample clock drifts from ours and a read may block: if we are
             # more than a chunk behind, re-anchor so stamps stay close to the capture time.
             late = clock.now_ns() - (anchor + ns(done))

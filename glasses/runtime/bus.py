@@ -23,10 +23,18 @@ class Bus:
         """``observer`` sees every event, synchronously, before any stage does (recorders)."""
         self._observers.append(observer)
 
-    def publish(self, event: Event) -> None:
+    def inboxes_for(self, event_type: type[Event]) -> list[Inbox]:
+        """The inboxes an event of ``event_type`` is delivered to."""
+        return [inbox for types, inbox in self._routes if issubclass(event_type, types)]
+
+    def publish(self, event: Event) -> list[Inbox]:
+        """Deliver ``event``; returns the inboxes it went to (for backpressure)."""
         self.published += 1
         for observer in self._observers:
             observer(event)
+        delivered: list[Inbox] = []
         for types, inbox in self._routes:
             if isinstance(event, types):
                 inbox.put(event)
+                delivered.append(inbox)
+        return delivered

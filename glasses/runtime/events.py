@@ -5,7 +5,8 @@ Every event is a small frozen dataclass stamped with ``t_ns``, nanoseconds on th
 that turn's ``turn_id``. Events come in three kinds:
 
 * ``DATA``: high-rate sensor data (camera frames, microphone audio). Camera frames may be dropped by
-  a flow limiter; audio is never dropped silently (an overflow is itself an event).
+  a flow limiter; audio is never dropped: a full queue holds its producers back (backpressure)
+  and says so with a ``QueueOverflow`` event.
 * ``CONTROL``: what perception and the assistant conclude (codes seen, intents, HUD updates).
 * ``SYSTEM``: lifecycle and faults (device lost, stage crashed, shutdown). They skip queues: a
   subscriber receives them before any queued data or control event.
@@ -351,11 +352,14 @@ class DeviceRestored(SystemEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueOverflow(SystemEvent):
-    """A bounded queue was full: ``dropped`` events (the oldest) were discarded from ``queue``."""
+    """The inbox ``queue`` ran over its ``size``: it holds ``depth`` events. Nothing was dropped:
+    the sources and stages that feed it wait for room (backpressure), so the timeline lags
+    instead; ``total`` counts the times this queue has run over."""
 
     queue: str
-    dropped: int
-    total_dropped: int
+    depth: int
+    size: int
+    total: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,4 +1,12 @@
-"""The runtime: a clock, a bus, supervised stages and sources, and their metrics."""
+"""The runtime: a clock, a bus, supervised stages and sources, and their metrics.
+
+Backpressure: FIFO inboxes never drop an event (see :mod:`glasses.runtime.inbox`); they are kept
+near their ``queue_size`` by their producers. A stage that emits a data event (audio) into an
+inbox that is then full waits, before it takes its next event, until that inbox has room again;
+a source awaits ``wait_room`` before it reads more. The data path (microphone → VAD → listen,
+captions) has no cycle, so these waits always end: the pipeline lags, it never loses audio.
+How long each stage and source was held back is in ``metrics()["held_back_ms"]``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ from typing import Any
 
 from glasses.runtime.bus import Bus
 from glasses.runtime.clock import Clock
-from glasses.runtime.events import Event, QueueOverflow, Shutdown
+from glasses.runtime.events import Event, EventKind, QueueOverflow, Shutdown
 from glasses.runtime.inbox import Inbox
 from glasses.runtime.metrics import StageStats, Timelines
 from glasses.runtime.stage import Stage, StageContext
@@ -25,15 +33,49 @@ class Runtime:
         self.clock = clock
         self.bus = Bus()
         self.timelines = Timelines()
-        self.supervisor = Supervisor(clock, self.publish)
+        self.supervisor = Supervisor(clock, self.publish, on_give_up=self._gave_up)
         self.stage_stats: dict[str, StageStats] = {}
         self.inboxes: dict[str, Inbox] = {}
         self._stages: list[Stage] = []
         self.ctx = StageContext(clock=clock, emit=self.publish, new_turn=self.timelines.new_turn)
         self.bus.observe(self.timelines.observe)
+        # Per stage: the inboxes its data events filled up, to wait on before its next event.
+        self._filled: dict[str, set[Inbox]] = {}
+        self.held_back_ns: dict[str, int] = {}  # stage or source -> time spent waiting for room
 
     def publish(self, event: Event) -> None:
         self.bus.publish(event)
+
+    def _stage_context(self, name: str) -> StageContext:
+        filled = self._filled.setdefault(name, set())
+        bus = self.bus
+
+        def emit(event: Event) -> None:
+            delivered = bus.publish(event)
+            if event.kind is EventKind.DATA:
+                filled.update(inbox for inbox in delivered if inbox.full)
+
+        return StageContext(clock=self.clock, emit=emit, new_turn=self.timelines.new_turn)
+
+    async def wait_room(self, event_type: type[Event], producer: str) -> None:
+        """Backpressure for a source: return once every inbox that takes ``event_type`` (FIFO,
+        not latest-wins) has room; the time waited is added to ``held_back_ns[producer]``."""
+        for inbox in self.bus.inboxes_for(event_type):
+            if not issubclass(event_type, inbox.latest_wins):
+                await self._hold(inbox, producer)
+
+    async def _hold(self, inbox: Inbox, producer: str) -> None:
+        if not inbox.full:
+            return
+        start = self.clock.now_ns()
+        await inbox.wait_room()
+        waited = self.clock.now_ns() - start
+        self.held_back_ns[producer] = self.held_back_ns.get(producer, 0) + waited
+
+    def _gave_up(self, name: str) -> None:
+        inbox = self.inboxes.get(name)
+        if inbox is not None:
+            inbox.close()  # nobody will drain it: producers must not wait on it
 
     def observe(self, observer: Callable[[Event], None]) -> None:
         self.bus.observe(observer)
@@ -53,15 +95,16 @@ class Runtime:
         self._stages.append(stage)
         return inbox
 
-    def _report_overflow(self, inbox: Inbox, lost: Event) -> None:
+    def _report_overflow(self, inbox: Inbox, newest: Event) -> None:
         self.publish(
             QueueOverflow(
                 t_ns=self.clock.now_ns(),
                 source=inbox.name,
                 queue=inbox.name,
-                dropped=1,
-                total_dropped=inbox.stats.overflowed,
-                turn_id=lost.turn_id,
+                depth=len(inbox),
+                size=inbox.maxsize,
+                total=inbox.stats.overflowed,
+                turn_id=newest.turn_id,
             )
         )
 
@@ -72,17 +115,20 @@ class Runtime:
 
     async def start(self) -> None:
         for stage in self._stages:
-            await stage.start(self.ctx)
-            self.supervisor.spawn(stage.name, self._consumer(stage))
+            ctx = self._stage_context(stage.name)
+            await stage.start(ctx)
+            self.supervisor.spawn(stage.name, self._consumer(stage, ctx))
 
-    def _consumer(self, stage: Stage) -> Callable[[], Awaitable[None]]:
+    def _consumer(self, stage: Stage, ctx: StageContext) -> Callable[[], Awaitable[None]]:
         inbox = self.inboxes[stage.name]
         stats = self.stage_stats[stage.name]
         clock = self.clock
-        ctx = self.ctx
+        filled = self._filled[stage.name]
 
         async def consume() -> None:
             while True:
+                while filled:  # backpressure: let what this stage's audio filled drain first
+                    await self._hold(filled.pop(), stage.name)
                 event = await inbox.get()
                 start = clock.now_ns()
                 try:
@@ -114,4 +160,5 @@ class Runtime:
                 "overflowed": inbox.overflowed,
                 "queue_high_water": inbox.high_water,
             }
-        return {"stages": stages, "restarts": dict(self.supervisor.restarts)}
+        held = {name: round(ns / 1e6, 3) for name, ns in self.held_back_ns.items()}
+        return {"stages": stages, "restarts": dict(self.supervisor.restarts), "held_back_ms": held}

@@ -30,9 +30,15 @@ class RestartPolicy:
 
 
 class Supervisor:
-    def __init__(self, clock: Clock, publish: Callable[[Event], None]) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        publish: Callable[[Event], None],
+        on_give_up: Callable[[str], None] | None = None,
+    ) -> None:
         self._clock = clock
         self._publish = publish
+        self._on_give_up = on_give_up  # called with the name of a task that gave up for good
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.restarts: dict[str, int] = {}
         self.failed: dict[str, str] = {}  # tasks that exhausted their restarts, with the error
@@ -71,6 +77,8 @@ class Supervisor:
                 if restarts > policy.max_restarts:
                     self.failed[name] = error
                     log.error("task %s gave up after %d restarts", name, policy.max_restarts)
+                    if self._on_give_up is not None:
+                        self._on_give_up(name)
                     return
                 await self._clock.sleep(backoff)
                 backoff = min(backoff * 2, policy.max_backoff_s)

@@ -109,7 +109,7 @@ def describe(event: Event) -> str:
     if isinstance(event, StageCrashed):
         return f"[red]stage {event.stage} crashed: {event.error} (restart {event.restart})[/red]"
     if isinstance(event, QueueOverflow):
-        return f"[yellow]queue {event.queue} overflowed ({event.total_dropped} dropped)[/yellow]"
+        return f"[yellow]queue {event.queue} full ({event.depth}/{event.size}): lagging[/yellow]"
     if isinstance(event, DeviceLost):
         return f"[red]{event.device} lost: {event.reason}[/red]"
     if isinstance(event, DeviceRestored):
