@@ -69,9 +69,9 @@ def write_wav(path: Path, pcm: np.ndarray, rate: int, sample_width: int = 2) -> 
     return path
 
 
-def write_float_wav(path: Path) -> Path:
-    data = np.zeros(100, dtype="<f4").tobytes()
-    fmt = struct.pack("<HHIIHH", 3, 1, 16_000, 64_000, 4, 32)  # format tag 3 = IEEE float
+def write_alaw_wav(path: Path) -> Path:
+    data = bytes(100)
+    fmt = struct.pack("<HHIIHH", 6, 1, 8_000, 8_000, 1, 8)  # format tag 6 = A-law
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
     body += b"data" + struct.pack("<I", len(data)) + data
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
@@ -152,14 +152,14 @@ def test_wav_with_wrong_channel_count(tmp_path: Path) -> None:
     )
 
 
-def test_float_wav_is_refused(tmp_path: Path) -> None:
-    path = write_float_wav(tmp_path / "float.wav")
+def test_compressed_wav_is_refused(tmp_path: Path) -> None:
+    path = write_alaw_wav(tmp_path / "alaw.wav")
     err = error_of(lambda: FileMicrophone(path).open())
     assert isinstance(err, UnsupportedAudioFormat)
     assert str(err) == (
-        f"microphone file:{path}: {path} is IEEE float WAV (format tag 3); only 8/16/24/32-bit "
-        "integer PCM is supported — convert it: ffmpeg -i IN -ac 1 -ar 16000 -c:a pcm_s16le "
-        "OUT.wav"
+        f"microphone file:{path}: {path} is A-law WAV (format tag 6); supported: 8/16/24/32-bit "
+        "integer PCM or 32/64-bit IEEE float — convert it: ffmpeg -i IN -ac 1 -ar 16000 "
+        "-c:a pcm_s16le OUT.wav"
     )
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
 import wave
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import cv2
 import numpy as np
@@ -178,16 +180,27 @@ MIN_WAV_RATE = 8_000
 MAX_WAV_RATE = 192_000
 MAX_WAV_CHANNELS = 8
 
+_WAVE_FORMAT_PCM = 1
+_WAVE_FORMAT_IEEE_FLOAT = 3
+_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 _WAV_FORMATS = {
+    _WAVE_FORMAT_PCM: "PCM",
     2: "MS ADPCM",
-    3: "IEEE float",
+    _WAVE_FORMAT_IEEE_FLOAT: "IEEE float",
     6: "A-law",
     7: "µ-law",
     17: "IMA ADPCM",
     85: "MP3",
-    65534: "WAVE_FORMAT_EXTENSIBLE",
+    _WAVE_FORMAT_EXTENSIBLE: "WAVE_FORMAT_EXTENSIBLE",
 }
+# WAVE_FORMAT_EXTENSIBLE names its encoding by a sub-format GUID: the format tag in the first
+# two bytes, then this fixed tail (KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT and their kin).
+_SUBFORMAT_TAIL = bytes.fromhex("000000001000800000aa00389b71")
+_INT_BITS = (8, 16, 24, 32)
+_FLOAT_BITS = (32, 64)
+_SUPPORTED = "supported: 8/16/24/32-bit integer PCM or 32/64-bit IEEE float"
 _CONVERT_HINT = "convert it: ffmpeg -i IN -ac 1 -ar 16000 -c:a pcm_s16le OUT.wav"
+_REEXPORT_HINT = "re-export the recording"
 _MIC_HINT = "check the path, or use --microphone default, usb:N or sim:"
 _READ_FRAMES = 4096  # WAV frames decoded per refill
 
@@ -217,10 +230,163 @@ def decode_pcm(data: bytes, sample_width: int, channels: int) -> np.ndarray:
     return samples.reshape(-1, channels)
 
 
+def decode_float(data: bytes, sample_width: int, channels: int) -> np.ndarray:
+    """IEEE float WAV bytes (little-endian, ``sample_width`` 4 or 8 bytes) to a (frames,
+    channels) float64 array, full scale ±1.0; NaN and ±inf (never valid audio) become 0.0.
+    A trailing partial frame is dropped."""
+    if sample_width not in (4, 8):
+        raise ValueError(f"float sample width must be 4 or 8 bytes, got {sample_width}")
+    frame_bytes = sample_width * channels
+    usable = len(data) - len(data) % frame_bytes
+    samples = np.frombuffer(data[:usable], dtype="<f4" if sample_width == 4 else "<f8")
+    out = samples.astype(np.float64)
+    out[~np.isfinite(out)] = 0.0
+    return out.reshape(-1, channels)
+
+
+@dataclass(frozen=True, slots=True)
+class WavFormat:
+    """What a WAV file holds: ``encoding`` ``"pcm"`` (integers) or ``"float"``; ``sample_width``
+    bytes per sample as stored (1–4 for PCM, 4 or 8 for float); ``channels``; ``rate`` in Hz;
+    ``frames`` (samples per channel); ``data_offset`` and ``data_bytes`` locate the audio."""
+
+    encoding: Literal["pcm", "float"]
+    sample_width: int
+    channels: int
+    rate: int
+    frames: int
+    data_offset: int
+    data_bytes: int
+
+    @property
+    def block_align(self) -> int:
+        """Bytes per frame (one sample of every channel)."""
+        return self.sample_width * self.channels
+
+
+class WavProblem(ValueError):
+    """Why a WAV file cannot be read (``unsupported``: well formed but not an encoding or layout
+    we decode, as opposed to corrupt or truncated)."""
+
+    def __init__(self, problem: str, *, unsupported: bool = False, hint: str = "") -> None:
+        super().__init__(problem)
+        self.unsupported = unsupported
+        self.hint = hint
+
+
+def _format_name(tag: int) -> str:
+    return _WAV_FORMATS.get(tag, "unknown")
+
+
+def read_wav_format(fh: BinaryIO) -> WavFormat:
+    """Parse the RIFF chunks of a WAV file open for binary reading at its start.
+
+    Accepts format tag 1 (PCM), 3 (IEEE float) and 0xFFFE (WAVE_FORMAT_EXTENSIBLE) with the PCM
+    or IEEE float sub-format; the rate and channel count are not range-checked here. Raises
+    ``WavProblem`` (one line) for anything else: not RIFF/WAVE, a missing or short ``fmt ``
+    chunk, other encodings, a block size that does not match the sample size, or audio data
+    shorter than its chunk header says (a truncated file).
+    """
+    fh.seek(0, 2)
+    size = fh.tell()
+    fh.seek(0)
+    head = fh.read(12)
+    if len(head) < 12:
+        raise WavProblem("is empty or truncated", hint=_REEXPORT_HINT)
+    if head[:4] == b"RIFX" and head[8:12] == b"WAVE":
+        raise WavProblem("is a big-endian (RIFX) WAV file", unsupported=True)
+    if head[:4] in (b"RF64", b"BW64") and head[8:12] == b"WAVE":
+        raise WavProblem("is an RF64 (64-bit size) WAV file", unsupported=True)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        raise WavProblem("is not a WAV file")
+    fmt: bytes | None = None
+    while True:
+        header = fh.read(8)
+        if len(header) < 8:
+            problem = "has no audio data chunk" if fmt is not None else "has no fmt chunk"
+            raise WavProblem(f"{problem} (truncated?)", hint=_REEXPORT_HINT)
+        chunk_id, chunk_size = header[:4], struct.unpack("<I", header[4:])[0]
+        start = fh.tell()
+        if chunk_id == b"fmt ":
+            fmt = fh.read(chunk_size)
+            if len(fmt) < chunk_size:
+                raise WavProblem("is truncated inside its fmt chunk", hint=_REEXPORT_HINT)
+        elif chunk_id == b"data":
+            if fmt is None:
+                raise WavProblem("has its audio data before the fmt chunk")
+            available = size - start
+            if chunk_size > available:
+                raise WavProblem(
+                    f"is truncated: its data chunk says {chunk_size} bytes of audio, "
+                    f"{available} are there",
+                    hint=_REEXPORT_HINT,
+                )
+            return _wav_format(fmt, start, chunk_size)
+        fh.seek(start + chunk_size + (chunk_size & 1))  # chunks are padded to even sizes
+        if fh.tell() > size:
+            raise WavProblem(
+                f"is truncated inside its {chunk_id.decode('latin-1')!r} chunk",
+                hint=_REEXPORT_HINT,
+            )
+
+
+def _wav_format(fmt: bytes, data_offset: int, data_bytes: int) -> WavFormat:
+    if len(fmt) < 16:
+        raise WavProblem(f"has a {len(fmt)}-byte fmt chunk (at least 16 expected)")
+    tag, channels, rate, _byte_rate, block_align, bits = struct.unpack("<HHIIHH", fmt[:16])
+    code = tag
+    if tag == _WAVE_FORMAT_EXTENSIBLE:
+        if len(fmt) < 40:
+            raise WavProblem(
+                f"is WAVE_FORMAT_EXTENSIBLE with a {len(fmt)}-byte fmt chunk (40 expected)"
+            )
+        subformat = fmt[24:40]
+        code = struct.unpack("<H", subformat[:2])[0]
+        if subformat[2:] != _SUBFORMAT_TAIL:
+            raise WavProblem(
+                f"is WAVE_FORMAT_EXTENSIBLE with an unknown sub-format {subformat.hex()}; "
+                + _SUPPORTED,
+                unsupported=True,
+                hint=_CONVERT_HINT,
+            )
+    if code not in (_WAVE_FORMAT_PCM, _WAVE_FORMAT_IEEE_FLOAT):
+        what = f"{_format_name(code)} WAV (format tag {code})"
+        if tag == _WAVE_FORMAT_EXTENSIBLE:
+            what = f"WAVE_FORMAT_EXTENSIBLE with {_format_name(code)} audio (sub-format {code})"
+        raise WavProblem(f"is {what}; {_SUPPORTED}", unsupported=True, hint=_CONVERT_HINT)
+    encoding: Literal["pcm", "float"] = "pcm" if code == _WAVE_FORMAT_PCM else "float"
+    if channels == 0:
+        raise WavProblem("has 0 channels")
+    # The container size comes from the block size: a 24-bit-valid file may store 32 bits.
+    width, extra = divmod(block_align, channels)
+    allowed = _INT_BITS if encoding == "pcm" else _FLOAT_BITS
+    if extra or 8 * width not in allowed or bits > 8 * width or bits == 0:
+        kind = "integer PCM" if encoding == "pcm" else "IEEE float"
+        raise WavProblem(
+            f"has {bits}-bit {kind} samples in {block_align}-byte frames of {channels} "
+            f"channel(s); {_SUPPORTED}",
+            unsupported=True,
+            hint=_CONVERT_HINT,
+        )
+    return WavFormat(
+        encoding=encoding,
+        sample_width=width,
+        channels=channels,
+        rate=rate,
+        frames=data_bytes // block_align,
+        data_offset=data_offset,
+        data_bytes=data_bytes,
+    )
+
+
 class FileMicrophone:
-    """Audio from a PCM WAV file (8/16/24/32-bit, 8–192 kHz, 1–8 channels), served as 16 kHz
-    mono int16 chunks of ``chunk_samples`` samples (512 = 32 ms); the last chunk may be shorter.
-    ``source_rate`` (Hz), ``source_channels`` and ``duration_s`` describe the file once open.
+    """Audio from a WAV file, served as 16 kHz mono int16 chunks of ``chunk_samples`` samples
+    (512 = 32 ms); the last chunk may be shorter.
+
+    Reads integer PCM (8-bit unsigned, 16/24/32-bit signed) and IEEE float (32/64-bit), plain
+    or WAVE_FORMAT_EXTENSIBLE, at 8–192 kHz with 1–8 channels (averaged to mono). ``source_rate``
+    (Hz), ``source_channels``, ``source_sample_width`` (bytes), ``source_encoding`` (``"pcm"`` or
+    ``"float"``) and ``duration_s`` describe the file once open.
     """
 
     live = False
@@ -237,8 +403,11 @@ class FileMicrophone:
         self.source_rate = 0
         self.source_channels = 0
         self.source_sample_width = 0  # bytes per sample
+        self.source_encoding = ""  # "pcm" or "float" once open
         self.duration_s = 0.0
-        self._wav: wave.Wave_read | None = None
+        self._fh: BinaryIO | None = None
+        self._format: WavFormat | None = None
+        self._left = 0  # bytes of audio data not yet read
         self._resampler: StreamingResampler | None = None
         self._out = SampleFifo()
         self._eof = False
@@ -249,7 +418,7 @@ class FileMicrophone:
         return cls("microphone", self.uri, problem, hint)
 
     def open(self) -> None:
-        if self._wav is not None:
+        if self._fh is not None:
             return
         p = self.path
         if not p.exists():
@@ -257,41 +426,37 @@ class FileMicrophone:
         if p.is_dir():
             raise self._fail(UnreadableMedia, f"{p} is a folder, not a WAV file", _MIC_HINT)
         _check_readable("microphone", self.uri, p)
-        wav = self._open_wave(p)
         try:
-            self._check_format(wav, p)
+            fh = p.open("rb")
+        except OSError as exc:
+            raise self._fail(
+                UnreadableMedia, f"cannot read {p}: {exc.strerror or exc}", _REEXPORT_HINT
+            ) from exc
+        try:
+            fmt = self._read_format(fh, p)
+            self._check_format(fmt, p)
+            fh.seek(fmt.data_offset)
         except BaseException:
-            wav.close()
+            fh.close()
             raise
-        self._wav = wav
+        self._fh, self._format, self._left = fh, fmt, fmt.data_bytes
         self._resampler = StreamingResampler(self.source_rate, TARGET_RATE)
         self._out.clear()
         self._eof = False
 
-    def _open_wave(self, p: Path) -> wave.Wave_read:
+    def _read_format(self, fh: BinaryIO, p: Path) -> WavFormat:
         try:
-            return wave.open(str(p), "rb")
-        except EOFError as exc:
+            return read_wav_format(fh)
+        except WavProblem as exc:
+            cls = UnsupportedAudioFormat if exc.unsupported else UnreadableMedia
+            raise self._fail(cls, f"{p} {exc}", exc.hint or _CONVERT_HINT) from None
+        except OSError as exc:
             raise self._fail(
-                UnreadableMedia, f"{p} is empty or truncated", "re-export the recording"
+                UnreadableMedia, f"cannot read {p}: {exc.strerror or exc}", _REEXPORT_HINT
             ) from exc
-        except wave.Error as exc:
-            msg = str(exc)
-            tag = re.fullmatch(r"unknown format: (\d+)", msg)
-            if tag is not None:
-                code = int(tag.group(1))
-                name = _WAV_FORMATS.get(code, "unknown")
-                raise self._fail(
-                    UnsupportedAudioFormat,
-                    f"{p} is {name} WAV (format tag {code}); only 8/16/24/32-bit integer PCM "
-                    "is supported",
-                ) from exc
-            if "RIFF" in msg or "WAVE" in msg:
-                raise self._fail(UnreadableMedia, f"{p} is not a WAV file") from exc
-            raise self._fail(UnsupportedAudioFormat, f"{p}: unsupported WAV ({msg})") from exc
 
-    def _check_format(self, wav: wave.Wave_read, p: Path) -> None:
-        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
+    def _check_format(self, fmt: WavFormat, p: Path) -> None:
+        rate, channels = fmt.rate, fmt.channels
         if not MIN_WAV_RATE <= rate <= MAX_WAV_RATE:
             raise self._fail(
                 UnsupportedAudioFormat,
@@ -304,25 +469,33 @@ class FileMicrophone:
                 f"wrong channel count {channels} in {p}; supported: 1..{MAX_WAV_CHANNELS} channels",
                 "downmix it: ffmpeg -i IN -ac 1 -c:a pcm_s16le OUT.wav",
             )
-        if not 1 <= width <= 4:
-            raise self._fail(
-                UnsupportedAudioFormat,
-                f"{8 * width}-bit samples in {p}; supported: 8, 16, 24 or 32-bit PCM",
-            )
-        self.source_rate, self.source_channels, self.source_sample_width = rate, channels, width
-        self.duration_s = wav.getnframes() / rate
+        self.source_rate, self.source_channels = rate, channels
+        self.source_sample_width, self.source_encoding = fmt.sample_width, fmt.encoding
+        self.duration_s = fmt.frames / rate
 
     def _refill(self) -> None:
-        # read() only calls this while open, when both are set.
-        assert self._wav is not None
+        # read() only calls this while open, when all three are set.
+        assert self._fh is not None
+        assert self._format is not None
         assert self._resampler is not None
+        fmt = self._format
+        want = min(self._left, _READ_FRAMES * fmt.block_align)
         try:
-            data = self._wav.readframes(_READ_FRAMES)
-        except (EOFError, wave.Error, OSError) as exc:
+            data = self._fh.read(want)
+        except OSError as exc:
             raise self._fail(
-                UnreadableMedia, f"{self.path} is corrupt ({exc})", "re-export the recording"
+                UnreadableMedia, f"cannot read {self.path}: {exc.strerror or exc}", _REEXPORT_HINT
             ) from exc
-        frames = decode_pcm(data, self.source_sample_width, self.source_channels)
+        if len(data) < want:
+            # Checked at open(); the file shrank since.
+            raise self._fail(
+                UnreadableMedia, f"{self.path} was cut short while playing", _REEXPORT_HINT
+            )
+        self._left -= len(data)
+        if fmt.encoding == "float":
+            frames = decode_float(data, fmt.sample_width, fmt.channels)
+        else:
+            frames = decode_pcm(data, fmt.sample_width, fmt.channels)
         if len(frames):
             self._out.push(self._resampler.process(frames))
         else:
@@ -330,7 +503,7 @@ class FileMicrophone:
             self._eof = True
 
     def read(self) -> np.ndarray | None:
-        if self._wav is None:
+        if self._fh is None:
             return None
         while len(self._out) < self.chunk_samples and not self._eof:
             self._refill()
@@ -339,9 +512,10 @@ class FileMicrophone:
         return self._out.pop(self.chunk_samples)
 
     def close(self) -> None:
-        if self._wav is not None:
-            self._wav.close()
-        self._wav = None
+        if self._fh is not None:
+            self._fh.close()
+        self._fh = None
+        self._format = None
         self._resampler = None
         self._out.clear()
 
