@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from glasses.app import LiveConfig, LiveSummary, run_live
+from glasses.assistant.skills import builtin_skills
 from glasses.devices import FileMicrophone
 from glasses.devices.state import run_microphone
 from glasses.runtime import (
@@ -44,8 +45,11 @@ from glasses.runtime import (
     VirtualClock,
     WakeWord,
 )
-from glasses.speech.listen_stage import ListenSettings
+from glasses.speech.caption_stage import CaptionStage
+from glasses.speech.commands import phrases_from_skills
+from glasses.speech.listen_stage import ListenSettings, ListenStage
 from glasses.speech.tts import mix_noise, synthesize_16k
+from glasses.speech.vad_stage import VadStage
 
 RATE = 16_000
 CHUNK = 512  # samples per microphone chunk (FileMicrophone's default)
@@ -347,3 +351,49 @@ def test_the_session_waits_for_a_slow_last_decision(
     late = [e for e in run.events if isinstance(e, Transcript) and e.text == "late decision"]
     assert len(late) == 2  # one per utterance, the last one 30 s after the audio ended
     assert run.decisions == reference.decisions
+
+
+# --------------------------------------------------------------------------------------------
+# Captions: switched on by a command, they caption the next utterance whole, however late the
+# listener decided (here a command decode of 2 s of clock time, against 60 ms)
+
+
+def _captions(audio: np.ndarray, command_cost_ms: float) -> list[str]:
+    clock = VirtualClock()
+    runtime = Runtime(clock)
+    runtime.add_stage(VadStage(stream_audio=True))
+    settings = ListenSettings(command_cost_ms=command_cost_ms, open_speech="off")
+    runtime.add_stage(ListenStage(phrases_from_skills(builtin_skills()), settings))
+    runtime.add_stage(CaptionStage(backend="pocketsphinx"))
+    finals: list[str] = []
+    runtime.observe(
+        lambda e: (
+            finals.append(e.text)
+            if isinstance(e, Transcript) and e.final and e.source == "captions"
+            else None
+        )
+    )
+    padded = np.concatenate([audio, np.zeros(RATE // 2, np.int16)])
+
+    async def main() -> None:
+        await runtime.start()
+        for i in range(0, len(padded), CHUNK):
+            t_ns = i * NS_PER_S // RATE
+            await clock.sleep_until(t_ns + CHUNK * NS_PER_S // RATE)
+            runtime.publish(AudioChunk(t_ns=t_ns, samples=padded[i : i + CHUNK]))
+        await clock.sleep(5.0)
+        await runtime.stop()
+
+    clock.run(main())
+    return finals
+
+
+def test_captions_switched_on_late_still_caption_the_next_utterance_whole() -> None:
+    gap = np.zeros(int(0.3 * RATE), np.int16)
+    command = synthesize_16k("hey glasses, start captions")
+    speech = synthesize_16k("the weather is nice today and tomorrow")
+    audio = mix_noise(np.concatenate([command, gap, speech]), 15.0, seed=4, pad_s=0.4)
+    prompt = _captions(audio, command_cost_ms=60.0)
+    late = _captions(audio, command_cost_ms=2000.0)  # the next utterance is over by then
+    assert len(prompt) == 1 and len(prompt[0].split()) >= 4
+    assert late == prompt

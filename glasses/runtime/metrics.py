@@ -62,6 +62,12 @@ class Timelines:
         if event.turn_id is not None:
             self._marks[event.turn_id].append(TimelineMark(event.t_ns, event.type_name))
 
+    def start_ns(self, turn_id: int) -> int | None:
+        """When ``turn_id`` opened (its cue: a tap, the end of the speech that asked), or None
+        for a turn never opened."""
+        marks = self._marks.get(turn_id)
+        return marks[0].t_ns if marks else None
+
     def turns(self) -> dict[int, list[TimelineMark]]:
         return dict(self._marks)
 

@@ -37,7 +37,12 @@ class Runtime:
         self.stage_stats: dict[str, StageStats] = {}
         self.inboxes: dict[str, Inbox] = {}
         self._stages: list[Stage] = []
-        self.ctx = StageContext(clock=clock, emit=self.publish, new_turn=self.timelines.new_turn)
+        self.ctx = StageContext(
+            clock=clock,
+            emit=self.publish,
+            new_turn=self.timelines.new_turn,
+            turn_start=self.timelines.start_ns,
+        )
         self.bus.observe(self.timelines.observe)
         # Per stage: the inboxes its data events filled up, to wait on before its next event.
         self._filled: dict[str, set[Inbox]] = {}
@@ -55,7 +60,12 @@ class Runtime:
             if event.kind is EventKind.DATA:
                 filled.update(inbox for inbox in delivered if inbox.full)
 
-        return StageContext(clock=self.clock, emit=emit, new_turn=self.timelines.new_turn)
+        return StageContext(
+            clock=self.clock,
+            emit=emit,
+            new_turn=self.timelines.new_turn,
+            turn_start=self.timelines.start_ns,
+        )
 
     async def wait_room(self, event_type: type[Event], producer: str) -> None:
         """Backpressure for a source: return once every inbox that takes ``event_type`` (FIFO,

@@ -12,13 +12,20 @@ from glasses.runtime.events import Event
 T = TypeVar("T")
 
 
+def _no_turns(turn_id: int) -> int | None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class StageContext:
-    """What a stage may use: the clock, ``emit`` onto the bus, and new turn ids."""
+    """What a stage may use: the clock, ``emit`` onto the bus, new turn ids, and when a turn
+    opened (``turn_start``: the time of its cue, e.g. where the speech that asked ended on the
+    microphone's clock; None if unknown)."""
 
     clock: Clock
     emit: Callable[[Event], None]
     new_turn: Callable[[int, str], int]
+    turn_start: Callable[[int], int | None] = _no_turns
 
     def now_ns(self) -> int:
         return self.clock.now_ns()

@@ -13,12 +13,20 @@ default, since on real read speech it makes 4 % word errors where streamed Pocke
 a decode of the utterance so far), the final one from a full 30 s-window decode. When Whisper
 cannot be loaded the stage says so once in the log and captions with ``pocketsphinx`` (bundled,
 no download) instead.
+
+What is captioned is a function of the audio, not of how fast the listener decided: the
+``captions_on`` intent reaches this stage after the listener has decoded the command, while the
+VAD may already be streaming the next utterance. So while captions are off the stage keeps the
+utterances it hears (up to ``MAX_HELD_S`` of audio), and when captions come on it captions, from
+their first sample, those that began after the speech that asked for them ended (the intent's
+turn opened there).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 import numpy as np
@@ -52,6 +60,18 @@ FALLBACK_BACKEND = "pocketsphinx"
 # fitted window, its final decode pays the full 30 s window).
 _COST_RTF = {"pocketsphinx": 0.15, "vosk": 0.15, "whisper": 0.35}
 _FINAL_COST_MS = {"pocketsphinx": 0.0, "vosk": 0.0, "whisper": 800.0}
+MAX_HELD_S = 30.0
+"""Audio (s) kept while captions are off, for an on-switch decided after its next utterance
+began (the listener lags behind the VAD under load)."""
+
+
+@dataclass
+class _Held:
+    """An utterance heard while captions were off: its streamed audio, and whether it ended."""
+
+    start_ns: int
+    chunks: list[SpeechAudio] = field(default_factory=list)
+    ended: bool = False
 
 
 class StreamingRecognizer(Protocol):
@@ -115,22 +135,60 @@ class CaptionStage(Stage):
         self._started_ns = 0
         self._last_partial_ns = 0
         self._last_text = ""
+        self._held: list[_Held] = []  # utterances heard while off, oldest first
+        self._held_samples = 0
 
     async def process(self, event: Event, ctx: StageContext) -> None:
         if self.own_voice.update(event):
             return
         if isinstance(event, Intent):
-            if event.name in (CAPTIONS_ON, CAPTIONS_OFF):
-                self.on = event.name == CAPTIONS_ON
-                if not self.on:
-                    await self._finish(ctx, show=False)
+            if event.name == CAPTIONS_ON and not self.on:
+                self.on = True
+                await self._catch_up(event, ctx)
+            elif event.name == CAPTIONS_OFF:
+                self.on = False
+                await self._finish(ctx, show=False)
             return
         if not self.on:
+            self._hold(event)
             return
         if isinstance(event, SpeechAudio):
             await self._audio(event, ctx)
         elif isinstance(event, SpeechEnded):
             await self._finish(ctx, show=True)
+
+    def _hold(self, event: Event) -> None:
+        """Captions are off: keep the utterance, in case the switch-on is still being decided."""
+        last = self._held[-1] if self._held else None
+        if isinstance(event, SpeechEnded):
+            if last is not None:
+                last.ended = True
+            return
+        if not isinstance(event, SpeechAudio):
+            return
+        if last is None or last.ended:
+            last = _Held(event.t_ns)
+            self._held.append(last)
+        last.chunks.append(event)
+        self._held_samples += len(event.samples)
+        while self._held_samples > MAX_HELD_S * RATE and len(self._held) > 1:
+            gone = self._held.pop(0)
+            self._held_samples -= sum(len(c.samples) for c in gone.chunks)
+
+    async def _catch_up(self, event: Intent, ctx: StageContext) -> None:
+        """Caption the held utterances that began after the speech that switched captions on
+        (its turn's start); an intent not from speech starts with the next utterance."""
+        held, self._held, self._held_samples = self._held, [], 0
+        since = ctx.turn_start(event.turn_id) if event.turn_id is not None else None
+        if since is None:
+            return
+        for utterance in held:
+            if utterance.start_ns < since:
+                continue  # the command itself, or speech before it
+            for chunk in utterance.chunks:
+                await self._audio(chunk, ctx)
+            if utterance.ended:
+                await self._finish(ctx, show=True)
 
     async def _audio(self, event: SpeechAudio, ctx: StageContext) -> None:
         samples = event.samples
@@ -203,3 +261,4 @@ class CaptionStage(Stage):
         self._decoder = None  # a fresh decoder: its state died with the crash
         self._in_utterance = False
         self.own_voice.clear()
+        self._held, self._held_samples = [], 0
