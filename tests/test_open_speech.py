@@ -52,8 +52,11 @@ class FakeTranscriber:
 
 
 def _listen(cache: Path, text: str, transcriber: FakeTranscriber | None) -> list[Event]:
+    return _listen_with(cache, text, OpenSpeech(transcriber) if transcriber else None)
+
+
+def _listen_with(cache: Path, text: str, open_speech: OpenSpeech | None) -> list[Event]:
     audio = mix_noise(synthesize_16k(text, cache_dir=cache), 20.0, seed=3)
-    open_speech = OpenSpeech(transcriber) if transcriber is not None else None
     stage = ListenStage(
         phrases_from_skills(builtin_skills()), ListenSettings(), open_speech=open_speech
     )
@@ -166,3 +169,22 @@ def test_ask_skill_shows_the_question_and_says_it_has_no_answer() -> None:
 )
 def test_the_wake_phrase_is_cut_from_the_transcript(heard: str, question: str) -> None:
     assert OpenSpeech.after_wake(heard, "hey glasses") == question
+
+
+def test_an_unloadable_recogniser_is_not_understood_not_a_crash(
+    cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from glasses.speech.open_speech import OpenSpeechUnavailable, _Lazy
+
+    def broken() -> FakeTranscriber:
+        raise RuntimeError(
+            "whisper-base: model.bin altered — fix: glasses models pull whisper-base"
+        )
+
+    lazy = _Lazy(broken)
+    with pytest.raises(OpenSpeechUnavailable, match="glasses models pull whisper-base"):
+        lazy(np.zeros(160, dtype=np.int16))
+    stage_seen = _listen_with(cache, "hey glasses, the weather is nice today", OpenSpeech(lazy))
+    assert not [e for e in stage_seen if isinstance(e, Intent)]
+    assert [e.reason for e in stage_seen if isinstance(e, CommandRejected)] == ["no question heard"]
+    assert "glasses models pull whisper-base" in caplog.text

@@ -54,7 +54,7 @@ EXPECTED = [
     ("wake", "hey glasses"),
     ("command", "dismiss"),
     ("wake", "hey glasses"),
-    ("rejected", "out of grammar"),
+    ("command", "ask"),  # out of the grammar: Whisper's transcript is an open question
 ]
 
 

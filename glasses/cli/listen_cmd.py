@@ -4,11 +4,14 @@ Prints one line per finding, times in seconds from the start of the file::
 
     1.216  wake      hey glasses  (score 0.81)
     2.304  command   scan         "scan this"
-    5.120  rejected  out of grammar  (heard "read this")
+    7.480  command   ask          "What time is it?"
+    9.120  rejected  no question heard  (heard "Thank you.")
 
 The file goes through the same stages as the glasses' microphone (``VadStage`` then
 ``ListenStage``, on the virtual clock): after each wake word, the command is the rest of that
-utterance, or the next utterance within a few seconds. Speech without a wake word is ignored.
+utterance, or the next utterance within a few seconds; what the grammar rejects is transcribed
+by Whisper and becomes a question (``ask``) when it holds words. Speech without a wake word is
+ignored.
 
 exit codes: 0 listened (even if nothing was found); 2 the audio is missing, unreadable or
 unsupported; 3 a speech model cannot be loaded.
@@ -67,13 +70,19 @@ def listen(audio: np.ndarray) -> list[Finding]:
         WakeWord,
     )
     from glasses.speech.commands import phrases_from_skills
-    from glasses.speech.listen_stage import ListenStage
+    from glasses.speech.listen_stage import ListenSettings, ListenStage
+    from glasses.speech.open_speech import new_open_speech
     from glasses.speech.vad_stage import VadStage
 
     clock = VirtualClock()
     runtime = Runtime(clock)
     runtime.add_stage(VadStage(stream_audio=True))
-    runtime.add_stage(ListenStage(phrases_from_skills(builtin_skills())))
+    settings = ListenSettings()
+    # As build_pipeline wires it: what the grammar rejects goes to open speech (Whisper).
+    open_speech = new_open_speech(settings.open_speech)
+    runtime.add_stage(
+        ListenStage(phrases_from_skills(builtin_skills()), settings, open_speech=open_speech)
+    )
     found: list[Finding] = []
 
     def record(e: Event) -> None:

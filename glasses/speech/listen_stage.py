@@ -56,6 +56,7 @@ from glasses.speech.open_speech import (
     OPEN_SPEECH_BACKENDS,
     OpenSpeech,
     OpenSpeechBackend,
+    OpenSpeechUnavailable,
 )
 from glasses.speech.own_voice import OwnVoice
 from glasses.speech.tts import mix_noise
@@ -330,10 +331,14 @@ class ListenStage(Stage):
         heard, reason = result.hypothesis, result.rejected
         open_speech = self.open_speech
         if open_speech is not None:
-            text = await ctx.clock.run_blocking(
-                lambda: open_speech.transcribe(audio),
-                cost_ns=int(open_speech.settings.cost_ms * 1e6),
-            )
+            try:
+                text = await ctx.clock.run_blocking(
+                    lambda: open_speech.transcribe(audio),
+                    cost_ns=int(open_speech.settings.cost_ms * 1e6),
+                )
+            except OpenSpeechUnavailable as exc:
+                log.warning("open speech unavailable, treated as not understood: %s", exc)
+                text = ""
             text = open_speech.after_wake(text, self.settings.wake.phrase)
             command = self.recognizer.match_text(text)
             if command:

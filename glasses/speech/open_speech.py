@@ -132,6 +132,11 @@ class OpenSpeech:
         return len(words) >= self.settings.min_words
 
 
+class OpenSpeechUnavailable(RuntimeError):
+    """The open-speech recogniser cannot be loaded (the message is one line naming the fix);
+    the listener then treats open speech as not understood and goes on."""
+
+
 class _Lazy:
     """A transcriber built on its first call (loading a recogniser takes ~1 s and hundreds of
     MB: a session nobody asks anything never pays for it)."""
@@ -144,7 +149,11 @@ class _Lazy:
     def __call__(self, audio: np.ndarray) -> str:
         with self._lock:
             if self._transcriber is None:
-                self._transcriber = self._build()
+                try:
+                    self._transcriber = self._build()
+                except (RuntimeError, OSError, ImportError) as exc:
+                    # WhisperUnavailable, SphinxUnavailable, ModelError: all one-line.
+                    raise OpenSpeechUnavailable(str(exc)) from exc
         return self._transcriber(audio)
 
 
