@@ -47,6 +47,7 @@ class SimRig:
                 mic.sample_rate,
                 delay_ms=device.echo.delay_ms,
                 attenuation_db=device.echo.attenuation_db,
+                clock=clock,
             )
             if device.echo is not None
             else None

@@ -96,6 +96,30 @@ def test_echo_path_delays_attenuates_and_stops() -> None:
     assert len(path.render(5000).nonzero()[0]) <= 1280
 
 
+def test_echo_starts_a_fixed_delay_after_play_wherever_it_falls_in_a_chunk() -> None:
+    # The microphone renders a 512-sample chunk every 32 ms; a clip played 10 ms into a chunk
+    # must echo 80 ms after that, not 80 ms after the chunk's start.
+    clock = VirtualClock()
+    path = SimEchoPath(16_000, delay_ms=80, attenuation_db=0, clock=clock)
+    clip = np.full(1600, 10_000, dtype=np.int16)
+    onsets = []
+    for offset_ms in (10, 25):
+
+        async def session(offset_ms: int = offset_ms) -> np.ndarray:
+            path.render(512)  # the chunk being captured starts now
+            await clock.sleep(offset_ms / 1000)
+            path.play(clip, 16_000)
+            await clock.sleep(0.032 - offset_ms / 1000)
+            return np.concatenate([path.render(512) for _ in range(8)])
+
+        echo = clock.run(session())
+        onsets.append(int(np.argmax(echo > 1000)))
+        path.stop()
+        path.render(16_000)  # drain
+    # From the chunk's start: 80 ms (1280 samples) + the offset into the chunk.
+    assert onsets == pytest.approx([1280 + 160, 1280 + 400], abs=1)
+
+
 def test_speaker_feeds_its_echo_to_the_microphone() -> None:
     clock = VirtualClock()
     path = SimEchoPath(16_000, delay_ms=0, attenuation_db=6)

@@ -111,10 +111,21 @@ class SimEchoPath:
     ``SimSpeaker(echo=path)`` calls ``play``/``stop``; ``SimMicrophone(echo=path)`` mixes
     ``render(n)`` into every read. ``rate`` is the microphone's native rate (Hz). A ``stop``
     (barge-in) cuts the echo after the sound already in flight (the delay).
+
+    With the runtime ``clock``, the echo starts ``delay_ms`` after the moment ``play`` was
+    called, wherever that falls inside the microphone's current chunk; without it, at the start
+    of the next ``render``. (Chunk-aligned echo drifted by up to a chunk, 32 ms, from one reply
+    to the next: an echo canceller that had learnt one reply's offset took the next for an
+    echo path change and restarted.)
     """
 
     def __init__(
-        self, rate: int = TARGET_RATE, *, delay_ms: float = 80.0, attenuation_db: float = 10.0
+        self,
+        rate: int = TARGET_RATE,
+        *,
+        delay_ms: float = 80.0,
+        attenuation_db: float = 10.0,
+        clock: Clock | None = None,
     ) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be > 0 Hz, got {rate}")
@@ -126,14 +137,20 @@ class SimEchoPath:
         self.delay_samples = round(delay_ms * rate / 1000)
         self.gain = 10 ** (-attenuation_db / 20)
         self._pending = np.zeros(0, dtype=np.float64)
+        self._clock = clock
+        self._rendered_ns: int | None = None  # when the last render() took its samples
 
     def play(self, samples: np.ndarray, sample_rate: int) -> None:
         """The speaker starts ``samples`` (any PCM at ``sample_rate`` Hz), replacing any clip."""
         clip = resample_float(np.asarray(samples), sample_rate, self.rate) * 32768.0
         # Room colouring: a 3-tap low-pass (the echo is duller than the clip).
         coloured = np.convolve(clip, [0.25, 0.5, 0.25], mode="same") * self.gain
-        in_flight = self._pending[: self.delay_samples]
-        head = np.zeros(self.delay_samples)
+        lag = 0  # samples of the chunk being captured that went by before the clip started
+        if self._clock is not None and self._rendered_ns is not None:
+            lag = max(0, (self._clock.now_ns() - self._rendered_ns) * self.rate // 1_000_000_000)
+        lead = self.delay_samples + lag
+        in_flight = self._pending[:lead]
+        head = np.zeros(lead)
         head[: len(in_flight)] = in_flight
         self._pending = np.concatenate([head, coloured])
 
@@ -143,6 +160,8 @@ class SimEchoPath:
 
     def render(self, n: int) -> np.ndarray:
         """The next ``n`` samples of echo at the microphone (float, int16 units)."""
+        if self._clock is not None:
+            self._rendered_ns = self._clock.now_ns()
         out = np.zeros(n, dtype=np.float64)
         take = self._pending[:n]
         out[: len(take)] = take
