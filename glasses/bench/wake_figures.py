@@ -39,7 +39,7 @@ from glasses.bench.speech_corpus import DICTATION, EVERYDAY, HELD_OUT_VOICES, NE
 from glasses.speech.tts import mix_noise, synthesize_16k
 from glasses.speech.wake import NS_PER_S, WakeSettings
 from glasses.speech.wake_features import STEP, StreamingFeatures
-from glasses.speech.wake_model import FLUSH_STEPS, ModelWakeSpotter
+from glasses.speech.wake_model import FLUSH_STEPS, Head, ModelWakeSpotter
 from glasses.training import wake_data
 
 Progress = Callable[[str], None]
@@ -233,20 +233,25 @@ def wake_figures(
     *,
     thresholds: Sequence[float] = THRESHOLDS,
     confirm_steps: Sequence[int] = (1, 2),
+    head: Path | None = None,
     progress: Progress = print,
 ) -> dict[str, object]:
     """Detect rates (0..1) per set and false accepts per hour, for every threshold × confirm
-    steps; ``default`` repeats the row of ``wake.toml``'s settings."""
+    steps; ``default`` repeats the row of ``wake.toml``'s settings. ``head``: a candidate
+    head file instead of the committed one."""
+    scoring_head = Head(path=head)
     sets = _clips(progress)
     stream, lookalikes = _stream(hours, progress)
     default = WakeSettings(backend="model")
     combos = sorted({(t, c) for t in thresholds for c in confirm_steps}
                     | {(default.threshold, default.confirm_steps)})  # fmt: skip
     deciders = [
-        ModelWakeSpotter(WakeSettings(threshold=t, backend="model", confirm_steps=c))
+        ModelWakeSpotter(
+            WakeSettings(threshold=t, backend="model", confirm_steps=c), head=scoring_head
+        )
         for t, c in combos
     ]
-    scorer = ModelWakeSpotter(default)
+    scorer = ModelWakeSpotter(default, head=scoring_head)
     rows = []
     hits: dict[str, list[list[list[float]]]] = {
         name: [_detections(scorer, deciders, s.embeddings) for s in items]
@@ -285,8 +290,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glasses.bench.wake_figures")
     parser.add_argument("--hours", type=float, default=4.0, help="distractor stream length")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--head", type=Path, help="a candidate head instead of the committed one")
     args = parser.parse_args(argv)
-    figures = wake_figures(args.hours, progress=lambda line: print(line, flush=True))
+    figures = wake_figures(
+        args.hours, head=args.head, progress=lambda line: print(line, flush=True)
+    )
     text = json.dumps(figures, indent=2)
     print(text)
     if args.json:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,12 +35,14 @@ FLUSH_STEPS = 3
 class Head:
     """The classifier head: (B, 16, 96) embeddings → (B,) probabilities."""
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    def __init__(self, registry: Registry | None = None, *, path: Path | None = None) -> None:
+        """The registry's hash-checked head, or (``path``) a candidate file, unchecked: for
+        measuring a freshly trained head before it is committed."""
         registry = registry or default_registry()
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        self._session = open_session(registry.path(HEAD_MODEL_ID), options)
+        self._session = open_session(path or registry.path(HEAD_MODEL_ID), options)
         self._input = self._session.get_inputs()[0].name
 
     def __call__(self, windows: np.ndarray) -> np.ndarray:
