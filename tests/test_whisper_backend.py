@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import models.registry
-from glasses.bench.real_speech import Clip, load_corpus, normalise, spell_number, wer
+from glasses.bench.real_speech import Clip, CorpusMissing, load_corpus, normalise, spell_number, wer
 from glasses.cli.main import main
 from glasses.speech import whisper_backend
 from glasses.speech.dictation import BACKENDS, UNAVAILABLE, new_dictation
@@ -89,7 +89,13 @@ def dictation(base_dir: Path, guard: _NetworkGuard) -> WhisperDictation:
 
 @pytest.fixture(scope="module")
 def corpus() -> list[Clip]:
-    return load_corpus()
+    try:
+        return load_corpus()
+    except CorpusMissing as exc:
+        # `make setup` installs it where it runs as root, as CI does: there it must be present.
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{exc} (make setup installs it when run as root)")
 
 
 @pytest.fixture(scope="module")
