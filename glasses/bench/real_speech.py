@@ -17,7 +17,8 @@ decodes of whole utterances (wall clock: it rises when other work shares the cor
 ``dictation_cpu_rtf`` is CPU time over audio time, summed over the decoder's threads, which
 sharing barely moves). For PocketSphinx the streaming path (``dictation.transcribe``,
 4096-sample chunks) and one whole-utterance ``process_raw(…, full_utt=True)`` are scored side by
-side: the gap between them is what the streaming path's cold cepstral normalisation costs.
+side: streaming once lost much to a cold cepstral mean (0.39 against 0.22); it now measures the
+mean as it goes (``glasses.bench.sphinx_streaming`` scores the streaming variants).
 
 Run ``python -m glasses.bench.real_speech`` for every figure as JSON.
 """

@@ -9,7 +9,8 @@ the utterance. The glasses' own speech is never captioned.
 
 The decoder is the ``backend`` dictation backend (``glasses.speech.dictation``): ``whisper`` by
 default, since on real read speech it makes 4 % word errors where streamed PocketSphinx makes
-39 % (``python -m glasses.bench.real_speech``); its partials come once per second of speech (each
+24 % (``python -m glasses.bench.real_speech``, ``glasses.bench.sphinx_streaming``: one decoder
+kept across utterances, as here); its partials come once per second of speech (each
 a decode of the utterance so far), the final one from a full 30 s-window decode. When Whisper
 cannot be loaded the stage says so once in the log and captions with ``pocketsphinx`` (bundled,
 no download) instead.
