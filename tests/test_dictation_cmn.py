@@ -3,10 +3,12 @@ decodes with is measured as the audio arrives instead of starting cold every utt
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
-from glasses.bench.real_speech import load_corpus, wer
+from glasses.bench.real_speech import CorpusMissing, load_corpus, wer
 from glasses.bench.sphinx_streaming import channel_clips, stream, whole_utterance
 from glasses.speech._sphinx import (
     CEPSTRA,
@@ -24,7 +26,14 @@ Clip = tuple[np.ndarray, str]
 def clips() -> list[Clip]:
     """Real read speech (cards and the two shortest LibriVox clips, 12 s), as recorded and
     through a quieter, brighter microphone: the channel is what CMN takes out."""
-    short = [(c.audio, c.text) for c in load_corpus() if c.seconds < 3.5]
+    try:
+        corpus = load_corpus()
+    except CorpusMissing as exc:
+        # `make setup` installs it where it runs as root, as CI does: there it must be present.
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{exc} (make setup installs it when run as root)")
+    short = [(c.audio, c.text) for c in corpus if c.seconds < 3.5]
     assert len(short) == 6
     return channel_clips(short)[: 2 * len(short)]
 
