@@ -178,3 +178,20 @@ def test_the_head_file_is_copied_from_the_registry_root(tmp_path: Path) -> None:
     shutil.copy(registry.path(HEAD_MODEL_ID), root / inner)
     spotter = ModelWakeSpotter(registry=Registry(package_roots={"models": root}))
     assert spotter.process(_silence(0.4), 0) == []
+
+
+def test_wake_toml_carries_the_model_threshold_and_confirm_steps(tmp_path: Path) -> None:
+    from glasses.speech.wake_config import WakeConfigError, load_wake_config
+
+    path = tmp_path / "wake.toml"
+    base = 'phrase = "hey glasses"\nbackend = "model"\nthreshold = 1e-40\n[model]\n'
+    path.write_text(base + "threshold = 0.7\nconfirm_steps = 2\n")
+    config = load_wake_config(path)
+    assert (config.backend, config.model_threshold, config.confirm_steps) == ("model", 0.7, 2)
+    for bad in ("confirm_steps = 0\n", "confirm_steps = 1.5\n", "threshold = 1.2\n"):
+        path.write_text(base + bad)
+        with pytest.raises(WakeConfigError, match=r"model\.") as info:
+            load_wake_config(path)
+        assert str(path) in str(info.value)
+    with pytest.raises(ValueError, match="confirm_steps"):
+        WakeSettings(confirm_steps=0)

@@ -375,6 +375,7 @@ def calibrated_wake_config(report: Report, *, date: datetime.date | None = None)
         threshold=report.chosen.threshold,
         backend=current.backend,
         model_threshold=current.model_threshold,
+        confirm_steps=current.confirm_steps,
         calibration=report.calibration(date=date),
         comments=("[calibration]: `glasses bench speech --calibrate`, PocketSphinx's sweep.",),
     )

@@ -77,6 +77,10 @@ def _default_backend() -> WakeBackend:
     return default_wake_config().backend
 
 
+def _default_confirm_steps() -> int:
+    return default_wake_config().confirm_steps
+
+
 @dataclass(frozen=True, slots=True)
 class WakeSettings:
     """``phrase``: for ``pocketsphinx``, words of the en-US dictionary; the ``model`` backend
@@ -86,13 +90,14 @@ class WakeSettings:
     (NaN), it is ``wake.toml``'s value for the backend. ``refractory_s``: seconds after a
     detection during which audio is not searched. ``backend``: ``model`` or ``pocketsphinx``.
     ``confirm_steps``: the model backend reports a detection once its score has stayed at or
-    above ``threshold`` for this many consecutive 80 ms steps (1: at once)."""
+    above ``threshold`` for this many consecutive 80 ms steps (1: at once; default from
+    ``wake.toml``)."""
 
     phrase: str = field(default_factory=_default_phrase)
     threshold: float = math.nan
     refractory_s: float = 1.0
     backend: WakeBackend = field(default_factory=_default_backend)
-    confirm_steps: int = 1
+    confirm_steps: int = field(default_factory=_default_confirm_steps)
 
     def __post_init__(self) -> None:
         if not self.phrase.split():

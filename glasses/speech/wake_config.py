@@ -8,12 +8,14 @@ The file (package data beside this module) holds::
 
     [model]
     threshold = 0.5            # the trained detector's score threshold, a probability 0..1
+    confirm_steps = 2          # consecutive 80 ms steps at or above it before a detection
     ...                        # how it was chosen (figures, corpus, date)
 
     [calibration]              # the last PocketSphinx sweep (``glasses bench speech --calibrate``)
     ...
 
-Only ``phrase``, ``backend``, ``threshold`` and ``model.threshold`` are read; the rest is a record.
+Only ``phrase``, ``backend``, ``threshold``, ``model.threshold`` and ``model.confirm_steps`` are
+read; the rest is a record.
 A missing file gives the built-in fallback; a malformed one raises ``WakeConfigError`` naming it.
 ``wake_config_text`` / ``write_wake_config`` write the file (atomically, checked by reading it
 back), keeping the values a caller does not change.
@@ -41,6 +43,7 @@ FALLBACK_PHRASE = "hey glasses"
 FALLBACK_BACKEND: WakeBackend = "model"
 FALLBACK_THRESHOLD = 1e-40
 FALLBACK_MODEL_THRESHOLD = 0.5
+FALLBACK_CONFIRM_STEPS = 1
 _REGENERATE = "fix it, or regenerate it with `glasses bench speech --calibrate`"
 
 
@@ -53,7 +56,8 @@ class WakeConfig:
     """The defaults read from a wake config file (``path`` None: the built-in fallback).
 
     ``threshold``: PocketSphinx ``kws_threshold``; ``model_threshold``: the trained detector's
-    score threshold (a probability, 0..1).
+    score threshold (a probability, 0..1); ``confirm_steps``: 80 ms steps the score must stay
+    at or above it.
     """
 
     phrase: str
@@ -61,6 +65,7 @@ class WakeConfig:
     path: Path | None = None
     backend: WakeBackend = FALLBACK_BACKEND
     model_threshold: float = FALLBACK_MODEL_THRESHOLD
+    confirm_steps: int = FALLBACK_CONFIRM_STEPS
 
 
 def _probability(path: Path, key: str, value: Any) -> float:
@@ -113,8 +118,19 @@ def load_wake_config(path: Path = CONFIG_PATH) -> WakeConfig:
     model_threshold = FALLBACK_MODEL_THRESHOLD
     if "threshold" in model:
         model_threshold = _probability(path, "model.threshold", model["threshold"])
+    confirm = model.get("confirm_steps", FALLBACK_CONFIRM_STEPS)
+    if isinstance(confirm, bool) or not isinstance(confirm, int) or not 1 <= confirm <= 10:
+        raise WakeConfigError(
+            f"{path}: 'model.confirm_steps' must be a whole number 1..10, got {confirm!r} — "
+            f"{_REGENERATE}"
+        )
     return WakeConfig(
-        " ".join(phrase.split()), threshold, path, cast(WakeBackend, backend), model_threshold
+        " ".join(phrase.split()),
+        threshold,
+        path,
+        cast(WakeBackend, backend),
+        model_threshold,
+        confirm,
     )
 
 
@@ -158,6 +174,7 @@ def wake_config_text(
     threshold: float,
     backend: WakeBackend,
     model_threshold: float,
+    confirm_steps: int = FALLBACK_CONFIRM_STEPS,
     model_record: Mapping[str, Any] | None = None,
     calibration: Mapping[str, Any] | None = None,
     comments: Sequence[str] = (),
@@ -176,7 +193,8 @@ def wake_config_text(
         f"backend = {toml_value(backend)}",
         f"threshold = {toml_value(float(threshold))}",
     ]
-    lines += _table("model", {"threshold": float(model_threshold), **(model_record or {})})
+    model = {"threshold": float(model_threshold), "confirm_steps": confirm_steps}
+    lines += _table("model", {**model, **(model_record or {})})
     if calibration:
         lines += _table("calibration", calibration)
     return "\n".join(lines) + "\n"
