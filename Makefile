@@ -50,7 +50,8 @@ bench: $(STAMP)
 	$(BIN)/glasses bench hud
 
 # Retrain the "hey glasses" head (models/wake/hey_glasses.onnx and its .json record) from the
-# committed seed; about 25 minutes on 2 cores, generated data cached under ~/.cache/glasses.
+# committed seed; 43 minutes on 2 shared cores (26 to make the data, cached under
+# ~/.cache/glasses/wake_train, then 18 to train), so a rerun only trains.
 # Needs the train extra (torch, CPU); never run in CI.
 wake-model: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[train]'
