@@ -33,7 +33,9 @@ def test_demo_turn_timeline_goes_from_frame_to_hud() -> None:
     first = result.turns[1]
     assert [label for label, _ in first] == ["VideoFrame", "Intent", "HudUpdate", "HudDrawn"]
     assert first[-1][1] > 0  # the code reader's (virtual) cost is on the timeline
-    assert result.metrics["stages"]["codes"]["dropped"] >= 0
+    # At 12 ms a frame on the virtual clock the code reader keeps up: latest-wins drops none.
+    codes = result.metrics["stages"]["codes"]
+    assert codes["dropped"] == 0 and codes["processed"] >= codes["received"] - 1
 
 
 def test_same_scenario_twice_gives_byte_identical_reports(tmp_path: Path) -> None:

@@ -196,9 +196,11 @@ def test_a_tiny_real_run_calibrates_and_writes_the_json(
     assert tuple(data) == speech_bench.KEYS
     for key in RATES:
         assert data[key] is None or 0.0 <= data[key] <= 1.0, key
-    assert data["wake_false_accepts_per_hour"] >= 0 and data["distractor_minutes"] == 0.1
+    assert data["distractor_minutes"] == 0.1
+    assert data["wake_false_accepts_per_hour"] == round(data["wake_false_accepts"] * 60 / 0.1, 3)
     assert data["vad_ms_per_chunk_p50"] > 0 and data["raw_pocketsphinx_ms_p50"] > 0
-    assert data["captions_rtf"] > 0 and data["dictation_wer"] >= 0
+    # Captions heard the dictation clips: a WER below 1 means some words came out right.
+    assert data["captions_rtf"] > 0 and data["dictation_wer"] < 1.0
     assert data["dictation_wer_real"] is None  # --no-real-speech
     assert math.isfinite(data["speech_rss_mb"]) and data["speech_rss_mb_listening"] > 0
     assert data["wake_clips"] == data["command_clips"] == data["oog_clips"] == 2

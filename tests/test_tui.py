@@ -61,7 +61,6 @@ def test_keys_drive_the_simulated_wearer() -> None:
             assert s.pace.paused is True
 
     asyncio.run(main())
-    assert True
 
 
 def test_gestures_and_swipes_are_published_as_events() -> None:

@@ -28,7 +28,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--roi",
         action="store_true",
-        help=f"read only the centre ({ROI_FRACTION:.0%} of width and height)",
+        help=f"read only the centre ({ROI_FRACTION:.0%}% of width and height)",
     )
     p.set_defaults(func=run)
 
