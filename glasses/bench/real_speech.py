@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from glasses.bench.speech_scoring import word_edits
+
 CORPUS_PACKAGE = "pocketsphinx-testdata"
 DEFAULT_ROOT = Path("/usr/share/pocketsphinx/test/data")
 INSTALL_FIX = f"apt-get install {CORPUS_PACKAGE} (or set GLASSES_REAL_SPEECH_DIR)"
@@ -202,16 +204,6 @@ def normalise(text: str) -> list[str]:
     return words
 
 
-def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
-    """Word-level Levenshtein distance (substitutions, insertions, deletions)."""
-    row = list(range(len(hypothesis) + 1))
-    for i, r in enumerate(reference, start=1):
-        diagonal, row[0] = row[0], i
-        for j, h in enumerate(hypothesis, start=1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (r != h))
-    return row[-1]
-
-
 def wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
     """Corpus WER: total edits over total reference words, both sides ``normalise``d."""
     if len(references) != len(hypotheses):
@@ -219,7 +211,7 @@ def wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
     edits = words = 0
     for ref, hyp in zip(references, hypotheses, strict=True):
         r = normalise(ref)
-        edits += edit_distance(r, normalise(hyp))
+        edits += word_edits(r, normalise(hyp))
         words += len(r)
     return edits / max(1, words)
 

@@ -16,13 +16,9 @@ def words(text: str) -> list[str]:
 
 def word_edits(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
     """Levenshtein distance in words: substitutions + deletions + insertions."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1]
+    from glasses.speech.commands import edit_distance
+
+    return edit_distance(reference, hypothesis)
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:

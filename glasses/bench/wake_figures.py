@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from glasses.bench.speech_corpus import DICTATION, EVERYDAY, HELD_OUT_VOICES, NEAR_MISSES
+from glasses.cache import cache_dir as glasses_cache_dir
+from glasses.cache import save_npz
 from glasses.speech.tts import mix_noise, synthesize_16k
 from glasses.speech.wake import NS_PER_S, WakeSettings
 from glasses.speech.wake_features import STEP, StreamingFeatures
@@ -62,11 +63,7 @@ LOOK_ALIKE_SPAN_S = 3.0  # a false accept this soon after a look-alike starts is
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("GLASSES_CACHE_DIR")
-    if root:
-        return Path(root) / "wake_figures"
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "glasses" / "wake_figures"
+    return glasses_cache_dir("wake_figures")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +138,7 @@ def _clips(progress: Progress) -> dict[str, list[Scored]]:
             arrays[f"{name}__{i}"] = item.embeddings
             if item.cut_at >= 0:
                 arrays[f"{name}__{i}__cut"] = np.array(item.cut_at)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)  # type: ignore[arg-type]
-    os.replace(tmp, path)
+    save_npz(path, **arrays)
     return sets
 
 
@@ -206,11 +201,8 @@ def _stream(hours: float, progress: Progress, seed: int = 20_242) -> tuple[np.nd
         if (minute + 1) % 10 == 0:
             progress(f"stream: {minute + 1}/{minutes} min ({time.monotonic() - t0:.0f} s)")
     embeddings = np.concatenate(parts).astype(np.float16)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     starts = np.array(lookalikes, np.float64)
-    np.savez(tmp, embeddings=embeddings, lookalikes=starts)
-    os.replace(tmp, path)
+    save_npz(path, embeddings=embeddings, lookalikes=starts)
     return embeddings, starts
 
 

@@ -88,8 +88,8 @@ def phrases_from_skills(skills: Iterable[Any]) -> list[CommandPhrase]:
     return out
 
 
-def _edits(a: Sequence[str], b: Sequence[str]) -> int:
-    """Levenshtein distance between two phone sequences."""
+def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
+    """Levenshtein distance between two sequences of tokens (phones, words)."""
     prev = list(range(len(b) + 1))
     for i, x in enumerate(a, 1):
         cur = [i]
@@ -218,7 +218,7 @@ class CommandRecognizer:
         scored = []
         for phrase in self._intent_of:
             ref = self.pronounce(phrase) or []
-            scored.append((_edits(ref, heard) / max(1, len(ref)), phrase))
+            scored.append((edit_distance(ref, heard) / max(1, len(ref)), phrase))
         scored.sort()
         best, phrase = scored[0]
         if best > max_phone_error or (len(scored) > 1 and scored[1][0] == best):

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from glasses.cache import cache_dir as glasses_cache_dir
+from glasses.cache import save_npz
 from glasses.devices.resample import TARGET_RATE, resample
 
 DEFAULT_VOICE = "en-us"
@@ -220,11 +222,7 @@ def get_engine() -> EspeakEngine:
 
 def default_cache_dir() -> Path:
     """``$GLASSES_CACHE_DIR/tts``, else ``$XDG_CACHE_HOME/glasses/tts`` (``~/.cache``)."""
-    root = os.environ.get("GLASSES_CACHE_DIR")
-    if root:
-        return Path(root) / "tts"
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "glasses" / "tts"
+    return glasses_cache_dir("tts")
 
 
 def _cache_key(text: str, voice: str, rate_wpm: int, pitch: int) -> str:
@@ -269,10 +267,7 @@ def synthesize(
     engine = get_engine()
     samples = engine.synth(text, voice, rate_wpm, pitch)
     if use_cache:
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, samples=samples, sample_rate=np.int64(engine.sample_rate))
-        os.replace(tmp, path)
+        save_npz(path, samples=samples, sample_rate=np.array(engine.sample_rate, np.int64))
     return samples, engine.sample_rate
 
 

@@ -29,7 +29,6 @@ import functools
 import hashlib
 import json
 import multiprocessing
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -40,6 +39,8 @@ from typing import Any
 import numpy as np
 
 from glasses.bench.speech_corpus import HELD_OUT_ACCENTS, HELD_OUT_VARIANTS
+from glasses.cache import cache_dir as glasses_cache_dir
+from glasses.cache import save_npz
 from glasses.speech.wake_features import EMBED_DIM, RATE, STEP, FrontEnd, clip_embeddings
 from glasses.speech.wake_model import WINDOW
 from glasses.training import wake_data
@@ -57,11 +58,7 @@ Progress = Callable[[str], None]
 
 def cache_root() -> Path:
     """``$GLASSES_CACHE_DIR/wake_train``, else ``$XDG_CACHE_HOME/glasses/wake_train``."""
-    root = os.environ.get("GLASSES_CACHE_DIR")
-    if root:
-        return Path(root) / "wake_train"
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "glasses" / "wake_train"
+    return glasses_cache_dir("wake_train")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +117,7 @@ def shard(split: str, polarity: str, seed: int, index: int, front: FrontEnd | No
     make = wake_data.positive_clip if polarity == "pos" else wake_data.negative_clip
     front = front or _worker_front_end()
     steps = Steps.concat([clip_steps(make(rng, pool), front) for _ in range(SHARD)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, embeddings=steps.embeddings, labels=steps.labels, kind=steps.kind)
-    os.replace(tmp, path)
+    save_npz(path, embeddings=steps.embeddings, labels=steps.labels, kind=steps.kind)
     return steps
 
 
