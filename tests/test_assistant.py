@@ -4,6 +4,7 @@ from typing import ClassVar
 
 from glasses.assistant import Reply, RouterStage, Skill, SkillContext, SkillStage
 from glasses.assistant.skills import builtin_skills
+from glasses.assistant.triggers import OnCode, Trigger
 from glasses.hud import HudStage, get_profile, layout_card, render_text, text_width
 from glasses.runtime import (
     Card,
@@ -39,9 +40,10 @@ def drive(inputs: list[Event], skills: list[Skill] | None = None) -> tuple[list[
     clock = VirtualClock()
     runtime = Runtime(clock)
     screen = Screen()
+    skill_stage = SkillStage(builtin_skills() if skills is None else skills)
     for stage in (
-        RouterStage(forget_after_s=1.0),
-        SkillStage(builtin_skills() if skills is None else skills),
+        RouterStage(skill_stage.table, forget_after_s=1.0),
+        skill_stage,
         HudStage(screen, get_profile("frame")),
     ):
         runtime.add_stage(stage)
@@ -83,6 +85,7 @@ def test_failing_skill_shows_an_error_card_and_the_loop_goes_on() -> None:
     class Broken(Skill):
         name: ClassVar[str] = "broken"
         intents: ClassVar[tuple[str, ...]] = ("scan",)
+        triggers: ClassVar[tuple[Trigger, ...]] = (OnCode("scan"),)
 
         async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
             raise ValueError("no network")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from glasses.assistant.dispatch import SkillStage
 from glasses.assistant.router import RouterStage
+from glasses.assistant.services import Services
 from glasses.assistant.skill import Skill
 from glasses.assistant.skills import builtin_skills
 from glasses.devices.protocols import Speaker
@@ -52,18 +53,22 @@ def build_pipeline(
     speech: bool = False,
     speaker: Speaker | None = None,
     listen: ListenSettings | None = None,
+    services: Services | None = None,
 ) -> AssistantPipeline:
     """camera frames → codes → router → skills → HUD, added to ``runtime`` (not yet started).
 
     With ``speech``: microphone audio → (echo cancelled) VAD → wake word → command → the same
     skills, and live captions when asked for. With ``speaker``: the skills' replies are spoken
     (and, with ``speech``, the echo of that speech is cancelled from the microphone).
+    ``services``: what the skills share (language model, memory, catalogue, device state).
+    A conflict between the skills' triggers raises ``TriggerError`` here, before anything runs.
     """
     skill_list = builtin_skills() if skills is None else list(skills)
+    skill_stage = SkillStage(skill_list, services)  # checks every skill's triggers: fails here
     pipeline = AssistantPipeline(
         codes=CodeStage(),
-        router=RouterStage(),
-        skills=SkillStage(skill_list),
+        router=RouterStage(skill_stage.table),
+        skills=skill_stage,
         hud=HudStage(display, profile),
         vad=VadStage(echo_canceller=_echo_canceller(speaker), stream_audio=True)
         if speech

@@ -99,6 +99,9 @@ class HudStage(Stage):
             self.page = 0
         self.card = card
         self.pages = len(layout_card(card, self.profile))
+        # A progressive answer turns its own pages: its newest words stay in view.
+        if card is not None and card.follow and not keep_page:
+            self.page = self.pages - 1
         self.page = min(self.page, self.pages - 1)
         self.text = render_text(card, self.profile, page=self.page)
         self.display.draw(self.text)
@@ -117,6 +120,7 @@ class HudStage(Stage):
                     coalesced=len(updates) - 1,
                     page=self.page,
                     pages=self.pages,
+                    actions=card.actions if card is not None else (),
                 )
             )
         if self.level != 1.0:

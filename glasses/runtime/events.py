@@ -175,6 +175,7 @@ LAYOUTS = (
     "toast",  # a short notification box over the lower part of the display
     "progress",  # title + a bar at ``progress`` (0..1) + ``body`` as its label
 )
+CARD_INPUTS = ("tap", "double_tap", "nod", "shake")  # what a card may ask for (``Card.actions``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,9 @@ class Card:
     """A device-neutral HUD card; ``layout`` (one of ``LAYOUTS``) says how it is laid out.
 
     ``ttl_s``: seconds after which the HUD clears the card by itself (None: until replaced).
+    ``actions``: the inputs this card asks for, as ``(input, intent)`` pairs (input one of
+    ``CARD_INPUTS``); while the card is shown they win over every global tap or gesture.
+    ``follow``: show the card's last page (a progressive answer turns its own pages).
     """
 
     title: str = ""
@@ -190,12 +194,18 @@ class Card:
     items: tuple[str, ...] = ()
     progress: float | None = None
     ttl_s: float | None = None
+    actions: tuple[tuple[str, str], ...] = ()
+    follow: bool = False
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
             raise ValueError(f"unknown HUD layout {self.layout!r}; layouts: {', '.join(LAYOUTS)}")
         if self.progress is not None and not 0.0 <= self.progress <= 1.0:
             raise ValueError(f"progress must be within 0..1, got {self.progress}")
+        for action, _ in self.actions:
+            if action not in CARD_INPUTS:
+                inputs = ", ".join(CARD_INPUTS)
+                raise ValueError(f"unknown card input {action!r}; inputs: {inputs}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -223,6 +233,7 @@ class HudDrawn(Event):
     coalesced: int = 0
     page: int = 0
     pages: int = 1
+    actions: tuple[tuple[str, str], ...] = ()  # the shown card's ``Card.actions``
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,9 +245,12 @@ class HudDimmed(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Say(Event):
-    """Speak ``text`` through the speaker."""
+    """Speak ``text`` through the speaker. A new ``Say`` replaces what is playing, unless
+    ``queued``: then it plays after what this turn already has playing or queued (an answer
+    spoken sentence by sentence)."""
 
     text: str
+    queued: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -364,11 +378,14 @@ class QueueOverflow(SystemEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StageCrashed(SystemEvent):
-    """A stage raised; the supervisor restarts it (``restart`` counts restarts so far)."""
+    """A stage raised; the supervisor restarts it (``restart`` counts its crashes so far), or,
+    with ``gave_up``, it crashed too often within the restart window and stays down for good
+    (see ``RestartPolicy``)."""
 
     stage: str
     error: str
     restart: int
+    gave_up: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -79,12 +79,16 @@ def normalize(phrase: str) -> str:
 
 
 def phrases_from_skills(skills: Iterable[Any]) -> list[CommandPhrase]:
-    """Each skill's ``phrases`` mapped to its first intent (skills without phrases are skipped)."""
+    """Each skill's ``phrases``: a bare string maps to the skill's first intent, a phrase with
+    its own ``intent`` (``glasses.assistant.triggers.Phrase``) to that one."""
     out: list[CommandPhrase] = []
     for skill in skills:
-        if not skill.phrases or not skill.intents:
-            continue
-        out += [CommandPhrase(normalize(p), skill.intents[0]) for p in skill.phrases]
+        for p in skill.phrases:
+            if isinstance(p, str):
+                if skill.intents:
+                    out.append(CommandPhrase(normalize(p), skill.intents[0]))
+            else:
+                out.append(CommandPhrase(normalize(p.text), p.intent))
     return out
 
 

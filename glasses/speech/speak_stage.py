@@ -1,11 +1,12 @@
 """The speak stage: ``Say`` → espeak-ng → the speaker, cut short by a barge-in.
 
 Each ``Say`` is synthesised (in process, cached; see ``glasses.speech.tts``) and played through
-the ``Speaker`` device; a new ``Say`` replaces what is playing. The stage announces playback
-with ``Speaking`` (carrying the audio as the echo canceller's reference, so the listener can
-tell the glasses' own voice from the wearer's) and ``SpeakingStopped`` when the clip has played
-out or was cut. An ``Interrupt`` (the wake word or a tap while speaking) stops the speaker at
-once.
+the ``Speaker`` device; a new ``Say`` replaces what is playing, except a ``queued`` one of the
+same turn (an answer spoken sentence by sentence), which plays after it. The stage announces
+playback with ``Speaking`` (carrying the audio as the echo canceller's reference, so the
+listener can tell the glasses' own voice from the wearer's) and ``SpeakingStopped`` when the
+clip has played out or was cut. An ``Interrupt`` (the wake word or a tap while speaking) stops
+the speaker at once and drops the sentences still queued.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class SpeakStage(Stage):
         self.cut = 0
         self._turn: int | None = None
         self._end: asyncio.Task[None] | None = None
+        # Sentences of the playing turn waiting their turn: (text, samples, rate, 16 kHz ref).
+        self._queue: list[tuple[str, np.ndarray, int, np.ndarray]] = []
 
     @property
     def speaking(self) -> bool:
@@ -77,24 +80,37 @@ class SpeakStage(Stage):
             return samples, rate, to_16k(samples, rate)
 
         try:
-            samples, rate, reference = await ctx.clock.run_blocking(
-                synth, cost_ns=self.synth_cost_ns
-            )
+            clip = await ctx.clock.run_blocking(synth, cost_ns=self.synth_cost_ns)
         except (TtsError, ValueError) as exc:
             log.warning("cannot speak %r: %s", text[:40], exc)
             return
+        if event.queued and self.speaking and event.turn_id == self._turn:
+            # The next sentence of the answer playing: after it, not over it.
+            self._queue.append((text, *clip))
+            return
         if self.speaking:
             self._stopped(ctx, cut=True, reason="replaced")
+        self._play(ctx, event.turn_id, text, *clip)
+
+    def _play(
+        self,
+        ctx: StageContext,
+        turn_id: int | None,
+        text: str,
+        samples: np.ndarray,
+        rate: int,
+        reference: np.ndarray,
+    ) -> None:
         self.speaker.play(samples, rate)
         self.spoken += 1
         start = ctx.now_ns()
         duration = len(samples) * NS_PER_S // rate
-        self._turn = event.turn_id
+        self._turn = turn_id
         ctx.emit(
             Speaking(
                 t_ns=start,
                 source=self.name,
-                turn_id=event.turn_id,
+                turn_id=turn_id,
                 text=text,
                 audio=reference,
                 duration_ns=duration,
@@ -105,10 +121,13 @@ class SpeakStage(Stage):
             await ctx.clock.sleep_until(start + duration)
             self._end = None  # finished: nothing to cancel
             self._emit_stopped(ctx, cut=False, reason="")
+            if self._queue:
+                self._play(ctx, turn_id, *self._queue.pop(0))
 
         self._end = asyncio.get_running_loop().create_task(played_out(), name="speak-end")
 
     def _stopped(self, ctx: StageContext, *, cut: bool, reason: str) -> None:
+        self._queue.clear()
         if self._end is not None:
             self._end.cancel()
             self._end = None
@@ -122,6 +141,7 @@ class SpeakStage(Stage):
         )
 
     def reset(self) -> None:
+        self._queue.clear()
         if self._end is not None:
             self._end.cancel()
             self._end = None

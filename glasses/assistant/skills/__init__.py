@@ -2,7 +2,7 @@
 
 from glasses.assistant.skill import Skill
 from glasses.assistant.skills.ask import AskSkill
-from glasses.assistant.skills.captions import CaptionsOffSkill, CaptionsOnSkill
+from glasses.assistant.skills.captions import CaptionsSkill
 from glasses.assistant.skills.dismiss import DismissSkill
 from glasses.assistant.skills.photo import PhotoSkill
 from glasses.assistant.skills.read import ReadSkill
@@ -15,16 +15,14 @@ def builtin_skills() -> list[Skill]:
         DismissSkill(),
         ReadSkill(),
         PhotoSkill(),
-        CaptionsOnSkill(),
-        CaptionsOffSkill(),
+        CaptionsSkill(),
         AskSkill(),
     ]
 
 
 __all__ = [
     "AskSkill",
-    "CaptionsOffSkill",
-    "CaptionsOnSkill",
+    "CaptionsSkill",
     "DismissSkill",
     "PhotoSkill",
     "ReadSkill",

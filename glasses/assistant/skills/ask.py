@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from glasses.assistant.intents import ASK
 from glasses.assistant.skill import Reply, Skill, SkillContext
 from glasses.runtime.events import Card, Intent
-from glasses.speech.open_speech import ASK
 
 
 class AskSkill(Skill):

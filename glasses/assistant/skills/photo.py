@@ -10,7 +10,9 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
+from glasses.assistant.intents import PHOTO
 from glasses.assistant.skill import Reply, Skill, SkillContext
+from glasses.assistant.triggers import OnGesture, Phrase, Trigger
 from glasses.perception.faces import FaceDetector, blur_faces
 from glasses.runtime.events import Card, Intent
 
@@ -38,8 +40,10 @@ class PhotoSkill(Skill):
     """
 
     name: ClassVar[str] = "photo"
-    intents: ClassVar[tuple[str, ...]] = ("photo",)
-    phrases: ClassVar[tuple[str, ...]] = ("take a photo", "take a picture")
+    intents: ClassVar[tuple[str, ...]] = (PHOTO,)
+    phrases: ClassVar[tuple[str | Phrase, ...]] = ("take a photo", "take a picture")
+    # A nod at a shown card is the card's (or nothing): only a nod at an empty HUD is a photo.
+    triggers: ClassVar[tuple[Trigger, ...]] = (OnGesture("nod", PHOTO, when="idle"),)
 
     def __init__(
         self, store_dir: Path | None = None, *, detector: FaceDetector | None = None

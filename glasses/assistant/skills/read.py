@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from glasses.assistant.intents import READ
 from glasses.assistant.skill import Reply, Skill, SkillContext
+from glasses.assistant.triggers import OnTap, Phrase, Trigger
 from glasses.perception.ocr import OcrLine, OcrReader
 from glasses.perception.scene_change import SceneChangeDetector
 from glasses.runtime.events import Card, Intent
@@ -25,8 +27,9 @@ class ReadSkill(Skill):
     """
 
     name: ClassVar[str] = "read"
-    intents: ClassVar[tuple[str, ...]] = ("read",)
-    phrases: ClassVar[tuple[str, ...]] = ("read this", "what does it say")
+    intents: ClassVar[tuple[str, ...]] = (READ,)
+    phrases: ClassVar[tuple[str | Phrase, ...]] = ("read this", "what does it say")
+    triggers: ClassVar[tuple[Trigger, ...]] = (OnTap(2, READ),)
 
     def __init__(
         self,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from glasses.assistant.intents import SCAN
 from glasses.assistant.skill import Reply, Skill, SkillContext
+from glasses.assistant.triggers import OnCode, Phrase, Trigger
 from glasses.perception.codes import CodeReader
 from glasses.runtime.events import Card, Intent
 
@@ -21,8 +23,10 @@ _TITLES = {
 
 class ScanSkill(Skill):
     name: ClassVar[str] = "scan"
-    intents: ClassVar[tuple[str, ...]] = ("scan",)
-    phrases: ClassVar[tuple[str, ...]] = ("scan this", "what does this code say")
+    intents: ClassVar[tuple[str, ...]] = (SCAN,)
+    phrases: ClassVar[tuple[str | Phrase, ...]] = ("scan this", "what does this code say")
+    # Any code in view; skills that know a kind of code (a price, a payment) claim it first.
+    triggers: ClassVar[tuple[Trigger, ...]] = (OnCode(SCAN),)
 
     def __init__(self) -> None:
         self._reader: CodeReader | None = None
