@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import ClassVar
 
+from glasses.assistant.intents import ASK
 from glasses.assistant.services import Services
 from glasses.assistant.skill import Reply, Seen, Skill, SkillContext
 from glasses.assistant.triggers import TriggerTable
@@ -32,6 +34,9 @@ class SkillStage(Stage):
 
     A skill that raises shows a short error card on the HUD; the stage carries on. Intents no
     skill answers are counted in ``unhandled`` (and logged), not silently dropped.
+
+    Open speech (an ``ask`` intent) that a skill claims with an ``OnText`` trigger goes to that
+    skill instead, with the pattern's groups as slots.
 
     A streaming skill (``Skill.streaming``, e.g. ``ask``) runs as its own task so the stage
     keeps taking intents; an ``Interrupt`` or the wake phrase cancels it at once (its speech and
@@ -93,6 +98,10 @@ class SkillStage(Stage):
             return
         if not isinstance(event, Intent):
             return
+        if event.name == ASK:
+            claimed = self.table.text(event.phrase)
+            if claimed is not None:  # open speech a skill asked for: "set a timer for …"
+                event = replace(event, name=claimed[0], slots=event.slots + claimed[1])
         skill = self.by_intent.get(event.name)
         if skill is None:
             self.unhandled[event.name] = self.unhandled.get(event.name, 0) + 1

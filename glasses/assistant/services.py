@@ -83,13 +83,19 @@ def _unknown_battery() -> float | None:
     return None
 
 
+def _capture_off() -> bool:
+    return False
+
+
 @dataclass(slots=True)
 class Services:
     """Shared by every skill of one session. ``battery`` returns the charge 0..1 (None:
-    unknown, e.g. no device reports it)."""
+    unknown, e.g. no device reports it); ``capturing`` whether the camera's capture indicator
+    is on (the wearer and bystanders can see the camera is in use)."""
 
     llm: LanguageModel | None = None
     memory: MemoryStore | None = None
     catalogue: Catalogue | None = None
     battery: Callable[[], float | None] = _unknown_battery
+    capturing: Callable[[], bool] = _capture_off
     conversation: Conversation = field(default_factory=Conversation)

@@ -12,6 +12,7 @@ trigger here while it is shown: its own gestures win (see ``RouterStage``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -87,7 +88,38 @@ class OnCode:
         )
 
 
-Trigger = OnTap | OnGesture | OnCode
+@dataclass(frozen=True, slots=True)
+class OnText:
+    """Open speech (the ``ask`` transcript) matching ``pattern`` starts ``intent`` instead of the
+    language model: a Python regex, matched case-insensitively against the whole transcript
+    (lower-case, punctuation removed); its named groups become the intent's slots.
+
+    For requests with an open part that a fixed grammar phrase cannot hold: "set a timer for
+    five minutes", "remember the car is on level three", "where did I park".
+    """
+
+    pattern: str
+    intent: str
+
+    def __post_init__(self) -> None:
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise ValueError(f"OnText pattern {self.pattern!r}: {exc}") from None
+
+    def match(self, text: str) -> tuple[tuple[str, str], ...] | None:
+        m = re.fullmatch(self.pattern, text, flags=re.IGNORECASE)
+        if m is None:
+            return None
+        return tuple((k, v.strip()) for k, v in m.groupdict().items() if v is not None)
+
+
+Trigger = OnTap | OnGesture | OnCode | OnText
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case words, digits and apostrophes only: what ``OnText`` patterns are matched on."""
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
 class TriggerError(ValueError):
@@ -103,6 +135,7 @@ class TriggerTable:
     taps: tuple[OnTap, ...]
     gestures: tuple[OnGesture, ...]
     codes: tuple[OnCode, ...]  # most specific first
+    texts: tuple[OnText, ...] = ()  # in registration order: the first match wins
 
     @classmethod
     def build(cls, skills: Iterable[Skill]) -> TriggerTable:
@@ -129,8 +162,16 @@ class TriggerTable:
         gestures = [t for _, t in triggers if isinstance(t, OnGesture)]
         codes = [t for _, t in triggers if isinstance(t, OnCode)]
         _check_overlaps(triggers)
+        texts = [t for _, t in triggers if isinstance(t, OnText)]
         codes.sort(key=lambda c: -c.specificity)
-        return cls(frozenset(owner), tuple(phrases), tuple(taps), tuple(gestures), tuple(codes))
+        return cls(
+            frozenset(owner),
+            tuple(phrases),
+            tuple(taps),
+            tuple(gestures),
+            tuple(codes),
+            tuple(texts),
+        )
 
     def tap(self, count: int, card_shown: bool) -> str | None:
         """The intent of ``count`` taps in this HUD state, or None."""
@@ -156,6 +197,16 @@ class TriggerTable:
         return None
 
 
+    def text(self, transcript: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+        """The intent and slots of open speech that an ``OnText`` trigger claims, or None."""
+        words = normalize_text(transcript)
+        for t in self.texts:
+            slots = t.match(words)
+            if slots is not None:
+                return t.intent, slots
+        return None
+
+
 def skill_phrases(skill: Skill) -> list[Phrase]:
     """A skill's spoken forms: a bare string means its first intent."""
     out: list[Phrase] = []
@@ -171,7 +222,9 @@ def skill_phrases(skill: Skill) -> list[Phrase]:
 
 def _check_intent(intent: str, skill: str, owner: dict[str, str]) -> None:
     if intent not in owner:
-        raise TriggerError(f"skill {skill}: a trigger names intent {intent!r}, which no skill answers")
+        raise TriggerError(
+            f"skill {skill}: a trigger names intent {intent!r}, which no skill answers"
+        )
 
 
 def _check_phrases(phrases: Sequence[Phrase]) -> None:
