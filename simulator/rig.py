@@ -6,9 +6,15 @@ in the clock (free-running virtual time vs. virtual time paced to the wall clock
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import numpy as np
 
 from glasses.app.pipeline import AssistantPipeline, build_pipeline
+from glasses.app.services import session_services
+from glasses.assistant.skills.photo import PHOTOS_DIR_ENV, PhotoSkill
 from glasses.devices.sim import (
     SimCamera,
     SimDisplay,
@@ -63,8 +69,36 @@ class SimRig:
             speech=True,
             speaker=self.speaker,
             listen=ListenSettings(mode=device.listen),
+            services=session_services(capturing=lambda: self.indicator.on),
         )
         self._player: str | None = None
+        self._photo_dir: Path | None = None
+        photo = self.photo_skill
+        if photo is not None and photo.store_dir is None:
+            photo.store_dir = self._photos_dir
+
+    @property
+    def photo_skill(self) -> PhotoSkill | None:
+        skills = self.pipeline.skills.by_intent.values()
+        return next((s for s in skills if isinstance(s, PhotoSkill)), None)
+
+    @property
+    def photos(self) -> list[Path]:
+        """The photos saved so far, oldest first."""
+        photo = self.photo_skill
+        return list(photo.saved) if photo is not None else []
+
+    def _photos_dir(self) -> Path:
+        """Where simulated photos go: ``$GLASSES_PHOTOS_DIR``, else a fresh private temporary
+        folder made at the first photo (never the wearer's own photo folder)."""
+        if self._photo_dir is None:
+            configured = os.environ.get(PHOTOS_DIR_ENV)
+            self._photo_dir = (
+                Path(configured)
+                if configured
+                else Path(tempfile.mkdtemp(prefix="glasses-sim-photos-"))
+            )
+        return self._photo_dir
 
     async def start(self) -> None:
         await self.runtime.start()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from glasses.app.pipeline import build_pipeline
+from glasses.app.services import session_services
 from glasses.devices.errors import DeviceError
 from glasses.devices.file import FileCamera, FileMicrophone, FileSpeaker
 from glasses.devices.indicator import SharedIndicator
@@ -312,6 +313,7 @@ class _Session:
             speech=speech,
             speaker=speaker,
             listen=listen,
+            services=session_services(capturing=lambda: self.shared_led.on),
         )
         for stage in stages:
             self.runtime.add_stage(stage)
