@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from glasses.atomic import atomic_writer
+
 
 def cache_dir(name: str) -> Path:
     """``$GLASSES_CACHE_DIR/<name>``, else ``$XDG_CACHE_HOME/glasses/<name>`` (default
@@ -20,9 +22,8 @@ def cache_dir(name: str) -> Path:
 
 
 def save_npz(path: Path, **arrays: np.ndarray) -> None:
-    """Write ``arrays`` to ``path`` (``.npz``) through a temporary file renamed over it, so
-    readers see the old entry or the whole new one; the parent directory is created."""
+    """Write ``arrays`` to ``path`` (``.npz``) atomically (:func:`glasses.atomic.atomic_writer`),
+    so readers see the old entry or the whole new one; the parent directory is created."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
-    os.replace(tmp, path)
+    with atomic_writer(path) as out:
+        np.savez(out, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
