@@ -1,33 +1,114 @@
 """The ``ask`` skill: open questions ("hey glasses, how tall is the Eiffel tower").
 
 The listener turns speech that is no grammar command into an ``ask`` intent carrying the
-transcript. Until a language model answers (the assistant's LLM backends), the skill shows what
-it heard and says plainly that it has no answer, so the wearer knows they were understood.
+Whisper transcript. With a language model (``services.llm``) the answer is generated for the
+display (``glasses.assistant.prompt``: short, plain, with what the camera sees quoted as data)
+and written progressively (``AnswerWriter``: words drawn as they come, each sentence spoken when
+complete). The wake phrase, a tap while speaking or "stop" cancel generation and speech at once
+(the dispatcher cancels this streaming skill's task; ``TokenStream.close`` stops the model).
+Without a model the skill shows what it heard and says plainly that it has no answer.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
+from glasses.assistant.answer import AnswerWriter
 from glasses.assistant.intents import ASK
+from glasses.assistant.llm.base import LanguageModel, LlmError, TokenStream
+from glasses.assistant.prompt import build_messages, seen_summary
 from glasses.assistant.skill import Reply, Skill, SkillContext
 from glasses.runtime.events import Card, Intent
 
+log = logging.getLogger(__name__)
+
+# What the language model is charged on the virtual clock: the prompt's prefill before the first
+# piece, then each piece (about one token). Measured for Gemma 3 270M Q4_K_M on 2 threads here
+# (glasses bench assistant): the real cost on the real clock is whatever it takes.
+PREFILL_COST_NS = 250_000_000
+PIECE_COST_NS = 20_000_000
+_SEEN_FRESH_NS = 5_000_000_000  # what perception reported longer ago is not "in view" any more
+
 
 class AskSkill(Skill):
+    """Answers open questions with ``services.llm``; ``answer_words`` is the answer's length
+    asked of the model (about one page of the display; see ``answer.answer_words``)."""
+
     name: ClassVar[str] = "ask"
     intents: ClassVar[tuple[str, ...]] = (ASK,)
+    streaming: ClassVar[bool] = True
+
+    def __init__(self, *, answer_words: int = 40, max_tokens: int = 96) -> None:
+        self.answer_words = answer_words
+        self.max_tokens = max_tokens
+        self.answered = 0
+        self.cancelled = 0
 
     async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
         question = intent.phrase.strip()
         if not question:
             return Reply(card=Card(title="Didn't catch that", layout="toast", ttl_s=2.0))
-        return Reply(
-            card=Card(
-                title="You asked",
-                body=f"“{question}”\nNo answer yet: no language model is set up.",
-                layout="reference",
-                ttl_s=6.0,
-            ),
-            say="I have no answer to that yet.",
+        llm = ctx.services.llm
+        if llm is None:
+            return Reply(
+                card=Card(
+                    title="You asked",
+                    body=f"“{question}”\nNo answer yet: no language model is set up.",
+                    layout="reference",
+                    ttl_s=6.0,
+                ),
+                say="I have no answer to that yet.",
+            )
+        return await self._answer(question, llm, ctx)
+
+    async def _answer(self, question: str, llm: LanguageModel, ctx: SkillContext) -> Reply:
+        conversation = ctx.services.conversation
+        messages = build_messages(
+            question,
+            words=self.answer_words,
+            history=conversation.history(),
+            seen=self._seen(ctx),
         )
+        writer = AnswerWriter(ctx)
+        stream: TokenStream | None = None
+        try:
+            stream = await ctx.clock.run_blocking(
+                lambda: llm.stream(messages, max_tokens=self.max_tokens)
+            )
+            cost = PREFILL_COST_NS
+            while True:
+                piece = await ctx.clock.run_blocking(lambda: next(stream, None), cost_ns=cost)
+                if piece is None:
+                    break
+                cost = PIECE_COST_NS
+                writer.add(piece)
+        except LlmError as exc:
+            log.warning("ask: %s", exc)
+            return Reply(card=Card(title="Assistant", body=str(exc), layout="toast", ttl_s=5.0))
+        except BaseException:  # cancelled (barge-in, "stop", a newer question): stop the model
+            self.cancelled += 1
+            raise
+        finally:
+            if stream is not None:
+                _close(stream)
+        answer = writer.finish(fallback="I don't know.")
+        conversation.add(question, answer)
+        conversation.last_said = answer
+        self.answered += 1
+        return Reply()
+
+    @staticmethod
+    def _seen(ctx: SkillContext) -> str:
+        seen = ctx.seen()
+        now = ctx.clock.now_ns()
+        codes = [c.value for c in seen.codes] if now - seen.codes_t_ns < _SEEN_FRESH_NS else []
+        text = list(seen.text) if now - seen.text_t_ns < _SEEN_FRESH_NS else []
+        return seen_summary(codes, text)
+
+
+def _close(stream: TokenStream) -> None:
+    try:
+        stream.close()
+    except Exception:  # closing must not hide why the turn ended
+        log.exception("ask: closing the model's stream failed")

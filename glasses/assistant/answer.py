@@ -1,0 +1,123 @@
+"""Progressive answers: words drawn on the HUD as they are generated, spoken sentence by sentence.
+
+``AnswerWriter`` is what a streaming skill writes its answer into, one piece of text at a time
+(a language model's tokens, OCR lines). Each piece updates one HUD stream (``HudUpdate.stream``:
+the HUD stage draws at the display's update rate, coalescing what arrives between draws, and a
+``follow`` card keeps its newest page in view, so pages turn as the card fills); each sentence is
+spoken (a queued ``Say``) as soon as it is complete, so speech starts before generation ends.
+"""
+
+from __future__ import annotations
+
+import re
+
+from glasses.assistant.skill import SkillContext
+from glasses.hud.layout import layout_card
+from glasses.hud.profile import DisplayProfile
+from glasses.runtime.events import Card, HudUpdate, Say
+
+# A sentence ends at . ! or ? followed by white space (not inside "3.5" or "e.g.x").
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”')\]]*\s+")
+# Markdown a model may emit anyway: a glasses display shows plain text.
+_MARKUP = re.compile(r"[*_`#]+")
+
+
+def answer_words(profile: DisplayProfile, *, pages: int = 2) -> int:
+    """How many words of ordinary English fit on ``pages`` pages of a text card on ``profile``:
+    the length to ask a language model for (an answer the wearer reads at a glance)."""
+    sample = Card(body=" ".join(["answer"] * 400), layout="text_wall")
+    first = layout_card(sample, profile)[0]
+    return max(8, pages * sum(len(run.text.split()) for run in first.runs))
+
+
+class AnswerWriter:
+    """One turn's progressive answer. ``add(piece)`` as text arrives, ``finish()`` at the end.
+
+    ``partials`` counts the HUD updates sent before ``finish``; ``sentences`` the sentences
+    sent to be spoken. Nothing is emitted for pieces that add only white space.
+    """
+
+    def __init__(
+        self,
+        ctx: SkillContext,
+        *,
+        title: str = "",
+        speak: bool = True,
+        ttl_s: float | None = 20.0,
+    ) -> None:
+        self.ctx = ctx
+        self.title = title
+        self.speak = speak
+        self.ttl_s = ttl_s
+        self.text = ""
+        self.partials = 0
+        self.sentences = 0
+        self._spoken_upto = 0  # index in ``text`` up to which sentences were sent to speech
+        self._stream = f"answer-{ctx.turn_id}"
+
+    def add(self, piece: str) -> None:
+        piece = _MARKUP.sub("", piece)
+        if not self.text:
+            piece = piece.lstrip()
+        if not piece:
+            return
+        self.text += piece
+        if not piece.strip():
+            return
+        self._draw(final=False)
+        self.partials += 1
+        if self.speak:
+            self._speak_complete_sentences()
+
+    def finish(self, *, fallback: str = "") -> str:
+        """Draw the whole answer (``fallback`` if nothing came), speak its last sentence; the
+        answer's text."""
+        self.text = self.text.strip() or fallback
+        self._draw(final=True)
+        if self.speak:
+            rest = self.text[self._spoken_upto :].strip()
+            if rest:
+                self._say(rest)
+            self._spoken_upto = len(self.text)
+        return self.text
+
+    def _draw(self, *, final: bool) -> None:
+        card = Card(
+            title=self.title,
+            body=self.text.strip(),
+            layout="reference" if self.title else "text_wall",
+            follow=True,
+            ttl_s=self.ttl_s if final else None,
+        )
+        self.ctx.emit(
+            HudUpdate(
+                t_ns=self.ctx.clock.now_ns(),
+                source="skills",
+                turn_id=self.ctx.turn_id,
+                card=card,
+                stream=self._stream,
+            )
+        )
+
+    def _speak_complete_sentences(self) -> None:
+        pending = self.text[self._spoken_upto :]
+        ends = list(_SENTENCE_END.finditer(pending))
+        if not ends:
+            return
+        cut = ends[-1].end()
+        for sentence in _SENTENCE_END.split(pending[:cut]):
+            if sentence.strip():
+                self._say(sentence.strip())
+        self._spoken_upto += cut
+
+    def _say(self, sentence: str) -> None:
+        self.sentences += 1
+        self.ctx.emit(
+            Say(
+                t_ns=self.ctx.clock.now_ns(),
+                source="skills",
+                turn_id=self.ctx.turn_id,
+                text=sentence,
+                queued=True,
+            )
+        )
