@@ -56,12 +56,16 @@ class SkillStage(Stage):
         self.cancelled = 0
         self._frame: VideoFrame | None = None
         self._seen = Seen()
+        self._shown: Card | None = None  # the card of the newest HudUpdate
         self._streaming: dict[int | None, asyncio.Task[None]] = {}
 
     def see(self, event: Event) -> None:
-        """Bus observer: keep the newest camera frame and what perception last reported."""
+        """Bus observer: keep the newest camera frame, what perception last reported and the
+        card the HUD was last asked to show."""
         if isinstance(event, VideoFrame):
             self._frame = event
+        elif isinstance(event, HudUpdate):
+            self._shown = event.card
         elif isinstance(event, CodesDetected):
             self._seen = Seen(
                 codes=event.codes,
@@ -85,6 +89,7 @@ class SkillStage(Stage):
             services=self.services,
             emit=ctx.emit,
             turn_id=turn_id,
+            hud=lambda: self._shown,
         )
 
     async def process(self, event: Event, ctx: StageContext) -> None:

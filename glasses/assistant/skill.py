@@ -48,12 +48,18 @@ def _nothing_seen() -> Seen:
     return Seen()
 
 
+def _nothing_shown() -> Card | None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SkillContext:
     """What a skill may use: the runtime clock (blocking work through ``clock.run_blocking``),
     the newest camera frame (None before the first), what perception last reported, the
-    services (language model, memory, catalogue, device state, conversation) and, for the turn
-    it answers, ``emit`` onto the bus (progressive answers: ``glasses.assistant.answer``)."""
+    services (language model, memory, catalogue, device state, conversation), for the turn
+    it answers, ``emit`` onto the bus (progressive answers: ``glasses.assistant.answer``), and
+    ``hud``: the card the HUD was last asked to show (None: cleared), so that a skill updating
+    its card later (a timer's countdown) leaves another skill's card alone."""
 
     clock: Clock
     latest_frame: Callable[[], VideoFrame | None]
@@ -61,6 +67,7 @@ class SkillContext:
     services: Services = field(default_factory=Services)
     emit: Callable[[Event], None] = _drop
     turn_id: int | None = None
+    hud: Callable[[], Card | None] = _nothing_shown
 
 
 class Skill:
