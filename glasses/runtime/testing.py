@@ -136,6 +136,7 @@ def drive(
     *,
     clock: VirtualClock | None = None,
     keep: Callable[[Event], bool] | None = None,
+    observers: Sequence[Callable[[Event], None]] = (),
 ) -> Driven:
     """Run ``stages`` on ``clock`` (default a fresh ``VirtualClock``), publish each of
     ``events`` at its ``t_ns``, stop at ``until_ns``, and return what was published.
@@ -144,12 +145,15 @@ def drive(
     not decrease (``ValueError``), and those after ``until_ns`` are not published. ``keep``
     picks the events to return (default: all; pass a filter for long runs). A stage that
     raises is reported as a ``StageCrashed`` event, as in the runtime (see
-    ``Driven.raise_on_crash``).
+    ``Driven.raise_on_crash``). ``observers`` see every published event before any stage
+    does (as the assistant pipeline wires ``SkillStage.see``: the newest frame, the card shown).
     """
     clock = clock if clock is not None else VirtualClock()
     runtime = Runtime(clock)
     for stage in stages:
         runtime.add_stage(stage)
+    for observer in observers:
+        runtime.observe(observer)
     kept: list[Event] = []
     if keep is None:
         runtime.observe(kept.append)
