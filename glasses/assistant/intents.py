@@ -24,6 +24,7 @@ PAY: Final = "pay"
 PAY_CONFIRM: Final = "pay_confirm"
 PAY_CANCEL: Final = "pay_cancel"
 TIMER: Final = "timer"
+TIMER_CANCEL: Final = "timer_cancel"
 TIME: Final = "time"
 BATTERY: Final = "battery"
 REPEAT: Final = "repeat"
@@ -49,4 +50,5 @@ __all__ = [
     "STOP",
     "TIME",
     "TIMER",
+    "TIMER_CANCEL",
 ]
