@@ -31,6 +31,7 @@ from glasses.assistant.llm.factory import (
 )
 from glasses.assistant.llm.llama_cpp import LlamaCppModel
 from glasses.assistant.llm.openai_compat import OpenAICompatModel
+from glasses.assistant.llm.think import visible
 from models.registry import Registry, sha256_of
 
 QUESTION = [ChatMessage("user", "What is the capital of France?")]
@@ -78,7 +79,7 @@ def test_gemma_test_model_is_joined_from_its_package_and_verified(
 
 def test_gemma_streams_several_pieces_in_process(gemma: LlamaCppModel) -> None:
     assert gemma.name == "llama.cpp:gemma-3-270m-q4_k_m" and not gemma.vision
-    pieces = list(gemma.stream(QUESTION, max_tokens=12))
+    pieces = list(gemma.stream(QUESTION, max_tokens=8))
     assert len(pieces) >= 2, pieces
     assert "".join(pieces).strip()
     timings = gemma.timings()
@@ -221,7 +222,7 @@ def _tail(path: Path) -> str:
 def test_gemma_streams_through_the_openai_compatible_server(llama_server: str) -> None:
     model = OpenAICompatModel(llama_server, "gemma-3-270m", timeout_s=60)
     assert model.name == f"openai:gemma-3-270m@{llama_server}" and not model.vision
-    pieces = list(model.stream(QUESTION, max_tokens=12))
+    pieces = list(model.stream(QUESTION, max_tokens=8))
     assert len(pieces) >= 2, pieces
     assert "".join(pieces).strip()
 
@@ -398,6 +399,30 @@ def test_an_image_without_vision_is_refused() -> None:
     model = OpenAICompatModel("http://127.0.0.1:9/v1", "qwen3")
     with pytest.raises(LlmError, match="not configured for images"):
         model.stream([ChatMessage("user", "What is this?", image_jpeg=b"\xff\xd8")])
+
+
+def test_a_leading_thinking_block_is_not_shown() -> None:
+    """Qwen3 opens its replies with <think>…</think> (empty with /no_think): hidden."""
+    body = _sse(
+        _delta("<think>"), _delta("\n\n"), _delta("</think>"), _delta("\n\n"),
+        _delta("Paris"), _delta("."), _delta("", "stop"), "[DONE]",
+    )  # fmt: skip
+    with _http_server(_answer(200, body, "text/event-stream")) as (url, _):
+        assert list(OpenAICompatModel(url, "qwen3").stream(QUESTION)) == ["Paris", "."]
+
+
+@pytest.mark.parametrize(
+    ("pieces", "shown"),
+    [
+        (["<th", "ink>I should", " answer.</th", "ink> Hi", " there"], "Hi there"),
+        (["  <thi"], "  <thi"),  # only looked like the tag
+        (["<b>", "bold"], "<b>bold"),
+        (["Answer: <think>"], "Answer: <think>"),  # not at the start: kept
+        (["<think>", "never closed"], ""),
+    ],
+)
+def test_think_filter_splits(pieces: list[str], shown: str) -> None:
+    assert "".join(visible(iter(pieces))) == shown
 
 
 # Settings ----------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ interleave on the context. ``close()`` cancels at once from any thread: the stre
 closed, and an abort callback installed on the context stops a decode in progress between two
 graph nodes (a prompt's prefill included: measured 3–25 ms), so a ``next()`` blocked in another
 thread returns (ending the stream) instead of finishing the prefill. llama.cpp reuses the KV
-cache of the previous prompt's common prefix (a fixed system prompt is evaluated once).
+cache of the previous prompt's common prefix (a fixed system prompt is evaluated once). A
+reply's leading ``<think>…</think>`` block (Qwen3) is not yielded (``think``).
 
 llama.cpp's own log lines go to this module's logger at DEBUG, never to stderr (the library's
 ``verbose=False`` still printed its warnings: its log-level table predates ggml's). Loading
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from glasses.assistant.llm.base import ChatMessage, LlmError
+from glasses.assistant.llm.think import visible
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +99,13 @@ class LlamaTimings:
 class LlamaCppModel:
     """A GGUF chat model run by llama.cpp in this process.
 
-    ``path``: the GGUF file. ``chat_format``: a llama-cpp-python chat format name (``"gemma"``,
-    ``"chatml"``, …); ``None`` uses the template inside the GGUF. ``n_ctx``: context length in
-    tokens (prompt and reply together). ``n_threads``: CPU threads for prefill and decode.
-    ``seed``: the sampler's seed (replies at temperature 0 are greedy anyway). ``model_id``:
-    the manifest id a missing file is pulled with (default: found by file name).
+    ``path``: the GGUF file. ``chat_format``: a llama-cpp-python chat format name
+    (``"gemma"``, ``"chatml"``, …); ``None`` uses the template inside the GGUF. ``n_ctx``:
+    context length in tokens (prompt and reply together). ``n_threads``: CPU threads for
+    prefill and decode (on two cores busy with other work, 2 threads measured up to 5× slower
+    than 1: llama.cpp's threads spin-wait for each other). ``seed``: the sampler's seed
+    (replies at temperature 0 are greedy anyway). ``model_id``: the manifest id a missing
+    file is pulled with (default: found by file name).
     """
 
     def __init__(
@@ -259,7 +263,7 @@ class LlamaCppStream:
     def __init__(self, model: LlamaCppModel, request: dict[str, Any]) -> None:
         self._model = model
         self._request = request
-        self._chunks: Generator[Any, None, None] | None = None
+        self._pieces: Generator[str, None, None] | None = None
         self._closed = False
         self._ended = False
 
@@ -317,36 +321,35 @@ class LlamaCppStream:
     def _step(self) -> str:
         """The next non-empty piece (lock held)."""
         model = self._model
-        if self._chunks is None:
+        if self._pieces is None:
             llama = model._load_locked()
             model._end_live()  # an older reply still open on the context
             _llama_cpp.llama_synchronize(llama.ctx)  # counts a cancelled decode before the reset
             _llama_cpp.llama_perf_context_reset(llama.ctx)
-            self._chunks = _check_context(llama, self._request)
+            self._pieces = visible(_deltas(llama, self._request))
             model._live = self
-        while True:
-            chunk = next(self._chunks)
-            choices = chunk.get("choices") or [{}]
-            piece = choices[0].get("delta", {}).get("content")
-            if piece:
-                return str(piece)
+        return next(self._pieces)
 
     def _end(self) -> None:
         """Close the generator on the context (lock held); the stream yields nothing more."""
         self._ended = True
-        if self._chunks is not None:
-            self._chunks.close()
-            self._chunks = None
+        if self._pieces is not None:
+            self._pieces.close()
+            self._pieces = None
         if self._model._live is self:
             self._model._live = None
 
 
-def _check_context(llama: Any, request: dict[str, Any]) -> Generator[Any, None, None]:
-    """``create_chat_completion``'s chunks, with llama-cpp-python's context-overflow error
-    turned into a one-line fix."""
+def _deltas(llama: Any, request: dict[str, Any]) -> Generator[str, None, None]:
+    """The text of ``create_chat_completion``'s chunks, with llama-cpp-python's
+    context-overflow error turned into a one-line fix."""
+    chunks = llama.create_chat_completion(**request)
     try:
-        chunks = llama.create_chat_completion(**request)
-        yield from chunks
+        for chunk in chunks:
+            choices = chunk.get("choices") or [{}]
+            piece = choices[0].get("delta", {}).get("content")
+            if piece:
+                yield str(piece)
     except ValueError as exc:
         text = _first_line(exc)
         if "exceed context window" in text:
@@ -355,6 +358,8 @@ def _check_context(llama: Any, request: dict[str, Any]) -> Generator[Any, None, 
                 "conversation kept in the prompt, or raise n_ctx"
             ) from None
         raise
+    finally:
+        chunks.close()
 
 
 def _fold_system(turns: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -3,8 +3,9 @@ streamed, with the standard library only.
 
 ``OpenAICompatModel(base_url, model)`` POSTs ``{base_url}/chat/completions`` with
 ``"stream": true`` and yields each ``choices[0].delta.content`` of the server-sent events
-(``data: {…}`` lines, ended by ``data: [DONE]``). ``base_url`` is the API root, the part before
-``/chat/completions``: ``http://127.0.0.1:11434/v1`` for Ollama, ``https://api.openai.com/v1``.
+(``data: {…}`` lines, ended by ``data: [DONE]``), less a leading ``<think>…</think>`` block
+(``think``). ``base_url`` is the API root, the part before ``/chat/completions``:
+``http://127.0.0.1:11434/v1`` for Ollama, ``https://api.openai.com/v1``.
 
 Nothing touches the network before the first ``next()`` of a stream: neither construction nor
 ``stream()`` opens a socket, so the runtime can build the model on the event loop and read the
@@ -34,6 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from glasses.assistant.llm.base import ChatMessage, LlmError
+from glasses.assistant.llm.think import visible
 
 _USER_AGENT = "glasses-assistant/1"
 # How much of a server's error body goes into a message, and of a bad event into an error.
@@ -186,7 +188,7 @@ class OpenAICompatStream:
                 raise StopIteration
             try:
                 if self._pieces is None:
-                    self._pieces = self._events(self._open())
+                    self._pieces = visible(self._events(self._open()))
                 piece = next(self._pieces)
             except StopIteration:
                 self._release()
