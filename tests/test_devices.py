@@ -643,6 +643,17 @@ def test_microphone_loop_stamps_first_sample_and_tiles_time(tmp_path: Path) -> N
     assert all(c.sample_rate == 16_000 for c in audio)
 
 
+def test_microphone_loop_allows_for_the_resampler_hold_back() -> None:
+    # A 48 kHz microphone's reads lag by what its resampler holds back (up to ~37 ms): a read
+    # 50 ms late is not a drifting clock, so the time line keeps tiling (no re-anchor, no gap).
+    clock = VirtualClock()
+    mic = SimMicrophone(native_rate=48_000, channels=2)
+    assert 30 * MS < mic.max_hold_back_ns < 40 * MS
+    chunks: list[Event] = []
+    clock.run(run_microphone(mic, clock, chunks.append, max_chunks=2, read_cost_ns=50 * MS))
+    assert [c.t_ns // MS for c in chunks] == [0, 32]
+
+
 def test_microphone_loop_survives_unplug() -> None:
     clock = VirtualClock()
     mic = SimMicrophone(chunk_samples=512)

@@ -1,4 +1,4 @@
-"""PCM conversion and resampling: levels, anti-aliasing, durations, chunked == whole."""
+"""PCM conversion and resampling: levels, anti-aliasing, durations, chunked == whole, timing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from glasses.devices.resample import (
     StreamingResampler,
     downmix,
+    max_hold_back_s,
     resample,
     resample_float,
     to_float,
@@ -83,10 +84,49 @@ def test_chunked_equals_whole(rate: int) -> None:
     assert np.abs(chunked.astype(np.int32) - whole).max() <= 1
 
 
+def test_streamed_samples_keep_their_time() -> None:
+    # The hold-back delays when samples come out, never where they sit: an impulse 100 ms into
+    # 48 kHz stereo input, streamed in 20 ms chunks, is 100 ms into the 16 kHz output.
+    pcm = np.zeros((48_000, 2), dtype=np.int16)
+    pcm[4800] = 16_000
+    r = StreamingResampler(48_000)
+    out = np.concatenate([r.process(pcm[i : i + 960]) for i in range(0, 48_000, 960)] + [r.flush()])
+    assert int(np.argmax(out)) == 1600
+
+
+@pytest.mark.parametrize("rate", [44_100, 48_000])
+def test_hold_back_is_reported_and_bounded(rate: int) -> None:
+    r = StreamingResampler(rate)
+    bound = r.max_latency_s
+    assert 0.030 < bound < 0.041  # the module docstring's figures: 37 ms (48 k), 40 ms (44.1 k)
+    fed = emitted = 0
+    held_ms = []
+    for _ in range(100):  # 2 s in 20 ms chunks
+        chunk = np.zeros(rate // 50, dtype=np.int16)
+        emitted += len(r.process(chunk))
+        fed += len(chunk)
+        held = fed - emitted * rate / 16_000  # input samples not yet out
+        assert r.latency_samples == pytest.approx(held, abs=rate / 16_000 + 1)
+        held_ms.append(1000 * held / rate)
+    assert max(held_ms) <= 1000 * bound + 1
+    assert 15 < float(np.mean(held_ms)) < 30  # 21 ms (48 k), 23 ms (44.1 k) on average
+    assert len(r.flush()) == -(-fed * 16_000 // rate) - emitted  # all of it comes out
+
+
+def test_flush_starts_a_new_stream() -> None:
+    pcm = (tone(440, 44_100, seconds=0.3) * 20_000).astype(np.int16)
+    r = StreamingResampler(44_100)
+    first = np.concatenate([r.process(pcm), r.flush()])
+    second = np.concatenate([r.process(pcm), r.flush()])
+    np.testing.assert_array_equal(first, second)
+    assert r.latency_samples == 0
+
+
 def test_equal_rates_pass_through() -> None:
     pcm = np.arange(-500, 500, dtype=np.int16)
     r = StreamingResampler(16_000)
     assert r.latency_samples == 0
+    assert r.max_latency_s == max_hold_back_s(16_000) == 0
     np.testing.assert_array_equal(r.process(pcm), pcm)
     assert len(r.flush()) == 0
 

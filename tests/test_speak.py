@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 
 from glasses.devices.sim import SimEchoPath, SimMicrophone, SimSpeaker
+from glasses.devices.state import run_microphone
 from glasses.runtime.clock import VirtualClock
-from glasses.runtime.events import Event, Interrupt, Say, Speaking, SpeakingStopped
+from glasses.runtime.events import (
+    AudioChunk,
+    Event,
+    Interrupt,
+    Say,
+    Speaking,
+    SpeakingStopped,
+)
 from glasses.runtime.runtime import Runtime
 from glasses.speech.own_voice import OwnVoice
 from glasses.speech.speak_stage import SpeakStage
@@ -146,6 +156,33 @@ def test_48khz_stereo_microphone_delivers_16khz_mono_chunks() -> None:
     spectrum = np.abs(np.fft.rfft(body))
     assert np.argmax(spectrum) * 16_000 / len(body) == pytest.approx(440, abs=3)
     assert out[17_000:].any()  # then the noise floor, never digital silence
+
+
+@pytest.mark.parametrize("play_ms", [300, 317, 341, 366])
+def test_echo_through_a_48khz_microphone_keeps_its_place_on_the_time_line(play_ms: int) -> None:
+    # The 48 kHz microphone captures ahead of the present by what the resampler holds back
+    # (0..37 ms, depending on where its blocks fall); the echo must still start 80 ms after
+    # play on the chunks' time line, wherever play falls.
+    clock = VirtualClock()
+    path = SimEchoPath(48_000, delay_ms=80, attenuation_db=0, clock=clock)
+    speaker = SimSpeaker(clock, echo=path)
+    mic = SimMicrophone(native_rate=48_000, channels=2, noise_std=1, echo=path)
+    chunks: list[Event] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(run_microphone(mic, clock, chunks.append))
+        await clock.sleep(play_ms / 1000)
+        speaker.play(np.full(4800, 10_000, np.int16), 16_000)
+        await clock.sleep(0.4)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    clock.run(main())
+    audio = [c for c in chunks if isinstance(c, AudioChunk)]
+    heard = np.concatenate([c.samples for c in audio])
+    onset_ms = audio[0].t_ns / MS + np.argmax(heard > 5000) / 16
+    assert onset_ms == pytest.approx(play_ms + 80, abs=1)
 
 
 def test_microphone_rejects_a_mismatched_echo_path() -> None:

@@ -145,10 +145,10 @@ class SimEchoPath:
         clip = resample_float(np.asarray(samples), sample_rate, self.rate) * 32768.0
         # Room colouring: a 3-tap low-pass (the echo is duller than the clip).
         coloured = np.convolve(clip, [0.25, 0.5, 0.25], mode="same") * self.gain
-        lag = 0  # samples of the chunk being captured that went by before the clip started
+        lag = 0  # samples to come that go by before the clip starts (< 0: captured ahead)
         if self._clock is not None and self._rendered_ns is not None:
-            lag = max(0, (self._clock.now_ns() - self._rendered_ns) * self.rate // 1_000_000_000)
-        lead = self.delay_samples + lag
+            lag = (self._clock.now_ns() - self._rendered_ns) * self.rate // 1_000_000_000
+        lead = max(0, self.delay_samples + lag)
         in_flight = self._pending[:lead]
         head = np.zeros(lead)
         head[: len(in_flight)] = in_flight
@@ -158,10 +158,15 @@ class SimEchoPath:
         """Playback cut: only the sound already on its way (``delay_ms``) still arrives."""
         self._pending = self._pending[: self.delay_samples].copy()
 
-    def render(self, n: int) -> np.ndarray:
-        """The next ``n`` samples of echo at the microphone (float, int16 units)."""
+    def render(self, n: int, ahead: int = 0) -> np.ndarray:
+        """The next ``n`` samples of echo at the microphone (float, int16 units).
+
+        ``ahead``: how many of them lie after the clock's present. A microphone that resamples
+        captures past the present by what its resampler holds back (``SimMicrophone``), and a
+        clip played now must start that much earlier in the samples still to come.
+        """
         if self._clock is not None:
-            self._rendered_ns = self._clock.now_ns()
+            self._rendered_ns = self._clock.now_ns() + ahead * 1_000_000_000 // self.rate
         out = np.zeros(n, dtype=np.float64)
         take = self._pending[:n]
         out[: len(take)] = take
@@ -184,6 +189,11 @@ class SimMicrophone:
     microphone captures at 48 kHz on two channels (independent noise per channel) and its
     samples go through the streaming resampler to 16 kHz mono, the path a real USB microphone
     takes. ``echo`` mixes the glasses' own speaker back in (``SimEchoPath``).
+
+    A read returns the chunk that ends at the present; a real device would wait for the
+    resampler's hold-back (``max_hold_back_ns``), the simulated one captures that much ahead
+    instead. The echo path is told, so the echo keeps its place on the time line; audio
+    ``feed()``-ed now starts after what was captured ahead (up to the hold-back later).
     """
 
     live = True
@@ -226,6 +236,11 @@ class SimMicrophone:
         self._open = False
         self._plugged = True
         self.opens = 0
+
+    @property
+    def max_hold_back_ns(self) -> int:
+        """The most audio the resampler holds back (ns): a read's lag behind a live capture."""
+        return 0 if self._direct else round(self._resampler.max_latency_s * 1e9)
 
     @property
     def pending(self) -> int:
@@ -271,8 +286,9 @@ class SimMicrophone:
             noise[0] = 1  # a vanishingly rare all-zero draw would still be digital silence
         return noise
 
-    def _capture(self, n: int) -> np.ndarray:
-        """``n`` native-rate samples on ``channels`` channels (int16, (n,) when mono)."""
+    def _capture(self, n: int, ahead: int = 0) -> np.ndarray:
+        """``n`` native-rate samples on ``channels`` channels (int16, (n,) when mono), of which
+        ``ahead`` lie past the present (see ``SimEchoPath.render``)."""
         fed = self._queue.pop(n)
         if len(fed) < n:
             fed = np.concatenate([fed, self._noise(n - len(fed))])
@@ -280,7 +296,7 @@ class SimMicrophone:
             return fed
         air = fed.astype(np.float64)
         if self.echo is not None:
-            air += self.echo.render(n)
+            air += self.echo.render(n, ahead)
         if self.channels == 1:
             return np.clip(np.rint(air), -32768, 32767).astype(np.int16)
         # Each capsule hears the same sound with its own noise.
@@ -301,7 +317,11 @@ class SimMicrophone:
             return self._capture(self.chunk_samples)
         block = -(-self.chunk_samples * self.native_rate // TARGET_RATE)
         while len(self._out) < self.chunk_samples:
-            self._out.push(self._resampler.process(self._capture(block)))
+            # Past the present once this block is in: what the resampler holds, this block,
+            # and converted samples beyond the chunk about to be read (native samples).
+            surplus = (len(self._out) - self.chunk_samples) * self.native_rate // TARGET_RATE
+            ahead = self._resampler.latency_samples + block + surplus
+            self._out.push(self._resampler.process(self._capture(block, ahead)))
         return self._out.pop(self.chunk_samples)
 
     def close(self) -> None:

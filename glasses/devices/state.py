@@ -346,7 +346,10 @@ async def run_microphone(
     come, so what the speech stages decide never depends on the load. A live device's samples
     are captured on its own clock: when the loop is more than a chunk behind (its clock drifts
     from ours, or the driver lost audio), the time line is re-anchored to stay near the capture
-    time, which the speech stages see as a gap.
+    time, which the speech stages see as a gap. A device that resamples holds some audio back
+    (``max_hold_back_ns``, up to 37 ms for 48 kHz): its reads come that much later without being
+    behind, so that lag is allowed for first. The stamps need no correction for it: the
+    resampler keeps sample n at time n / rate (``glasses.devices.resample``).
     """
     link = _Link(
         mic,
@@ -390,7 +393,10 @@ async def run_microphone(
             # A real device's sample clock drifts from ours and a read may block: if we are
             # more than a chunk behind, re-anchor so stamps stay close to the capture time.
             late = clock.now_ns() - (anchor + ns(done))
-            if late > ns(mic.chunk_samples):
+            # Optional, read after each (re)open: only backends that resample have it, so it is
+            # not in the Microphone protocol.
+            hold_back_ns = int(getattr(mic, "max_hold_back_ns", 0))
+            if late > ns(mic.chunk_samples) + hold_back_ns:
                 anchor += late
     finally:
         link.shutdown()

@@ -228,6 +228,11 @@ class SoundDeviceMicrophone:
             self._out.clear()
             self._stream = stream
 
+    @property
+    def max_hold_back_ns(self) -> int:
+        """The most audio the resampler holds back (ns), once open: reads lag that much."""
+        return 0 if self._resampler is None else round(self._resampler.max_latency_s * 1e9)
+
     def read(self) -> np.ndarray | None:
         with self._lock:
             if self._stream is None or self._resampler is None or self._sd is None:
