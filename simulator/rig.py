@@ -32,6 +32,10 @@ from glasses.runtime.supervisor import RestartPolicy
 from glasses.speech.listen_stage import ListenSettings
 from simulator.scenario import DeviceSpec, Scenario
 
+# The simulated wall clock at virtual time 0 (2026-01-01 10:00 UTC): memories are dated by it, so
+# "how long ago" reads the same on every run.
+SIM_WALL_EPOCH_S = 1_767_261_600.0
+
 
 class SimRig:
     """A simulated device (camera, microphone, speaker with its echo, display, capture LED)
@@ -69,7 +73,10 @@ class SimRig:
             speech=True,
             speaker=self.speaker,
             listen=ListenSettings(mode=device.listen),
-            services=session_services(capturing=lambda: self.indicator.on),
+            services=session_services(
+                capturing=lambda: self.indicator.on,
+                wall_time=lambda: SIM_WALL_EPOCH_S + clock.now_ns() / NS_PER_S,
+            ),
         )
         self._player: str | None = None
         self._photo_dir: Path | None = None

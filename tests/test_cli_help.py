@@ -37,6 +37,7 @@ def test_every_command_is_found() -> None:
         "blur",
         "transcribe",
         "listen",
+        "memory",
     } <= names
 
 

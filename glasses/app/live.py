@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from glasses.app.pipeline import build_pipeline
 from glasses.app.services import session_services
+from glasses.assistant.memory import default_data_dir
 from glasses.devices.errors import DeviceError
 from glasses.devices.file import FileCamera, FileMicrophone, FileSpeaker
 from glasses.devices.indicator import SharedIndicator
@@ -313,7 +314,9 @@ class _Session:
             speech=speech,
             speaker=speaker,
             listen=listen,
-            services=session_services(capturing=lambda: self.shared_led.on),
+            services=session_services(
+                capturing=lambda: self.shared_led.on, data_dir=default_data_dir()
+            ),
         )
         for stage in stages:
             self.runtime.add_stage(stage)

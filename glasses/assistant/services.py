@@ -9,6 +9,7 @@ hold the implementations.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -91,11 +92,14 @@ def _capture_off() -> bool:
 class Services:
     """Shared by every skill of one session. ``battery`` returns the charge 0..1 (None:
     unknown, e.g. no device reports it); ``capturing`` whether the camera's capture indicator
-    is on (the wearer and bystanders can see the camera is in use)."""
+    is on (the wearer and bystanders can see the camera is in use); ``wall_time`` the
+    wall-clock time in Unix seconds (what memories are dated by; the simulator's follows its
+    virtual clock, so "how long ago" is the same on every run)."""
 
     llm: LanguageModel | None = None
     memory: MemoryStore | None = None
     catalogue: Catalogue | None = None
     battery: Callable[[], float | None] = _unknown_battery
     capturing: Callable[[], bool] = _capture_off
+    wall_time: Callable[[], float] = time.time
     conversation: Conversation = field(default_factory=Conversation)

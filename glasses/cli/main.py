@@ -1,5 +1,5 @@
 """The ``glasses`` command: ``sim``, ``run``, ``bench``, ``models``, ``read``, ``scan``, ``blur``,
-``transcribe``, ``listen``."""
+``transcribe``, ``listen``, ``memory``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from glasses.cli import (
     bench_cmd,
     blur_cmd,
     listen_cmd,
+    memory_cmd,
     models_cmd,
     read_cmd,
     run_cmd,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     blur_cmd.add_parser(sub)
     transcribe_cmd.add_parser(sub)
     listen_cmd.add_parser(sub)
+    memory_cmd.add_parser(sub)
     return parser
 
 

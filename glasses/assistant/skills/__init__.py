@@ -4,6 +4,7 @@ from glasses.assistant.skill import Skill
 from glasses.assistant.skills.ask import AskSkill
 from glasses.assistant.skills.captions import CaptionsSkill
 from glasses.assistant.skills.dismiss import DismissSkill
+from glasses.assistant.skills.memory import RecallSkill, RememberSkill
 from glasses.assistant.skills.photo import PhotoSkill
 from glasses.assistant.skills.read import ReadSkill
 from glasses.assistant.skills.scan import ScanSkill
@@ -16,6 +17,8 @@ def builtin_skills() -> list[Skill]:
         ReadSkill(),
         PhotoSkill(),
         CaptionsSkill(),
+        RememberSkill(),
+        RecallSkill(),
         AskSkill(),
     ]
 
@@ -26,6 +29,8 @@ __all__ = [
     "DismissSkill",
     "PhotoSkill",
     "ReadSkill",
+    "RecallSkill",
+    "RememberSkill",
     "ScanSkill",
     "builtin_skills",
 ]
