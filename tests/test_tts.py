@@ -11,6 +11,7 @@ import pytest
 from glasses.speech.tts import (
     EspeakEngine,
     TtsError,
+    check_voice,
     espeak_paths,
     get_engine,
     mix_noise,
@@ -80,6 +81,19 @@ def test_bad_requests_fail_clearly(cache: Path) -> None:
     _, data = espeak_paths()
     with pytest.raises(TtsError, match="cannot load espeak-ng"):
         EspeakEngine("/nonexistent/libespeak-ng.so", data)
+
+
+def test_an_unknown_voice_variant_is_refused_not_replaced(cache: Path) -> None:
+    # espeak-ng itself would speak "en-us+zz" (or "en-us+F3") as plain en-us, without a word.
+    for voice in ("en-us+zz", "en-us+F3", "en-us+"):
+        with pytest.raises(TtsError, match="no voice variant"):
+            synthesize("hello", voice=voice, cache_dir=cache)
+        with pytest.raises(TtsError, match="no voice variant"):
+            check_voice(voice)
+    with pytest.raises(TtsError, match="no voice 'robot'"):
+        check_voice("robot")
+    check_voice("en-us+f3")  # known name and variant: no error
+    check_voice("fr")
 
 
 def test_noise_floor_sets_snr(cache: Path) -> None:

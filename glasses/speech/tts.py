@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import _ctypes
 import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -177,6 +178,15 @@ class EspeakEngine:
         """The private copy loaded per request (to check it is unmapped between requests)."""
         return self._library
 
+    def has_voice(self, name: str) -> bool:
+        """Whether espeak-ng selects a voice for ``name`` (without a ``+variant``)."""
+        with self.lock:
+            lib, _ = self._open()
+            try:
+                return bool(lib.espeak_SetVoiceByName(name.encode()) == _EE_OK)
+            finally:
+                self._close(lib)
+
     def _on_samples(self, wav: ctypes._Pointer[ctypes.c_short], count: int, _events: int) -> int:
         if count > 0 and wav:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
@@ -188,7 +198,7 @@ class EspeakEngine:
             lib, _ = self._open()
             try:
                 if lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
-                    raise TtsError(f"espeak-ng has no voice {voice!r} — try 'en-us' or 'en-us+f3'")
+                    raise TtsError(_no_voice(voice))
                 lib.espeak_SetParameter(_ESPEAK_RATE, rate_wpm, 0)
                 lib.espeak_SetParameter(_ESPEAK_PITCH, pitch, 0)
                 self._chunks = []
@@ -218,6 +228,41 @@ def get_engine() -> EspeakEngine:
         if _engine is None:
             _engine = EspeakEngine(*espeak_paths())
         return _engine
+
+
+def _no_voice(voice: str) -> str:
+    return f"espeak-ng has no voice {voice!r} — try 'en-us' or 'en-us+f3'"
+
+
+@functools.cache
+def voice_variants() -> frozenset[str]:
+    """The variants espeak-ng knows (``f3``, ``klatt``, …): the ``+variant`` of a voice name."""
+    variants = Path(espeak_paths()[1]) / "voices" / "!v"
+    try:
+        return frozenset(p.name for p in variants.iterdir() if p.is_file())
+    except OSError as exc:
+        raise TtsError(
+            f"espeak-ng data has no variants ({exc}) — reinstall espeakng-loader"
+        ) from exc
+
+
+def _check_variant(voice: str) -> None:
+    # espeak-ng falls back to the plain voice, silently, for a variant it lacks ("en-us+zz").
+    _, plus, variant = voice.partition("+")
+    if plus and variant not in voice_variants():
+        raise TtsError(
+            f"espeak-ng has no voice variant {variant!r} in {voice!r} — try 'en-us+f3' "
+            "(variants are case-sensitive)"
+        )
+
+
+@functools.cache
+def check_voice(voice: str) -> None:
+    """Raise ``TtsError`` unless espeak-ng knows ``voice`` (a name such as ``en-us``, optionally
+    with a ``+variant`` such as ``+f3``): what ``synthesize`` would refuse or silently replace."""
+    _check_variant(voice)
+    if not get_engine().has_voice(voice.partition("+")[0]):
+        raise TtsError(_no_voice(voice))
 
 
 def default_cache_dir() -> Path:
@@ -253,9 +298,11 @@ def synthesize(
     ``voice`` is an espeak-ng voice name, optionally with a variant (``"en-us+f3"``);
     ``rate_wpm`` words per minute (80..450); ``pitch`` 0..99 (50 is the voice's normal).
     Cached on disk under ``cache_dir`` (default ``default_cache_dir()``) unless ``use_cache`` is
-    False. Raises ``TtsError`` if espeak-ng cannot be loaded or rejects the voice.
+    False. Raises ``TtsError`` if espeak-ng cannot be loaded or rejects the voice (an unknown
+    name or ``+variant``).
     """
     _check(text, rate_wpm, pitch)
+    _check_variant(voice)
     directory = cache_dir or default_cache_dir()
     path = directory / f"{_cache_key(text, voice, rate_wpm, pitch)}.npz"
     if use_cache and path.is_file():
