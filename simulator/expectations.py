@@ -97,25 +97,25 @@ def _contains(
 def _absent(
     exp: Expectation, history: HudHistory, cue_ns: int, end_ns: int, grace_ns: int
 ) -> Outcome:
+    """Not on the HUD from the cue plus the grace to the end of the run, or for ``for_ms``.
+
+    The window with ``for_ms`` is half-open: a draw at its very end belongs to what follows
+    (a swipe exactly ``for_ms`` later ends the window it closes)."""
     start = cue_ns + grace_ns
+    if exp.for_ms is None:
+        stop = last = end_ns
+    else:
+        stop = min(end_ns, start + round(exp.for_ms * NS_PER_MS))
+        last = stop - 1  # times are whole ns: the last moment inside the half-open window
     text = exp.text
+
+    def fail(t_ns: int, detail: str) -> Outcome:
+        return Outcome(exp.label, exp.kind, text, False, detail, _ms(t_ns, cue_ns))
+
     if on_hud(text, shown_at(history, start)):
-        return Outcome(
-            exp.label,
-            exp.kind,
-            text,
-            False,
-            f"still on the HUD at +{_ms(start, cue_ns):g} ms",
-            _ms(start, cue_ns),
-        )
+        return fail(start, f"still on the HUD at +{_ms(start, cue_ns):g} ms")
     for t, drawn in history:
-        if start < t <= end_ns and on_hud(text, drawn):
-            return Outcome(
-                exp.label,
-                exp.kind,
-                text,
-                False,
-                f"shown at +{_ms(t, cue_ns):g} ms",
-                _ms(t, cue_ns),
-            )
-    return Outcome(exp.label, exp.kind, text, True, "never shown in the window")
+        if start < t <= last and on_hud(text, drawn):
+            return fail(t, f"shown at +{_ms(t, cue_ns):g} ms")
+    window = f"+{_ms(start, cue_ns):g} to +{_ms(stop, cue_ns):g} ms"
+    return Outcome(exp.label, exp.kind, text, True, f"never shown from {window}")

@@ -26,11 +26,11 @@ from glasses.devices.sim import (
 from glasses.devices.state import run_camera, run_microphone
 from glasses.hud.profile import get_profile
 from glasses.runtime.clock import NS_PER_S, Clock
-from glasses.runtime.events import Event, HeadGesture, Tap
+from glasses.runtime.events import Event, HeadGesture, Swipe, Tap
 from glasses.runtime.runtime import Runtime
 from glasses.runtime.supervisor import RestartPolicy
 from glasses.speech.listen_stage import ListenSettings
-from simulator.scenario import DeviceSpec, Scenario
+from simulator.scenario import DeviceSpec, Scenario, Step
 
 # The simulated wall clock at virtual time 0 (2026-01-01 10:00 UTC): memories are dated by it, so
 # "how long ago" reads the same on every run.
@@ -79,6 +79,7 @@ class SimRig:
             ),
         )
         self._player: str | None = None
+        self._unplugged: set[str] = set()  # devices a scenario has unplugged
         self._photo_dir: Path | None = None
         photo = self.photo_skill
         if photo is not None and photo.store_dir is None:
@@ -139,26 +140,56 @@ class SimRig:
             for i, timed in enumerate(scenario.steps):
                 await self.clock.sleep_until(offset_ns + round(timed.t_s * NS_PER_S))
                 step = timed.step
-                if step.show is not None:
-                    self.camera.show(scenes[i])
-                elif step.tap is not None:
-                    self.publish(
-                        Tap(t_ns=self.clock.now_ns(), source="touchpad", count=step.tap.count)
-                    )
-                elif step.say is not None:
-                    self.microphone.feed(said[i])
-                elif step.nod is not None or step.shake is not None:
-                    gesture = "nod" if step.nod is not None else "shake"
-                    self.publish(
-                        HeadGesture(t_ns=self.clock.now_ns(), source="imu", gesture=gesture)
-                    )
+                self._act(step, scenes[i] if step.show else None, said[i] if step.say else None)
 
-        # One scenario at a time: a new one replaces the one playing.
+        # One scenario at a time: a new one replaces the one playing, with every device plugged.
         if self._player is not None:
             self.runtime.supervisor.cancel(self._player)
+        for device in tuple(self._unplugged):
+            self._replug(device)
         self._player = f"player@{offset_ns}"
         # A player that crashed would replay its cues if restarted: report it and stop instead.
         self.runtime.spawn(self._player, player, RestartPolicy(max_restarts=0))
+
+    def _act(self, step: Step, scene: np.ndarray | None, speech: np.ndarray | None) -> None:
+        """Play one step: what the wearer does, or what happens to the devices."""
+        now = self.clock.now_ns()
+        if step.show is not None and scene is not None:
+            self.camera.show(scene)
+        elif step.tap is not None:
+            self.publish(Tap(t_ns=now, source="touchpad", count=step.tap.count))
+        elif step.swipe is not None:
+            self.publish(Swipe(t_ns=now, source="touchpad", direction=step.swipe))
+        elif step.say is not None and speech is not None:
+            # Said into an unplugged microphone, speech is lost, as it would be on the device.
+            if "microphone" not in self._unplugged:
+                self.microphone.feed(speech)
+        elif step.nod is not None or step.shake is not None:
+            gesture = "nod" if step.nod is not None else "shake"
+            self.publish(HeadGesture(t_ns=now, source="imu", gesture=gesture))
+        elif step.unplug is not None:
+            self._unplug(step.unplug)
+        elif step.replug is not None:
+            self._replug(step.replug)
+
+    def _unplug(self, device: str) -> None:
+        """Pull ``device`` out: its next read fails (``DeviceLost``) and so does every reopen
+        until it is replugged. Speech still queued in the microphone is cut off."""
+        self._unplugged.add(device)
+        if device == "camera":
+            self.camera.unplug()
+        else:
+            self.microphone.unplug()
+            self.microphone.clear()
+
+    def _replug(self, device: str) -> None:
+        """Plug ``device`` back in: the capture loop's next reconnection attempt (it backs off
+        from 0.5 s up to 5 s) reopens it and publishes ``DeviceRestored``."""
+        self._unplugged.discard(device)
+        if device == "camera":
+            self.camera.plug()
+        else:
+            self.microphone.plug()
 
     async def stop(self, reason: str = "") -> None:
         await self.runtime.stop(reason=reason)

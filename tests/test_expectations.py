@@ -45,7 +45,7 @@ def test_absent() -> None:
     assert not passed and detail == "still on the HUD at +100 ms"
     passed, detail = check(0, absent="hello")
     assert not passed and detail == "shown at +1200 ms"
-    assert check(0, absent="Error") == (True, "never shown in the window")
+    assert check(0, absent="Error") == (True, "never shown from +0 to +5000 ms")
 
 
 def test_text_wrapped_over_lines_still_counts_as_shown() -> None:
@@ -54,3 +54,18 @@ def test_text_wrapped_over_lines_still_counts_as_shown() -> None:
     assert on_hud("example.org/menu/today", "QR code\nhttps://example.org/\nmenu/today")
     assert on_hud("read the sign", "Note\nplease read the\nsign carefully")
     assert not on_hud("gone", "QR code\nhello")
+
+
+def test_absent_for_a_window() -> None:
+    # "hello" is shown 1.2 s to 2 s: a window that closes before 1.2 s, or opens at 2 s, holds.
+    assert check(0, absent="hello", for_ms=1_000) == (True, "never shown from +0 to +1000 ms")
+    assert check(2_000, absent="hello", for_ms=500) == (True, "never shown from +0 to +500 ms")
+    assert check(0, absent="hello", for_ms=1_300) == (False, "shown at +1200 ms")
+    # Half-open: a draw at the window's very end belongs to what follows.
+    assert check(0, absent="hello", for_ms=1_200)[0]
+    # A grace period moves the window: from +500 ms for 1 s, "123" (2 s to 3 s) is not seen.
+    assert check(500, absent="123", within_ms=500, for_ms=1_000) == (
+        True,
+        "never shown from +500 to +1500 ms",
+    )
+    assert check(500, absent="123", within_ms=600, for_ms=1_000) == (False, "shown at +1500 ms")

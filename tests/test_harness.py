@@ -99,7 +99,9 @@ def test_unreadable_image_in_scenario_names_the_line(
 ) -> None:
     (tmp_path / "photo.png").write_bytes(b"not a png at all")
     path = write(
-        tmp_path, "img.yaml", "name: x\ntimeline:\n  - tap:\n  - show: {image: photo.png}\n"
+        tmp_path,
+        "img.yaml",
+        "name: x\ntimeline:\n  - tap:\n  - show: {image: photo.png}\nexpect:\n  - absent: y\n",
     )
     assert main(["sim", "--headless", str(path)]) == 2
     out = capsys.readouterr().out

@@ -76,7 +76,9 @@ def test_photo_scenario_from_the_command_line(
 def test_a_face_too_small_to_draw_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "tiny.yaml"
     path.write_text(
-        "name: tiny\ntimeline:\n  - nod:\n  - show: {face: [{scale: 0.01}]}\n", encoding="utf-8"
+        "name: tiny\ntimeline:\n  - nod:\n  - show: {face: [{scale: 0.01}]}\n"
+        "expect:\n  - absent: Photo saved\n",
+        encoding="utf-8",
     )
     with pytest.raises(ScenarioError) as info:
         prepare_scenes(load_scenario(path))

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from simulator.scenario import ScenarioError, load_scenario, parse_scenario, parse_seconds
+from simulator.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_scenario,
+    parse_seconds,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +51,8 @@ timeline:
   - at: 4s
     tap: double
 settle: 500ms
+expect:
+  - absent: error
 """,
         Path("s.yaml"),
     )
@@ -96,7 +104,7 @@ def test_expectation_must_refer_to_a_cue() -> None:
 def test_invalid_yaml_and_non_mapping() -> None:
     assert problems("name: [unclosed\n")[0].startswith("s.yaml:2: invalid YAML")
     assert problems("- just\n- a list\n") == [
-        "s.yaml:1: a scenario must be a mapping with name, timeline"
+        "s.yaml:1: a scenario must be a mapping with name, timeline and expect"
     ]
 
 
@@ -105,7 +113,7 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
         load_scenario(tmp_path / "nope.yaml")
     binary = tmp_path / "b.yaml"
     binary.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(ScenarioError, match="cannot read scenario file"):
+    with pytest.raises(ScenarioError, match=r"b\.yaml:1: not UTF-8 text \(byte 0xff at column 1\)"):
         load_scenario(binary)
 
 
@@ -122,6 +130,8 @@ timeline:
     shake:
   - at: 3s
     shake: true
+expect:
+  - absent: Photo saved
 """,
         Path("s.yaml"),
     )
@@ -140,7 +150,7 @@ def test_malformed_nod_names_the_line() -> None:
     ]
     assert problems("name: x\ntimeline:\n  - nod:\n    tap:\n") == [
         "s.yaml:3: timeline[0]: each timeline step needs exactly one of show, tap, say, nod, "
-        "shake, wait (got tap, nod)"
+        "shake, wait, swipe, unplug, replug (got tap, nod)"
     ]
 
 
@@ -156,6 +166,8 @@ timeline:
         - {center: [0.3, 0.5], scale: 0.32}
         - {scale: 0.2}
       center: [0.7, 0.6]
+expect:
+  - absent: Photo saved
 """,
         Path("s.yaml"),
     )
@@ -191,3 +203,85 @@ timeline:
         "upright)",
         "s.yaml:9: timeline[4].show.face[0].size: Extra inputs are not permitted",
     ]
+
+
+def test_swipe_unplug_and_replug_steps() -> None:
+    scenario = parse(
+        """name: devices
+timeline:
+  - swipe: forward
+  - at: 1s
+    unplug: camera
+  - unplug: microphone
+  - at: 2s
+    replug: microphone
+  - at: 2s
+    swipe: back
+  - at: 3s
+    replug: camera
+expect:
+  - absent: x
+    for_ms: 500
+"""
+    )
+    assert isinstance(scenario, Scenario)
+    assert [(t.t_s, t.step.action) for t in scenario.steps] == [
+        (0.0, "swipe"),
+        (1.0, "unplug"),
+        (1.0, "unplug"),
+        (2.0, "replug"),
+        (2.0, "swipe"),
+        (3.0, "replug"),
+    ]
+    assert [t.step.swipe for t in scenario.steps if t.step.swipe] == ["forward", "back"]
+    assert scenario.model.expect[0].label == "absent 'x' for 500 ms"
+
+
+def test_limits_that_still_pass() -> None:
+    # Edges of every rule: steps at the same time, a centre on the frame's edge, a duration
+    # that ends right after the last step, an absent window that opens as the run ends (it
+    # checks the HUD as the run ends) or that closes exactly then, a run of exactly the cap.
+    scenario = parse(
+        """name: edges
+duration: 60min
+timeline:
+  - id: first
+    at: 1s
+    show: {qr: a, center: [0, 1]}
+  - at: 1s
+    id: same_time
+    say: {text: hello, voice: en-us+f3}
+  - wait: 59min
+expect:
+  - absent: a
+    after: first
+    within_ms: 3599000
+  - absent: b
+    after: same_time
+    for_ms: 3599000
+"""
+    )
+    assert isinstance(scenario, Scenario)
+    assert scenario.duration_s == 3600.0
+
+
+def test_an_unplugged_device_may_stay_unplugged() -> None:
+    scenario = parse("name: x\ntimeline:\n  - unplug: camera\nexpect:\n  - absent: x\n")
+    assert isinstance(scenario, Scenario)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (".inf", "a duration must be a finite number, got inf"),
+        (".nan", "a duration must be a finite number, got nan"),
+        ("1.0e+999", "a duration must be a finite number, got inf"),
+        ("61min", "a duration can be at most 60 min, got '61min'"),
+        ("3601", "a duration can be at most 60 min, got 3601"),
+        ("-2", "a duration cannot be negative, got -2"),
+        ("-0.5s", "a duration cannot be negative, got '-0.5s'"),
+    ],
+)
+def test_durations_are_finite_and_capped(value: str, message: str) -> None:
+    found = problems(f"name: x\ntimeline:\n  - tap:\nsettle: {value}\nexpect:\n  - absent: x\n")
+    assert found == [f"s.yaml:4: settle: {message}"]
