@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from glasses.assistant.skill import SkillContext
 from glasses.assistant.skills import builtin_skills
 from glasses.assistant.skills.ask import AskSkill
 from glasses.runtime.clock import NS_PER_S, VirtualClock
@@ -144,7 +145,7 @@ def test_ask_skill_shows_the_question_and_says_it_has_no_answer() -> None:
     reply = asyncio.run(
         AskSkill().handle(
             Intent(t_ns=0, name=ASK, phrase="how tall is the eiffel tower"),
-            None,  # type: ignore[arg-type]  # the skill uses nothing of its context
+            SkillContext(clock=VirtualClock(), latest_frame=lambda: None),  # no language model
         )
     )
     assert reply.card is not None and reply.card.title == "You asked"
