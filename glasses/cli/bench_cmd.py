@@ -11,13 +11,28 @@ from typing import Any
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("bench", help="measure performance (runtime, hud, vision, speech)")
-    p.add_argument("name", choices=["runtime", "hud", "vision", "speech"], help="what to measure")
+    p.add_argument(
+        "name",
+        choices=["runtime", "hud", "vision", "speech", "assistant"],
+        help="what to measure",
+    )
+    p.add_argument(
+        "--llm",
+        default="gemma-3-270m",
+        metavar="MODEL",
+        help="assistant: the language model answering questions, a manifest id or a GGUF path "
+        "(default the Gemma 3 270M test model; 'none' for no model)",
+    )
     p.add_argument("--json", type=Path, metavar="PATH", help="write a flat JSON object of figures")
     p.add_argument(
         "--events", type=int, default=20_000, help="runtime: events per run (default 20000)"
     )
     p.add_argument(
-        "--rounds", type=int, default=3, help="hud: rounds over every card and profile (default 3)"
+        "--rounds",
+        type=int,
+        default=3,
+        help="hud: rounds over every card and profile; assistant: times each skill's trigger "
+        "is played (default 3)",
     )
     p.add_argument(
         "--frames", type=int, default=40, help="vision: generated OCR frames (default 40)"
@@ -76,6 +91,8 @@ def _thresholds(text: str) -> tuple[float, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.name == "assistant":
+        return _assistant(args)
     if args.name == "hud":
         return _hud(args)
     if args.name == "vision":
@@ -83,6 +100,56 @@ def run(args: argparse.Namespace) -> int:
     if args.name == "speech":
         return _speech(args)
     return _runtime(args)
+
+
+def _assistant(args: argparse.Namespace) -> int:
+    from glasses.assistant.llm.base import LlmError
+    from glasses.assistant.llm.factory import LlmSettings, new_language_model
+    from glasses.bench import assistant_bench
+
+    if args.rounds < 1:
+        print("glasses bench: --rounds must be at least 1")
+        return 2
+    try:
+        llm = (
+            None
+            if args.llm == "none"
+            else new_language_model(LlmSettings(backend="llama_cpp", model=args.llm))
+        )
+        if llm is not None:
+            print(f"bench assistant: loading {llm.name} …", flush=True)
+            load = getattr(llm, "load", None)
+            if load is not None:
+                load()
+        figures = assistant_bench.run(
+            rounds=args.rounds, llm=llm, progress=lambda line: print(line, flush=True)
+        )
+    except LlmError as exc:
+        print(f"glasses bench assistant: {exc}")
+        return 2
+    rows = [("skill", "turns", "p50 ms", "p95 ms")]
+    for skill in [t.skill for t in assistant_bench.TRIALS]:
+        if f"skill_{skill}_n" not in figures:
+            continue
+        rows.append(
+            (
+                skill,
+                f"{figures[f'skill_{skill}_n']}/{figures['rounds']}",
+                _num(figures.get(f"skill_{skill}_p50_ms"), 0),
+                _num(figures.get(f"skill_{skill}_p95_ms"), 0),
+            )
+        )
+    _print_table(rows)
+    if "llm" in figures:
+        print(
+            f"{figures['llm']}: first token {_num(figures.get('llm_first_token_ms'), 0)} ms, "
+            f"{_num(figures.get('llm_tokens_per_s'), 1)} tokens/s; ask: first words drawn "
+            f"{_num(figures.get('ask_first_hud_ms_p50'), 0)} ms, first audio "
+            f"{_num(figures.get('ask_first_audio_ms_p50'), 0)} ms after the question ends (p50)"
+        )
+    if args.json:
+        _write_json(args.json, figures)
+    return 0
 
 
 def _runtime(args: argparse.Namespace) -> int:
