@@ -135,7 +135,7 @@ def _ask_stages(llm: object, clock: VirtualClock) -> tuple[list, SimSpeaker]:
     speaker = SimSpeaker(clock)
     services = Services(llm=llm)  # type: ignore[arg-type]
     stages = [
-        SkillStage([AskSkill()], services),
+        SkillStage([AskSkill(max_tokens=40)], services),
         HudStage(SimDisplay(clock), get_profile("frame")),
         SpeakStage(speaker),
     ]

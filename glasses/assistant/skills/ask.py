@@ -70,7 +70,8 @@ class AskSkill(Skill):
             history=conversation.history(),
             seen=self._seen(ctx),
         )
-        writer = AnswerWriter(ctx)
+        # The question heard is the card's title: the wearer sees what is being answered.
+        writer = AnswerWriter(ctx, title=_title(question))
         stream: TokenStream | None = None
         try:
             stream = await ctx.clock.run_blocking(
@@ -105,6 +106,14 @@ class AskSkill(Skill):
         codes = [c.value for c in seen.codes] if now - seen.codes_t_ns < _SEEN_FRESH_NS else []
         text = list(seen.text) if now - seen.text_t_ns < _SEEN_FRESH_NS else []
         return seen_summary(codes, text)
+
+
+def _title(question: str, max_chars: int = 40) -> str:
+    question = question.strip().rstrip("?.!").strip()
+    question = question[:1].upper() + question[1:]
+    if len(question) > max_chars:
+        question = question[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+    return question + "?"
 
 
 def _close(stream: TokenStream) -> None:
