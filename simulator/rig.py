@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from glasses.app.pipeline import AssistantPipeline, build_pipeline
 from glasses.app.services import session_services
+from glasses.app.setup import AssistantSetup
+from glasses.assistant.llm.base import LanguageModel
 from glasses.assistant.skills.photo import PHOTOS_DIR_ENV, PhotoSkill
 from glasses.devices.sim import (
     SimCamera,
@@ -37,14 +40,34 @@ from simulator.scenario import DeviceSpec, Scenario, Step
 SIM_WALL_EPOCH_S = 1_767_261_600.0
 
 
+def _listen(listen: ListenSettings | None, device: DeviceSpec, stated: set[str]) -> ListenSettings:
+    if listen is None:
+        return ListenSettings(mode=device.listen)
+    return listen if "listen" not in stated else replace(listen, mode=device.listen)
+
+
 class SimRig:
     """A simulated device (camera, microphone, speaker with its echo, display, capture LED)
     around the assistant pipeline."""
 
-    def __init__(self, clock: Clock, device: DeviceSpec, *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        device: DeviceSpec,
+        *,
+        seed: int = 0,
+        llm: LanguageModel | None = None,
+        setup: AssistantSetup | None = None,
+    ) -> None:
+        """``setup``: the config's and the command line's additions (custom skills, a language
+        model, profile and listening for what the scenario's ``device:`` does not state)."""
+        setup = setup or AssistantSetup()
+        stated = device.model_fields_set  # what the scenario's device: section says wins
         self.clock = clock
         self.device = device
-        self.profile = get_profile(device.profile)
+        self.profile = get_profile(
+            setup.profile if setup.profile and "profile" not in stated else device.profile
+        )
         self.runtime = Runtime(clock)
         self.camera = SimCamera(
             width=device.camera.width, height=device.camera.height, fps=device.camera.fps
@@ -72,8 +95,11 @@ class SimRig:
             profile=self.profile,
             speech=True,
             speaker=self.speaker,
-            listen=ListenSettings(mode=device.listen),
+            skills=setup.skills(),
+            listen=_listen(setup.listen, device, stated),
+            captions_backend=setup.captions,
             services=session_services(
+                llm=llm if llm is not None else setup.llm,
                 capturing=lambda: self.indicator.on,
                 wall_time=lambda: SIM_WALL_EPOCH_S + clock.now_ns() / NS_PER_S,
             ),

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from glasses.app.setup import AssistantSetup
 from glasses.hud.profile import DisplayProfile
 from glasses.hud.stage import HudStage
 from glasses.runtime.clock import NS_PER_S, Pace, VirtualClock
@@ -79,10 +80,17 @@ class ScenarioRun:
 class SimSession:
     """Start with ``start()``; read ``drain()``, ``frame``, ``metrics``; control; ``stop()``."""
 
-    def __init__(self, scenario: Scenario, *, speed: float = 1.0, paused: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        speed: float = 1.0,
+        paused: bool = False,
+        setup: AssistantSetup | None = None,
+    ) -> None:
         self.pace = Pace(speed, paused=paused)
         self.clock = VirtualClock(pace=self.pace)
-        self.rig = SimRig(self.clock, scenario.model.device, seed=scenario.model.seed)
+        self.rig = SimRig(self.clock, scenario.model.device, seed=scenario.model.seed, setup=setup)
         # A bad image or unspeakable text fails here, not in the simulation thread.
         self.first = (scenario, prepare_scenes(scenario), prepare_speech(scenario))
         self.events: deque[Event] = deque(maxlen=5000)

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from glasses.app.pipeline import build_pipeline
 from glasses.app.services import session_services
+from glasses.app.setup import AssistantSetup
 from glasses.assistant.memory import default_data_dir
 from glasses.devices.errors import DeviceError
 from glasses.devices.file import FileCamera, FileMicrophone, FileSpeaker
@@ -83,7 +84,9 @@ class LiveConfig:
     ``profile`` names a display profile (:data:`glasses.hud.profile.PROFILES`).
     ``duration_s``: seconds of clock time after which the session ends; None runs until the
     sources end or ``stop``. ``listen``: how the microphone is listened to (mode, open-speech
-    backend; default ``ListenSettings()``).
+    backend; default ``ListenSettings()``). ``assistant``: the language model, custom skills,
+    the photo and data folders and the captions' backend (``glasses.app.setup``; its
+    ``profile`` and ``listen`` are not used here: ``profile`` and ``listen`` above are).
     """
 
     camera: str = "usb:0"
@@ -92,6 +95,7 @@ class LiveConfig:
     duration_s: float | None = None
     speaker: str | None = None
     listen: ListenSettings | None = None
+    assistant: AssistantSetup | None = None
 
     def __post_init__(self) -> None:
         d = self.duration_s
@@ -295,7 +299,9 @@ class _Session:
         speaker: Speaker | None,
         listen: ListenSettings | None = None,
         stages: Sequence[Stage] = (),
+        assistant: AssistantSetup | None = None,
     ) -> None:
+        assistant = assistant or AssistantSetup()
         self.clock = clock
         self.profile = profile
         self.runtime = Runtime(clock)
@@ -314,8 +320,12 @@ class _Session:
             speech=speech,
             speaker=speaker,
             listen=listen,
+            skills=assistant.skills(),
+            captions_backend=assistant.captions,
             services=session_services(
-                capturing=lambda: self.shared_led.on, data_dir=default_data_dir()
+                llm=assistant.llm,
+                capturing=lambda: self.shared_led.on,
+                data_dir=assistant.data_dir or default_data_dir(),
             ),
         )
         for stage in stages:
@@ -471,6 +481,7 @@ async def run_live(
         speaker=speaker,
         listen=config.listen,
         stages=stages,
+        assistant=config.assistant,
     )
     runtime = session.runtime
     await open_devices(devices, clock)

@@ -54,6 +54,7 @@ def build_pipeline(
     speaker: Speaker | None = None,
     listen: ListenSettings | None = None,
     services: Services | None = None,
+    captions_backend: str | None = None,
 ) -> AssistantPipeline:
     """camera frames → codes → router → skills → HUD, added to ``runtime`` (not yet started).
 
@@ -61,6 +62,7 @@ def build_pipeline(
     skills, and live captions when asked for. With ``speaker``: the skills' replies are spoken
     (and, with ``speech``, the echo of that speech is cancelled from the microphone).
     ``services``: what the skills share (language model, memory, catalogue, device state).
+    ``captions_backend``: the live captions' dictation backend (None: the caption stage's).
     A conflict between the skills' triggers raises ``TriggerError`` here, before anything runs.
     """
     skill_list = builtin_skills() if skills is None else list(skills)
@@ -80,7 +82,9 @@ def build_pipeline(
         )
         if speech
         else None,
-        captions=CaptionStage() if speech else None,
+        captions=(CaptionStage(backend=captions_backend) if captions_backend else CaptionStage())
+        if speech
+        else None,
         speak=SpeakStage(speaker) if speaker is not None else None,
     )
     stages: list[Stage | None] = [

@@ -1,5 +1,5 @@
 """The ``glasses`` command: ``sim``, ``run``, ``bench``, ``models``, ``read``, ``scan``, ``blur``,
-``transcribe``, ``listen``, ``memory``."""
+``transcribe``, ``listen``, ``memory``, ``config``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from glasses.cli import (
     bench_cmd,
     blur_cmd,
+    config_cmd,
     listen_cmd,
     memory_cmd,
     models_cmd,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     blur_cmd.add_parser(sub)
     transcribe_cmd.add_parser(sub)
     listen_cmd.add_parser(sub)
+    config_cmd.add_parser(sub)
     memory_cmd.add_parser(sub)
     return parser
 

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from glasses.cli import assistant_options
+
 if TYPE_CHECKING:  # the session modules load OpenCV: imported when the command runs
     from glasses.app.live import LiveConfig, LiveStarted, LiveSummary
     from glasses.runtime.clock import Clock
@@ -50,7 +52,8 @@ output:
 exit codes:
   0  the session ran and ended (duration, end of the files, or Ctrl-C)
   1  a stage or source crashed and gave up during the session
-  2  usage error (bad option, unknown profile, malformed device URI)
+  2  usage error (bad option, unknown profile, malformed device URI), or the config file,
+     a --skill or the language model cannot be set up (one line per problem)
   3  device error: a camera, microphone or speaker asked for is missing, unreadable or failed
      (one-line message)
 """
@@ -92,11 +95,6 @@ def add_parser(sub: Any) -> None:
         "output if there is one)",
     )
     p.add_argument(
-        "--profile",
-        metavar="NAME",
-        help="display profile of the emulated HUD: frame, g1, g2, z100, … (default frame)",
-    )
-    p.add_argument(
         "--duration",
         type=_seconds,
         metavar="SECONDS",
@@ -112,6 +110,7 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="list the cameras, microphones and speakers found",
     )
+    assistant_options.add_options(p, profile=True)
     p.set_defaults(func=run)
 
 
@@ -165,21 +164,27 @@ def _choose_speaker(choice: str) -> tuple[str | None, str]:
 def run(args: argparse.Namespace) -> int:
     from glasses.app.live import LiveConfig
     from glasses.devices.errors import BadDeviceUri, DeviceError
-    from glasses.hud.profile import DEFAULT_PROFILE, get_profile
     from glasses.runtime.clock import RealClock
 
     if args.list_devices:
         return list_devices(sys.stdout)
-    profile = args.profile or DEFAULT_PROFILE
-    try:
-        get_profile(profile)
-    except ValueError as exc:  # names the known profiles
-        _error(str(exc))
+    try:  # the config file and --profile, --skill, --llm…: checked, the model loaded
+        settings = assistant_options.load(args)
+        setup = assistant_options.assistant_setup(args, settings, simulator=False)
+    except assistant_options.SetupError as exc:
+        for line in str(exc).splitlines():
+            _error(line)
         return EXIT_USAGE
     mic = None if args.mic.strip().lower() == "none" else args.mic
     speaker, notice = _choose_speaker(args.speaker)
     config = LiveConfig(
-        camera=args.camera, mic=mic, profile=profile, duration_s=args.duration, speaker=speaker
+        camera=args.camera,
+        mic=mic,
+        profile=settings.profile,
+        duration_s=args.duration,
+        speaker=speaker,
+        listen=settings.listen_settings(),
+        assistant=setup,
     )
     if not args.headless and _interactive():
         return _run_tui(config, notice)
