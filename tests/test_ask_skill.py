@@ -6,12 +6,15 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
+import cv2
+import numpy as np
 import pytest
 
 from glasses.assistant.answer import AnswerWriter, answer_words
 from glasses.assistant.dispatch import SkillStage
 from glasses.assistant.intents import ASK
 from glasses.assistant.llm.base import ChatMessage, LlmError
+from glasses.assistant.outgoing_frame import frame_for_upload
 from glasses.assistant.prompt import build_messages, quote_seen
 from glasses.assistant.services import Services
 from glasses.assistant.skill import SkillContext
@@ -19,6 +22,7 @@ from glasses.assistant.skills.ask import AskSkill
 from glasses.devices.sim import SimDisplay, SimSpeaker
 from glasses.hud.profile import get_profile
 from glasses.hud.stage import HudStage
+from glasses.perception.faces import FaceDetector, draw_face
 from glasses.runtime.clock import VirtualClock
 from glasses.runtime.events import (
     Event,
@@ -28,6 +32,7 @@ from glasses.runtime.events import (
     Say,
     Speaking,
     SpeakingStopped,
+    VideoFrame,
     WakeWord,
 )
 from glasses.runtime.testing import drive
@@ -199,3 +204,72 @@ def test_wake_phrase_stops_generation_and_speech_within_200_ms(gemma: object) ->
     assert late == []
     assert not [s for s in driven.of(Speaking) if s.t_ns > wake_t]
     assert isinstance(skills, SkillStage) and skills.cancelled == 1
+
+
+# --------------------------------------------------------------------------------------------
+# A vision endpoint gets the frame, with bystanders' faces blurred.
+
+
+def _face_frame() -> np.ndarray:
+    image = np.full((480, 640, 3), 120, np.uint8)
+    draw_face(image, (320, 240), 160)
+    return image
+
+
+def test_frame_for_upload_blurs_faces_and_scales_down() -> None:
+    detector = FaceDetector()
+    big = cv2.resize(_face_frame(), (1280, 960))
+    assert detector.detect(big)  # the synthetic face is found before
+    jpeg, faces = frame_for_upload(big, detector)
+    sent = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert faces == 1
+    assert max(sent.shape[:2]) == 640
+    assert detector.detect(sent) == []  # and not in what leaves the device
+
+
+class _Vision(_Scripted):
+    vision: ClassVar[bool] = True  # type: ignore[misc]
+
+    def __init__(self) -> None:
+        super().__init__(["A grey wall."])
+        self.sent: list[ChatMessage] = []
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 128,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> _ScriptedStream:
+        self.sent = list(messages)
+        return super().stream(messages, max_tokens=max_tokens)
+
+
+def test_a_vision_endpoint_gets_the_frame_with_faces_blurred() -> None:
+    clock = VirtualClock()
+    model = _Vision()
+    stages, _ = _ask_stages(model, clock)
+    skills = stages[0]
+    assert isinstance(skills, SkillStage)
+    skills.see(VideoFrame(t_ns=S // 2, image=_face_frame()))  # as the pipeline's bus observer
+    ask = Intent(t_ns=S, turn_id=1, name=ASK, phrase="what is in front of me")
+    drive(stages, [ask], 3 * S, clock=clock)
+    image = model.sent[-1].image_jpeg
+    assert image is not None
+    sent = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    assert sent.shape == (480, 640, 3)
+    assert FaceDetector().detect(sent) == []
+
+
+def test_a_text_model_gets_no_frame() -> None:
+    clock = VirtualClock()
+    model = _Vision()
+    model.vision = False  # type: ignore[misc]
+    stages, _ = _ask_stages(model, clock)
+    skills = stages[0]
+    assert isinstance(skills, SkillStage)
+    skills.see(VideoFrame(t_ns=S // 2, image=_face_frame()))  # as the pipeline's bus observer
+    ask = Intent(t_ns=S, turn_id=1, name=ASK, phrase="what is in front of me")
+    drive(stages, [ask], 3 * S, clock=clock)
+    assert model.sent and all(m.image_jpeg is None for m in model.sent)

@@ -6,19 +6,24 @@ display (``glasses.assistant.prompt``: short, plain, with what the camera sees q
 and written progressively (``AnswerWriter``: words drawn as they come, each sentence spoken when
 complete). The wake phrase, a tap while speaking or "stop" cancel generation and speech at once
 (the dispatcher cancels this streaming skill's task; ``TokenStream.close`` stops the model).
+A vision endpoint (``LanguageModel.vision``, e.g. Qwen-VL behind an OpenAI-compatible URL) also
+gets the newest frame as a JPEG, with bystanders' faces blurred first (``outgoing_frame``).
 Without a model the skill shows what it heard and says plainly that it has no answer.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import ClassVar
 
 from glasses.assistant.answer import AnswerWriter
 from glasses.assistant.intents import ASK
-from glasses.assistant.llm.base import LanguageModel, LlmError, TokenStream
+from glasses.assistant.llm.base import ChatMessage, LanguageModel, LlmError, TokenStream
+from glasses.assistant.outgoing_frame import frame_for_upload
 from glasses.assistant.prompt import build_messages, seen_summary
 from glasses.assistant.skill import Reply, Skill, SkillContext
+from glasses.perception.faces import FaceDetector
 from glasses.runtime.events import Card, Intent
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,7 @@ log = logging.getLogger(__name__)
 # (glasses bench assistant): the real cost on the real clock is whatever it takes.
 PREFILL_COST_NS = 250_000_000
 PIECE_COST_NS = 20_000_000
+UPLOAD_FRAME_COST_NS = 60_000_000  # scale, detect faces, blur and encode a 640×480 frame
 _SEEN_FRESH_NS = 5_000_000_000  # what perception reported longer ago is not "in view" any more
 
 
@@ -44,6 +50,7 @@ class AskSkill(Skill):
         self.max_tokens = max_tokens
         self.answered = 0
         self.cancelled = 0
+        self._detector: FaceDetector | None = None
 
     async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
         question = intent.phrase.strip()
@@ -70,6 +77,8 @@ class AskSkill(Skill):
             history=conversation.history(),
             seen=self._seen(ctx),
         )
+        if llm.vision:  # a vision endpoint also gets the frame, bystanders' faces blurred
+            messages[-1] = await self._with_frame(messages[-1], ctx)
         # The question heard is the card's title: the wearer sees what is being answered.
         writer = AnswerWriter(ctx, title=_title(question))
         stream: TokenStream | None = None
@@ -98,6 +107,19 @@ class AskSkill(Skill):
         conversation.last_said = answer
         self.answered += 1
         return Reply()
+
+    async def _with_frame(self, message: ChatMessage, ctx: SkillContext) -> ChatMessage:
+        frame = ctx.latest_frame()
+        if frame is None:
+            return message
+        detector = self._detector
+        if detector is None:
+            detector = self._detector = await ctx.clock.run_blocking(FaceDetector)
+        image = frame.image
+        jpeg, _ = await ctx.clock.run_blocking(
+            lambda: frame_for_upload(image, detector), cost_ns=UPLOAD_FRAME_COST_NS
+        )
+        return replace(message, image_jpeg=jpeg)
 
     @staticmethod
     def _seen(ctx: SkillContext) -> str:
