@@ -17,9 +17,11 @@ DEMO = ROOT / "scenarios" / "demo.yaml"
 SCAN = ROOT / "scenarios" / "scan_qr.yaml"
 READ = ROOT / "scenarios" / "read_sign.yaml"
 VOICE = ROOT / "scenarios" / "voice.yaml"
+PRICE = ROOT / "scenarios" / "price_check.yaml"
+PAY = ROOT / "scenarios" / "pay.yaml"
 
 
-@pytest.mark.parametrize("path", [DEMO, SCAN, READ, VOICE], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [DEMO, SCAN, READ, VOICE, PRICE, PAY], ids=lambda p: p.name)
 def test_bundled_scenarios_pass(path: Path) -> None:
     result = run_scenario(load_scenario(path))
     assert result.passed, [o.detail for o in result.outcomes if not o.passed]

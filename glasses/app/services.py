@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from glasses.assistant.catalogue import demo_catalogue
 from glasses.assistant.llm.base import LanguageModel
 from glasses.assistant.memory import IN_MEMORY, MEMORY_FILE, SqliteMemory
-from glasses.assistant.services import Services
+from glasses.assistant.services import Catalogue, Services
 
 
 def session_services(
@@ -24,12 +25,14 @@ def session_services(
     capturing: Callable[[], bool] | None = None,
     battery: Callable[[], float | None] | None = None,
     wall_time: Callable[[], float] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Services:
     """Services for a session: the language model (None: the ``ask`` skill says it has none),
     the memory (in ``data_dir``, else in RAM; its file is opened at the first "remember" or
-    "where is", not here), the camera's capture indicator, the battery (None: unknown) and the
-    wall clock (Unix seconds; None: the system's)."""
-    services = Services(llm=llm)
+    "where is", not here), the camera's capture indicator, the battery (None: unknown), the
+    wall clock (Unix seconds; None: the system's) and the product catalogue (None: the demo
+    catalogue shipped in the package, made-up prices at "Demo" shops)."""
+    services = Services(llm=llm, catalogue=catalogue if catalogue is not None else demo_catalogue())
     if wall_time is not None:
         services.wall_time = wall_time
     path = data_dir / MEMORY_FILE if data_dir is not None else IN_MEMORY

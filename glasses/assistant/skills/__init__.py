@@ -5,7 +5,9 @@ from glasses.assistant.skills.ask import AskSkill
 from glasses.assistant.skills.captions import CaptionsSkill
 from glasses.assistant.skills.dismiss import DismissSkill
 from glasses.assistant.skills.memory import RecallSkill, RememberSkill
+from glasses.assistant.skills.pay import PaySkill
 from glasses.assistant.skills.photo import PhotoSkill
+from glasses.assistant.skills.price import PriceSkill
 from glasses.assistant.skills.read import ReadSkill
 from glasses.assistant.skills.scan import ScanSkill
 
@@ -20,6 +22,8 @@ def builtin_skills() -> list[Skill]:
         RememberSkill(),
         RecallSkill(),
         AskSkill(),
+        PriceSkill(),
+        PaySkill(),
     ]
 
 
@@ -27,7 +31,9 @@ __all__ = [
     "AskSkill",
     "CaptionsSkill",
     "DismissSkill",
+    "PaySkill",
     "PhotoSkill",
+    "PriceSkill",
     "ReadSkill",
     "RecallSkill",
     "RememberSkill",
