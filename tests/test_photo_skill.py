@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import cv2
@@ -119,15 +120,43 @@ def test_nod_over_a_card_takes_no_photo_and_shake_does_nothing(
     assert sum("Photo saved" in text for _, text in hud) == 1
 
 
-def test_default_store_is_temporary_or_configured(
+def test_default_store_is_the_users_data_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(PHOTOS_DIR_ENV, raising=False)
-    import tempfile
-
-    assert default_photo_dir().parent == Path(tempfile.gettempdir())
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert default_photo_dir() == tmp_path / "data" / "glasses" / "photos"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/dir")  # not absolute: ignored, as XDG says
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_photo_dir() == tmp_path / "home" / ".local" / "share" / "glasses" / "photos"
     monkeypatch.setenv(PHOTOS_DIR_ENV, str(tmp_path))
     assert default_photo_dir() == tmp_path
+
+
+def test_photo_folder_and_file_are_private_and_the_toast_names_the_file(
+    face_scene: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "data" / "photos"
+    rig, hud, _ = run_with_gestures(face_scene, [(1.0, "nod")], store)
+    skill = rig.pipeline.skills.by_intent["photo"]
+    assert isinstance(skill, PhotoSkill) and len(skill.saved) == 1
+    photo = skill.saved[0]
+    assert stat.S_IMODE(store.stat().st_mode) == 0o700
+    assert stat.S_IMODE(photo.stat().st_mode) == 0o600
+    assert [p.name for p in store.iterdir()] == [photo.name]  # no temporary file left behind
+    toasts = [text for _, text in hud if "Photo saved" in text]
+    assert toasts and photo.name in toasts[0]
+
+
+def test_a_symlinked_photo_folder_is_refused(face_scene: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "attacker"
+    elsewhere.mkdir()
+    planted = tmp_path / "photos"
+    planted.symlink_to(elsewhere, target_is_directory=True)
+    _, hud, _ = run_with_gestures(face_scene, [(1.0, "nod")], planted)
+    assert list(elsewhere.iterdir()) == []
+    refused = [text for _, text in hud if "Photo not saved" in text]
+    assert refused and "symbolic link" in refused[0].replace("\n", " ")
 
 
 def test_unwritable_store_shows_a_toast(face_scene: Path, tmp_path: Path) -> None:

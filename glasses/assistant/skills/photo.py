@@ -1,9 +1,16 @@
-"""The ``photo`` skill: save the newest camera frame with bystanders' faces blurred."""
+"""The ``photo`` skill: save the newest camera frame with bystanders' faces blurred.
+
+Photos go to the user's data directory (``$XDG_DATA_HOME/glasses/photos``, by default
+``~/.local/share/glasses/photos``; ``$GLASSES_PHOTOS_DIR`` overrides it), created for its owner
+only (0700) and never entered through a symbolic link. Each file is written whole or not at all
+(:mod:`glasses.atomic`), readable by its owner only, and the toast names it.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,8 +20,11 @@ import numpy as np
 from glasses.assistant.intents import PHOTO
 from glasses.assistant.skill import Reply, Skill, SkillContext
 from glasses.assistant.triggers import OnGesture, Phrase, Trigger
+from glasses.atomic import open_private_dir, write_bytes
 from glasses.perception.faces import FaceDetector, blur_faces
 from glasses.runtime.events import Card, Intent
+
+log = logging.getLogger(__name__)
 
 # What detecting, blurring and writing one photo is charged on the virtual clock (measured
 # 0.1 s idle, up to ~0.3 s under load, for a 640×480 frame: three cascade passes, blur, PNG).
@@ -23,20 +33,24 @@ PHOTOS_DIR_ENV = "GLASSES_PHOTOS_DIR"
 
 
 def default_photo_dir() -> Path:
-    """``$GLASSES_PHOTOS_DIR``, else ``glasses-photos`` in the system temp directory.
-
-    A temporary default on purpose: the simulator and tests never write elsewhere; a device
-    set-up points the variable (or ``PhotoSkill(store_dir=…)``) at the user's photo folder.
-    """
+    """``$GLASSES_PHOTOS_DIR``, else ``$XDG_DATA_HOME/glasses/photos``, else
+    ``~/.local/share/glasses/photos`` (an ``XDG_DATA_HOME`` that is not absolute is ignored, as
+    the XDG base directory specification says)."""
     configured = os.environ.get(PHOTOS_DIR_ENV)
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "glasses-photos"
+    if configured:
+        return Path(configured)
+    data = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(data) if data and Path(data).is_absolute() else Path.home() / ".local" / "share"
+    return base / "glasses" / "photos"
 
 
 class PhotoSkill(Skill):
     """Saves the newest frame as PNG in ``store_dir`` with every detected face blurred.
 
-    ``saved`` lists the files written, oldest first. The face detector is built on the first
-    photo (loading the cascades takes ~50 ms nobody who never takes a photo should pay).
+    ``store_dir``: a folder, a function that gives one when the first photo is taken (the
+    simulator's fresh temporary folder), or None for ``default_photo_dir()``. ``saved`` lists
+    the files written, oldest first. The face detector is built on the first photo (loading
+    the cascades takes ~50 ms nobody who never takes a photo should pay).
     """
 
     name: ClassVar[str] = "photo"
@@ -46,7 +60,10 @@ class PhotoSkill(Skill):
     triggers: ClassVar[tuple[Trigger, ...]] = (OnGesture("nod", PHOTO, when="idle"),)
 
     def __init__(
-        self, store_dir: Path | None = None, *, detector: FaceDetector | None = None
+        self,
+        store_dir: Path | Callable[[], Path] | None = None,
+        *,
+        detector: FaceDetector | None = None,
     ) -> None:
         self.store_dir = store_dir
         self._detector = detector
@@ -64,20 +81,18 @@ class PhotoSkill(Skill):
             return Reply(
                 card=Card(title="Photo", body="No camera view yet.", layout="toast", ttl_s=3.0)
             )
-        directory = self.store_dir if self.store_dir is not None else default_photo_dir()
         # Named by the frame's capture time on the runtime clock: deterministic in the simulator.
         stem = f"photo-{frame.t_ns // 1_000_000:09d}ms-{frame.index:06d}"
         detector, image = self.detector, frame.image
 
         def save() -> tuple[Path, int]:
             faces = detector.detect(image)
-            path = _unique(directory, stem)
-            _write_png(path, blur_faces(image, faces))
-            return path, len(faces)
+            return save_png(self.directory(), stem, blur_faces(image, faces)), len(faces)
 
         try:
             path, count = await ctx.clock.run_blocking(save, cost_ns=NOMINAL_COST_NS)
         except OSError as exc:
+            log.warning("photo not saved: %s", exc)
             return Reply(
                 card=Card(
                     title="Photo",
@@ -88,22 +103,44 @@ class PhotoSkill(Skill):
             )
         self.saved.append(path)
         faces = f"{count} face{'' if count == 1 else 's'} blurred"
+        log.info("photo saved: %s (%s)", path, faces)
         return Reply(
-            card=Card(title="Photo", body=f"Photo saved ({faces})", layout="toast", ttl_s=3.0)
+            card=Card(
+                title="Photo", body=f"Photo saved ({faces})\n{path.name}", layout="toast", ttl_s=3.0
+            )
         )
 
-
-def _unique(directory: Path, stem: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path, n = directory / f"{stem}.png", 1
-    while path.exists():
-        n += 1
-        path = directory / f"{stem}-{n}.png"
-    return path
+    def directory(self) -> Path:
+        """Where the next photo goes (see ``store_dir``)."""
+        store = self.store_dir
+        if store is None:
+            return default_photo_dir()
+        return store() if callable(store) else store
 
 
-def _write_png(path: Path, image: np.ndarray) -> None:
+def save_png(directory: Path, stem: str, image: np.ndarray) -> Path:
+    """Write ``image`` as ``stem.png`` (``stem-2.png``… if taken) in ``directory``, which is
+    created for its owner only (0700) if missing; the file is private (0600) and written whole
+    or not at all. Raises ``OSError`` (``UnsafeDirectory`` for a folder that is a symbolic link,
+    so nobody can divert the photos by planting one)."""
     ok, data = cv2.imencode(".png", image)
     if not ok:  # pragma: no cover - PNG encoding of a uint8 image does not fail
-        raise OSError(f"cannot encode {path.name} as PNG")
-    path.write_bytes(data.tobytes())
+        raise OSError(f"cannot encode {stem} as PNG")
+    dir_fd = open_private_dir(directory)
+    try:
+        name, n = f"{stem}.png", 1
+        while _exists(name, dir_fd):
+            n += 1
+            name = f"{stem}-{n}.png"
+        write_bytes(name, data.tobytes(), mode=0o600, dir_fd=dir_fd)
+    finally:
+        os.close(dir_fd)
+    return directory / name
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
