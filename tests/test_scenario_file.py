@@ -285,3 +285,29 @@ def test_an_unplugged_device_may_stay_unplugged() -> None:
 def test_durations_are_finite_and_capped(value: str, message: str) -> None:
     found = problems(f"name: x\ntimeline:\n  - tap:\nsettle: {value}\nexpect:\n  - absent: x\n")
     assert found == [f"s.yaml:4: settle: {message}"]
+
+
+def test_anchors_aliases_and_merge_keys_work() -> None:
+    scenario = parse(
+        """name: reuse
+timeline:
+  - show: &poster {qr: "https://example.org", scale: 0.3}
+  - at: 1s
+    show: *poster
+  - at: 2s
+    show: {<<: *poster, noise: 8}
+expect:
+  - hud_contains: example.org
+"""
+    )
+    assert isinstance(scenario, Scenario)
+    shows = [t.step.show for t in scenario.steps if t.step.show is not None]
+    assert shows[0] == shows[1] and shows[2].noise == 8 and shows[2].qr == shows[0].qr
+
+
+def test_a_repeated_key_names_both_lines() -> None:
+    found = problems("name: a\ntimeline:\n  - tap:\nname: b\nexpect:\n  - absent: x\n")
+    assert found == [
+        "s.yaml:4: invalid YAML: duplicate key 'name' (first at line 1); YAML would keep only "
+        "the last one"
+    ]
