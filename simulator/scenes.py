@@ -1,5 +1,10 @@
-"""Synthetic camera scenes for the simulator: QR codes, EAN-13 barcodes, text signs, images,
-synthetic faces.
+"""Synthetic camera scenes for the simulator: QR codes, EAN-13, UPC-A, EAN-8 and Code 128
+barcodes, DataMatrix and PDF417 symbols, text signs, images, synthetic faces.
+
+QR codes are encoded by segno; the other codes by zxing-cpp's writer (the bar and module
+patterns of each standard; its EAN-13 bars are those of the encoder we used to write by hand,
+bit for bit on 2 000 random codes). Both only give modules: sizing, quiet zones, the lens
+softening and the human-readable digits are drawn here.
 
 Everything is deterministic given ``SceneSpec.seed``: the same spec always renders the same
 array, so perception tests can assert on exact decode results without flakiness.
@@ -20,11 +25,19 @@ from typing import Literal
 import cv2
 import numpy as np
 import segno
+import zxingcpp
 
 from glasses.perception.faces import draw_face
 
-SceneKind = Literal["qr", "ean13", "text", "image", "blank", "face"]
-_KINDS: tuple[str, ...] = ("qr", "ean13", "text", "image", "blank", "face")
+SceneKind = Literal[
+    "qr", "ean13", "upca", "ean8", "code128", "datamatrix", "pdf417",
+    "text", "image", "blank", "face",
+]  # fmt: skip
+_KINDS: tuple[str, ...] = (
+    "qr", "ean13", "upca", "ean8", "code128", "datamatrix", "pdf417",
+    "text", "image", "blank", "face",
+)  # fmt: skip
+_CODE_KINDS = ("qr", "ean13", "upca", "ean8", "code128", "datamatrix", "pdf417")
 
 _MIN_SIDE_PX = 16
 _QR_QUIET_MODULES = 4  # ISO/IEC 18004 minimum quiet zone
@@ -32,6 +45,20 @@ _QR_QUIET_MODULES = 4  # ISO/IEC 18004 minimum quiet zone
 _EAN_QUIET_LEFT = 11
 _EAN_QUIET_RIGHT = 7
 _EAN_MODULES = 95  # 3 + 6×7 + 5 + 6×7 + 3
+# The codes zxing-cpp encodes, with their quiet zones in modules (left/right, or all round for
+# the 2-D ones): GS1 for UPC-A (9) and EAN-8 (7), ISO/IEC 15417 for Code 128 (10), ISO/IEC
+# 16022 for DataMatrix (1; 2 drawn) and ISO/IEC 15438 for PDF417 (2).
+_ZXING_FORMATS = {
+    "ean13": zxingcpp.BarcodeFormat.EAN13,
+    "upca": zxingcpp.BarcodeFormat.UPCA,
+    "ean8": zxingcpp.BarcodeFormat.EAN8,
+    "code128": zxingcpp.BarcodeFormat.Code128,
+    "datamatrix": zxingcpp.BarcodeFormat.DataMatrix,
+    "pdf417": zxingcpp.BarcodeFormat.PDF417,
+}
+_QUIET = {"upca": 9, "ean8": 7, "code128": 10, "datamatrix": 2, "pdf417": 2}
+# GS1 digit counts without / with the check digit.
+_RETAIL_DIGITS = {"ean13": 12, "upca": 11, "ean8": 7}
 # cv2.barcode decodes perfectly sharp synthetic bars only at some scales and pixel phases; the
 # slight softening any real lens adds makes it reliable. As a fraction of the module width:
 # measured, 0.2–0.3 decodes every scale from 1.6 px/module up, 0.5 already fails below 3 px.
@@ -49,7 +76,9 @@ _FACE_BACKGROUND = 128
 class SceneSpec:
     """What to render.
 
-    ``content``: QR text, a 12- or 13-digit EAN, sign text (``\\n`` splits lines) or an image path.
+    ``content``: the code's text (QR, Code 128, DataMatrix, PDF417), the digits of an EAN-13
+    (12 or 13), UPC-A (11 or 12) or EAN-8 (7 or 8) without or with its check digit, sign text
+    (``\\n`` splits lines) or an image path.
     ``scale``: fraction (0, 1] of the frame's shorter side spanned by the code symbol (excluding
     its quiet zone), by the text sign or by the face's width; ignored for ``image`` (fitted to
     the frame).
@@ -95,6 +124,10 @@ def render_scene(spec: SceneSpec, width: int = 640, height: int = 480) -> np.nda
         patch = _qr_patch(spec.content, spec.scale * short_side)
     elif spec.kind == "ean13":
         patch = _ean13_patch(spec.content, spec.scale * short_side)
+    elif spec.kind in ("upca", "ean8", "code128"):
+        patch = _bars_patch(spec.kind, spec.content, spec.scale * short_side)
+    elif spec.kind in ("datamatrix", "pdf417"):
+        patch = _matrix_patch(spec.kind, spec.content, spec.scale * short_side)
     elif spec.kind == "text":
         patch = _text_patch(spec.content, spec.scale * short_side)
     elif spec.kind == "image":
@@ -123,7 +156,23 @@ def ean13_checksum(digits12: str) -> int:
     """The EAN-13 check digit (0–9) for the first 12 digits: weights 1,3,1,3… from the left."""
     if len(digits12) != 12 or not digits12.isascii() or not digits12.isdigit():
         raise SceneError(f"EAN-13 checksum needs exactly 12 digits, got {digits12!r}")
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits12))
+    return gs1_check_digit(digits12)
+
+
+def code_width_modules(kind: SceneKind, content: str) -> int:
+    """How many modules wide the symbol of a code scene is (quiet zone excluded): with
+    ``scale``, it sets the px per module (``scale · min(width, height) / modules``)."""
+    if kind == "qr":
+        return int(_qr_modules(content).shape[1])
+    if kind not in _ZXING_FORMATS:
+        raise SceneError(f"{kind} scenes hold no code; use one of {', '.join(_CODE_KINDS)}")
+    text = _retail_digits(kind, content) if kind in _RETAIL_DIGITS else content
+    return int(_modules(kind, text).shape[1])
+
+
+def gs1_check_digit(digits: str) -> int:
+    """The GS1 check digit (EAN-13, UPC-A, EAN-8) of ``digits``: weights 3,1,3… from the right."""
+    total = sum(int(d) * (1 if i % 2 else 3) for i, d in enumerate(reversed(digits)))
     return (10 - total % 10) % 10
 
 
@@ -155,9 +204,12 @@ def _validate(spec: SceneSpec, width: int, height: int) -> None:
         _validate_faces(spec, min(width, height))
     elif spec.faces:
         raise SceneError(f"faces are only drawn in face scenes, not in a {spec.kind} scene")
-    if spec.kind in ("qr", "text", "image") and not spec.content.strip():
-        what = {"qr": "the text to encode", "text": "the sign text", "image": "an image path"}
-        raise SceneError(f"{spec.kind} scene has empty content; set content to {what[spec.kind]}")
+    text_kinds = ("qr", "code128", "datamatrix", "pdf417", "text", "image")
+    if spec.kind in text_kinds and not spec.content.strip():
+        what = {"text": "the sign text", "image": "an image path"}.get(
+            spec.kind, "the text to encode"
+        )
+        raise SceneError(f"{spec.kind} scene has empty content; set content to {what}")
 
 
 def _background(spec: SceneSpec) -> int:
@@ -220,8 +272,8 @@ def _place(patch: np.ndarray, spec: SceneSpec, width: int, height: int) -> np.nd
 # QR
 
 
-def _qr_patch(text: str, symbol_px: float) -> np.ndarray:
-    """A grey QR patch whose symbol (quiet zone excluded) is ``symbol_px`` wide."""
+def _qr_modules(text: str) -> np.ndarray:
+    """The QR symbol's modules (2-D uint8, 1 = dark), no quiet zone."""
     try:
         # make_qr, not make: segno.make silently picks a Micro QR for short text, which
         # most readers (OpenCV included) cannot decode.
@@ -230,7 +282,12 @@ def _qr_patch(text: str, symbol_px: float) -> np.ndarray:
         raise SceneError(
             f"QR content {_short(text)} cannot be encoded ({exc}); use shorter text"
         ) from exc
-    modules = np.asarray([list(row) for row in qr.matrix], dtype=np.uint8)
+    return np.asarray([list(row) for row in qr.matrix], dtype=np.uint8)
+
+
+def _qr_patch(text: str, symbol_px: float) -> np.ndarray:
+    """A grey QR patch whose symbol (quiet zone excluded) is ``symbol_px`` wide."""
+    modules = _qr_modules(text)
     n = modules.shape[0]
     grey = np.where(modules > 0, _INK, _WHITE).astype(np.uint8)
     grey = np.pad(grey, _QR_QUIET_MODULES, constant_values=_WHITE)
@@ -240,78 +297,110 @@ def _qr_patch(text: str, symbol_px: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# EAN-13
+# EAN-13, UPC-A, EAN-8, Code 128, DataMatrix, PDF417: modules from zxing-cpp
 
-# Left-hand odd-parity ("L") patterns, 1 = bar; R is the complement of L, G is R reversed.
-_EAN_L = (
-    "0001101", "0011001", "0010011", "0111101", "0100011",
-    "0110001", "0101111", "0111011", "0110111", "0001011",
-)  # fmt: skip
-_EAN_R = tuple("".join("1" if b == "0" else "0" for b in code) for code in _EAN_L)
-_EAN_G = tuple(code[::-1] for code in _EAN_R)
-# The first digit is not drawn as bars; it selects which of the next six use L or G.
-_EAN_PARITY = (
-    "LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG",
-    "LGGLLG", "LGGGLL", "LGLGLG", "LGLGGL", "LGGLGL",
-)  # fmt: skip
+
+def _retail_digits(kind: str, content: str) -> str:
+    """Normalise EAN-13 / UPC-A / EAN-8 ``content`` to its digits with the check digit: append
+    it when left out, verify it when given."""
+    n = _RETAIL_DIGITS[kind]
+    name = {"ean13": "EAN-13", "upca": "UPC-A", "ean8": "EAN-8"}[kind]
+    digits = content.strip()
+    if not digits.isascii() or not digits.isdigit() or len(digits) not in (n, n + 1):
+        raise SceneError(
+            f"{name} content {_short(content)} is not {n} or {n + 1} digits; give {n} digits "
+            f"(the check digit is appended) or {n + 1} with a valid check digit"
+        )
+    check = gs1_check_digit(digits[:n])
+    if len(digits) == n + 1 and int(digits[n]) != check:
+        raise SceneError(
+            f"{name} content {digits!r} has check digit {digits[n]}, expected {check}; fix the "
+            f"last digit or give only the first {n}"
+        )
+    return digits[:n] + str(check)
 
 
 def _ean13_digits(content: str) -> str:
     """Normalise ``content`` to 13 digits: append the check digit to 12, verify it on 13."""
-    digits = content.strip()
-    if not digits.isascii() or not digits.isdigit() or len(digits) not in (12, 13):
-        raise SceneError(
-            f"EAN-13 content {_short(content)} is not 12 or 13 digits; give 12 digits (the "
-            "check digit is appended) or 13 with a valid check digit"
-        )
-    check = ean13_checksum(digits[:12])
-    if len(digits) == 13 and int(digits[12]) != check:
-        raise SceneError(
-            f"EAN-13 content {digits!r} has check digit {digits[12]}, expected {check}; fix the "
-            "last digit or give only the first 12"
-        )
-    return digits[:12] + str(check)
+    return _retail_digits("ean13", content)
 
 
-def _ean13_modules(digits13: str) -> str:
-    """The 95-module bar pattern of a valid 13-digit EAN, ``"1"`` = bar."""
-    parity = _EAN_PARITY[int(digits13[0])]
-    left = "".join(
-        (_EAN_L if p == "L" else _EAN_G)[int(d)] for p, d in zip(parity, digits13[1:7], strict=True)
-    )
-    right = "".join(_EAN_R[int(d)] for d in digits13[7:])
-    return "101" + left + "01010" + right + "101"
+def _modules(kind: str, content: str) -> np.ndarray:
+    """The code's modules from zxing-cpp, no quiet zone: 2-D uint8, 1 = ink (one row for the
+    1-D codes, whose bars are as tall as its writer draws them)."""
+    try:
+        barcode = zxingcpp.create_barcode(content, _ZXING_FORMATS[kind])
+        image = np.asarray(zxingcpp.write_barcode_to_image(barcode, scale=1, add_quiet_zones=False))
+    except (ValueError, RuntimeError) as exc:
+        raise SceneError(
+            f"{kind} content {_short(content)} cannot be encoded ({exc}); change the content"
+        ) from exc
+    return (image < 128).astype(np.uint8)
+
+
+def _bar_row(pattern: np.ndarray, left: int, right: int, module_px: float) -> np.ndarray:
+    """One px row of bars (``pattern``: 1 = bar) between white quiet zones of ``left`` and
+    ``right`` modules, ``module_px`` px per module."""
+    row = np.where(pattern > 0, _INK, _WHITE).astype(np.uint8)
+    row = np.concatenate([np.full(left, _WHITE, np.uint8), row, np.full(right, _WHITE, np.uint8)])
+    width_px = max(1, round(module_px * row.size))
+    # INTER_AREA averages at fractional module widths, like a camera's pixels integrating light.
+    bars: np.ndarray = cv2.resize(row[np.newaxis, :], (width_px, 1), interpolation=cv2.INTER_AREA)
+    return bars
+
+
+def _soften(patch: np.ndarray, module_px: float) -> np.ndarray:
+    soften = _EAN_SOFTEN_PER_MODULE * module_px
+    softened: np.ndarray = cv2.GaussianBlur(patch, (0, 0), sigmaX=soften, sigmaY=soften)
+    return softened
+
+
+def _bars_patch(kind: str, content: str, symbol_px: float) -> np.ndarray:
+    """A grey UPC-A, EAN-8 or Code 128 patch: bars ``symbol_px`` wide, white quiet zones, as
+    tall as 0.6 of the width (no human-readable line), softened like the EAN-13."""
+    text = _retail_digits(kind, content) if kind in _RETAIL_DIGITS else content
+    pattern = _modules(kind, text)[0]
+    module_px = symbol_px / pattern.size
+    quiet = _QUIET[kind]
+    bars = _bar_row(pattern, quiet, quiet, module_px)
+    bars_px = max(1, round(bars.shape[1] * 0.6))
+    margin = max(1, round(module_px * 4))
+    patch = np.full((bars_px + 2 * margin, bars.shape[1]), _WHITE, np.uint8)
+    patch[margin : margin + bars_px] = np.repeat(bars, bars_px, axis=0)
+    return _soften(patch, module_px)
+
+
+def _matrix_patch(kind: str, content: str, symbol_px: float) -> np.ndarray:
+    """A grey DataMatrix or PDF417 patch whose symbol (quiet zone excluded) is ``symbol_px``
+    wide, modules averaged onto px like a camera's (PDF417 rows keep the writer's height)."""
+    modules = _modules(kind, content)
+    grey = np.where(modules > 0, _INK, _WHITE).astype(np.uint8)
+    quiet = _QUIET[kind]
+    grey = np.pad(grey, quiet, constant_values=_WHITE)
+    module_px = symbol_px / modules.shape[1]
+    size = (max(1, round(module_px * grey.shape[1])), max(1, round(module_px * grey.shape[0])))
+    interpolation = cv2.INTER_AREA if module_px < 1 else cv2.INTER_NEAREST
+    resized: np.ndarray = cv2.resize(grey, size, interpolation=interpolation)
+    return resized
 
 
 def _ean13_patch(content: str, symbol_px: float) -> np.ndarray:
     """A grey EAN-13 patch: bars ``symbol_px`` wide, white quiet zones, digits underneath."""
     digits = _ean13_digits(content)
-    pattern = _ean13_modules(digits)
-    assert len(pattern) == _EAN_MODULES
+    pattern = _modules("ean13", digits)[0]
+    if pattern.size != _EAN_MODULES:
+        raise RuntimeError(f"zxing-cpp drew {pattern.size} EAN-13 modules, not {_EAN_MODULES}")
     module_px = symbol_px / _EAN_MODULES
-    row = np.array([_INK if b == "1" else _WHITE for b in pattern], dtype=np.uint8)
-    row = np.concatenate(
-        [
-            np.full(_EAN_QUIET_LEFT, _WHITE, np.uint8),
-            row,
-            np.full(_EAN_QUIET_RIGHT, _WHITE, np.uint8),
-        ]
-    )
-    total_modules = row.size
-    width_px = max(1, round(module_px * total_modules))
+    bars = _bar_row(pattern, _EAN_QUIET_LEFT, _EAN_QUIET_RIGHT, module_px)
+    width_px = bars.shape[1]
     # GS1 nominal symbol: 25.93 mm high for 37.29 mm wide (quiet zones included).
     bars_px = max(1, round(width_px * 0.6))
-    # INTER_AREA averages at fractional module widths, like a camera's pixels integrating light.
-    bars = cv2.resize(row[np.newaxis, :], (width_px, 1), interpolation=cv2.INTER_AREA)
-    bars = np.repeat(bars, bars_px, axis=0)
     margin = max(1, round(module_px * 4))
     text_px = max(1, round(module_px * 9))
     patch = np.full((bars_px + text_px + 2 * margin, width_px), _WHITE, np.uint8)
-    patch[margin : margin + bars_px] = bars
+    patch[margin : margin + bars_px] = np.repeat(bars, bars_px, axis=0)
     _draw_ean_digits(patch, digits, margin + bars_px, text_px, module_px)
-    soften = _EAN_SOFTEN_PER_MODULE * module_px
-    softened: np.ndarray = cv2.GaussianBlur(patch, (0, 0), sigmaX=soften, sigmaY=soften)
-    return softened
+    return _soften(patch, module_px)
 
 
 def _draw_ean_digits(

@@ -1,4 +1,5 @@
-"""Synthetic scenes: shapes, determinism, EAN-13 encoding and every SceneError path."""
+"""Synthetic scenes: shapes, determinism, EAN-13 encoding, the other codes and every SceneError
+path."""
 
 from __future__ import annotations
 
@@ -8,11 +9,24 @@ import cv2
 import numpy as np
 import pytest
 
-from simulator.scenes import SceneError, SceneKind, SceneSpec, ean13_checksum, render_scene
+from simulator.scenes import (
+    SceneError,
+    SceneKind,
+    SceneSpec,
+    code_width_modules,
+    ean13_checksum,
+    gs1_check_digit,
+    render_scene,
+)
 
 ALL_KINDS = [
     SceneSpec("qr", "hello"),
     SceneSpec("ean13", "4006381333931"),
+    SceneSpec("upca", "03600029145"),
+    SceneSpec("ean8", "9638507"),
+    SceneSpec("code128", "GLS-0042"),
+    SceneSpec("datamatrix", "LOT 42"),
+    SceneSpec("pdf417", "TICKET 42"),
     SceneSpec("text", "EXIT\nthis way"),
     SceneSpec("blank"),
 ]
@@ -98,6 +112,37 @@ def test_ean13_bad_check_digit() -> None:
 def test_ean13_bad_digits(bad: str) -> None:
     with pytest.raises(SceneError, match="not 12 or 13 digits"):
         render_scene(SceneSpec("ean13", bad))
+
+
+@pytest.mark.parametrize(
+    ("digits", "check"), [("03600029145", 2), ("9638507", 4), ("400638133393", 1)]
+)
+def test_gs1_check_digit(digits: str, check: int) -> None:
+    assert gs1_check_digit(digits) == check  # UPC-A, EAN-8, EAN-13
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        (SceneSpec("upca", "036000291453"), r"UPC-A .* check digit 3, expected 2"),
+        (SceneSpec("ean8", "12345"), "EAN-8 .* not 7 or 8 digits"),
+        (SceneSpec("code128", "  "), "empty content"),
+        (SceneSpec("datamatrix", ""), "empty content"),
+        (SceneSpec("code128", "naïve " * 40), "cannot be encoded"),
+    ],
+)
+def test_other_codes_bad_content(spec: SceneSpec, match: str) -> None:
+    with pytest.raises(SceneError, match=match):
+        render_scene(spec)
+
+
+def test_code_width_in_modules_sets_the_module_size() -> None:
+    assert code_width_modules("ean13", "400638133393") == 95
+    assert code_width_modules("upca", "03600029145") == 95
+    assert code_width_modules("ean8", "9638507") == 67
+    assert code_width_modules("qr", "hello") == 21  # version 1
+    with pytest.raises(SceneError, match="hold no code"):
+        code_width_modules("text", "EXIT")
 
 
 @pytest.mark.parametrize("kind", ["qr", "text", "image"])
