@@ -22,10 +22,16 @@ def test_flat_has_exactly_the_issue_keys() -> None:
         "int8": ocr,
         "raw": ocr | {"ms_p50": 300.0, "line_exact": 96.0},
         "codes": {"decode_rate": 99.0, "ms_p50": 9.0},
+        "codes_opencv": {"decode_rate": 98.0, "ms_p50": 8.0},
+        "codes_hard": {"decode_rate": 0.97, "ms_p50": 3.0, "noise_false_positives": 0.0},
+        "codes_hard_opencv": {"decode_rate": 0.5, "ms_p50": 13.0, "noise_ms_p50": 8.0},
         "camera": {"frame_age_ms_p95": 12.5},
     }
     flat = vision_bench.flat(figures)
     assert tuple(flat) == vision_bench.KEYS
+    assert flat["code_decode_rate_hard"] == 0.97 and flat["code_ms_p50_hard"] == 3.0
+    assert flat["code_decode_rate_hard_opencv"] == 0.5 and flat["code_ms_p50_opencv"] == 8.0
+    assert flat["code_noise_false_positives"] == 0.0 and flat["code_noise_ms_p50_opencv"] == 8.0
     assert flat["speedup_vs_raw"] == 3.0 and flat["int8_speedup"] == 1.6
     assert flat["ocr_line_exact_fp32"] == 98.0 and flat["raw_rapidocr_line_exact"] == 96.0
     assert flat["camera_frame_age_ms_p95"] == 12.5
@@ -36,6 +42,19 @@ def test_flat_has_exactly_the_issue_keys() -> None:
 def test_generated_codes_are_decoded() -> None:
     figures = vision_bench.code_figures(6)
     assert figures["decode_rate"] >= 80 and figures["ms_p50"] > 0
+
+
+def test_hard_code_set_side_by_side() -> None:
+    # The first 20 frames of the hard set hold every symbology twice; OpenCV reads no
+    # DataMatrix, Code 128 or PDF417 (6 of them), zxing-cpp all but at most one.
+    from glasses.bench.opencv_codes import OpenCvCodeReader
+    from glasses.perception.codes import CodeReader
+
+    ours = vision_bench.hard_code_figures(20, 4, CodeReader())
+    before = vision_bench.hard_code_figures(20, 4, OpenCvCodeReader())
+    assert ours["decode_rate"] >= 0.95 and before["decode_rate"] <= 0.7
+    assert ours["noise_false_positives"] == before["noise_false_positives"] == 0
+    assert ours["ms_p50"] > 0 and ours["noise_ms_p50"] > 0
 
 
 def test_a_tiny_real_run_writes_the_json(
@@ -63,3 +82,5 @@ def test_a_tiny_real_run_writes_the_json(
     assert all(isinstance(data[k], float) for k in vision_bench.KEYS)
     assert data["ocr_ms_p50_int8"] > 0 and data["raw_rapidocr_ms_p50"] > 0
     assert data["code_decode_rate"] >= 80
+    assert data["code_decode_rate_hard"] >= 0.8 and data["code_noise_false_positives"] == 0
+    assert "OpenCV (until issue 15)" in printed

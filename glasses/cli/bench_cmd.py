@@ -213,6 +213,7 @@ def _vision(args: argparse.Namespace) -> int:
         figures = vision_bench.run(
             frames=args.frames,
             code_frames=max(10, min(100, 2 * args.frames)),
+            hard_code_frames=max(10, min(200, 5 * args.frames)),
             progress=lambda line: print(line, flush=True),
         )
     except (ModelError, FontsMissing) as exc:
@@ -233,8 +234,17 @@ def _vision(args: argparse.Namespace) -> int:
                  f"{f['cer']:.4f}")
             )  # fmt: skip
     _print_table(rows)
-    c, cam = figures["codes"], figures["camera"]
-    print(f"codes: {c['decode_rate']:.1f} % decoded, p50 {c['ms_p50']:.1f} ms")
+    rows = [
+        ("code reader", "bench set %", "p50 ms", "hard set", "p50 ms", "noise: codes", "p50 ms")
+    ]
+    for label, key in (("zxing-cpp (runtime)", ""), ("OpenCV (until issue 15)", "_opencv")):
+        c, h = figures[f"codes{key}"], figures[f"codes_hard{key}"]
+        rows.append(
+            (label, f"{c['decode_rate']:.1f}", f"{c['ms_p50']:.1f}", f"{h['decode_rate']:.3f}",
+             f"{h['ms_p50']:.1f}", f"{h['noise_false_positives']:.0f}", f"{h['noise_ms_p50']:.1f}")
+        )  # fmt: skip
+    _print_table(rows)
+    cam = figures["camera"]
     print(
         f"camera at 30 fps: {cam['processed']:.0f}/{cam['frames']:.0f} frames read, "
         f"{cam['dropped']:.0f} dropped (latest wins), frame age at the model p50 "

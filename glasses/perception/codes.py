@@ -1,217 +1,221 @@
-"""Reading QR codes and 1-D barcodes (EAN-13, UPC-A, EAN-8, …) from camera frames with OpenCV.
+"""Reading QR codes, DataMatrix and PDF417 symbols and 1-D barcodes (EAN-13, EAN-8, UPC-A,
+UPC-E, Code 128) from camera frames with zxing-cpp.
 
 Pure and blocking: ``CodeReader.read`` takes one image and returns what it decoded; a perception
 stage runs it off the event loop.
 
-QR codes are searched at reduced scale, then refined at full scale:
+One zxing-cpp pass over the grey frame reads every symbology at once. It finds QR codes and
+DataMatrix at any angle, but a 1-D barcode only where one scan line crosses all its bars (an
+EAN-13 as tall as GS1's up to ~35° from level) and PDF417 within ~5° (its maintainer's words:
+zxing-cpp issues #369 and #826). So, when that pass decodes nothing:
 
-1. Candidates are located on a half-scale (area-averaged) grey frame.
-2. Each is re-located in a full-resolution crop around it and decoded there; one that does not
-   decode is retried on an upscaled crop, where small, noisy or rotated codes have enough
-   pixels per module. Cropping keeps the cost independent of the frame size.
-3. Only when the half-scale search decodes nothing is the full frame searched (codes under
-   ~2.5 px per module at full scale are not found at half scale).
+1. A symbol zxing-cpp located but could not decode (too few px per module, blur) is read again
+   on a crop around it enlarged to ~400 px.
+2. The frame is read again with zxing-cpp's global-histogram binarizer instead of its local
+   one (a fraction of the first pass's time): it reads some small codes and some under glare
+   that the local one misses.
+3. Where bars dominate the frame's gradients (the structure tensor's coherence: 0.4–0.98 on the
+   bench's barcodes and PDF417, under 0.1 on noise, QR and DataMatrix), the frame is turned so
+   that they stand upright and read again: 1-D barcodes and PDF417 at any angle. (Retries 1
+   and 2 on the turned frame as well rescued no frame of the bench's hard set.)
 
-Barcodes: cv2.barcode already locates on its own downsampled copy (longer side 512 px) and
-decodes at full resolution; undecoded candidates are retried on a 2× crop.
+Measured on ``glasses bench vision``'s hard set (200 frames; two of blur, small, rotated up to
+45°, perspective, low contrast and glare each) — see the README for the figures and command.
+OpenCV's reader, which this one replaced, added no decoded frame as a fallback after these
+passes, so it is not used (``glasses.bench.opencv_codes`` keeps it for the side-by-side bench).
 
-Measured on 100 generated 640×480 frames (60 QR at 0.15–0.5 of the short side, ±20°, noise
-0–12; 30 EAN-13 at 0.3–0.8; 10 blank), 5 passes interleaved A/B in one process on the loaded
-2-core machine, two runs: single scale 88/90 decoded, p50 13.6 / 11.9 ms (frames with codes
-14.2 / 12.3 ms); half scale then refine 89/90, p50 12.7 / 10.2 ms (codes 13.1 / 10.7 ms).
-Blank frames pay the extra half-scale look: 6.9 → 7.0 and 5.3 → 5.8 ms.
-Tried and dropped: barcode search at half scale (lost codes under ~2 px per module); the
-barcode detector's downsampling threshold at 320 px (p50 −10 %, blank −1.2 ms, same decode
-rate, but its corners move by a pixel or two, which changes the simulator TUI's snapshot).
-
-Corners are always reported in px of the input image.
+Symbology names are the ones the skills match on: ``QR``, ``EAN_13``, ``EAN_8``, ``UPC_A``,
+``UPC_E``, ``DATA_MATRIX``, ``CODE_128``, ``PDF_417`` (OpenCV's and ZXing's own upper-case
+names). An EAN-13 starting with 0 is reported as the 12-digit UPC-A it encodes, and a UPC-E
+as its 8 digits, as OpenCV did. Corners are always reported in px of the input image.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import zxingcpp
 
 from glasses.runtime.events import DecodedCode
 
 QR = "QR"
-# cv2.barcode reports its own symbology names ("EAN_13", "EAN_8", "UPC_A", "UPC_E"); they are
-# passed through. An EAN-13 starting with 0 comes back as the 12-digit UPC_A it encodes.
+_F = zxingcpp.BarcodeFormat
+_MATRIX: dict[zxingcpp.BarcodeFormat, str] = {
+    _F.QRCode: QR,
+    _F.DataMatrix: "DATA_MATRIX",
+    _F.PDF417: "PDF_417",
+}
+_LINEAR: dict[zxingcpp.BarcodeFormat, str] = {
+    _F.EAN13: "EAN_13",
+    _F.EAN8: "EAN_8",
+    _F.UPCA: "UPC_A",
+    _F.UPCE: "UPC_E",
+    _F.Code128: "CODE_128",
+}
+_ToFrame = Callable[[np.ndarray, float], np.ndarray]  # (points in a copy, its scale) → frame px
+SYMBOLOGIES: tuple[str, ...] = (*_MATRIX.values(), *_LINEAR.values())
+"""Every symbology name ``CodeReader`` reports."""
 
-# Size, in px of its longer side, a QR crop is enlarged to before the retry; never shrunk.
-# Measured on 100 small (80 px) codes: 300 px → 98, 400 px → 100, 600 px → 100 decoded, at
-# ~7, ~10 and ~21 ms per retry. Cubic beat linear interpolation (2× crops: 89 vs 79).
-_QR_RETRY_PX = 400
-_QR_RETRY_MAX_FACTOR = 6.0
-# Barcode retry: the crop enlarged 2×. It rescues only some bars thinner than ~1.6 px per
-# module (measured at 1.0–1.5 px/module: 42 vs 38 of 100); from 1.6 px up the first pass reads.
-_BARCODE_RETRY_UPSCALE = 2.0
-# Margin added around a candidate before the retry, as a fraction of its larger side: enough
-# for the quiet zone (4 QR modules ≈ 15% of a version-1 symbol) and for loose corners.
+# Size, in px of its longer side, a located-but-undecoded symbol's crop is enlarged to before
+# the retry; never shrunk, at most 6×: the size the OpenCV reader had measured for small QR
+# codes. On the bench's hard set this retry reads 1 frame in 200 that nothing else does.
+_RETRY_PX = 400
+_RETRY_MAX_FACTOR = 6.0
+# Margin around a candidate for the retry, as a fraction of its larger side: the quiet zone
+# (4 QR modules ≈ 15 % of a version-1 symbol) and loose corners.
 _CROP_MARGIN = 0.25
-# Smoothing for QR localisation only: sensor noise otherwise yields thousands of contour
-# candidates (measured on a noisy blank 640×480 frame: 12 ms → 1.3 ms) and a 3×3 kernel keeps
-# finder patterns of codes down to ~2.5 px/module. Decoding always uses the unsmoothed image.
-_QR_LOCATE_KERNEL = (3, 3)
-# Frames whose shorter side is below this (px) are searched at full scale only: at half scale
-# they would leave too few pixels per module.
-_COARSE_MIN_SIDE = 240
+# Coherence of the frame's structure tensor from which bars are taken to dominate it; measured
+# on the bench's frames: 1-D barcodes 0.79–0.98, PDF417 0.43–0.54, noise, QR and DataMatrix
+# 0.003–0.07.
+_BARS_COHERENCE = 0.25
+# Below this angle (degrees) the first pass already had the bars upright: no second look.
+_MIN_TURN_DEG = 3.0
 
 
 class CodeReader:
-    """Decodes the QR codes and/or 1-D barcodes visible in an image.
+    """Decodes the codes visible in an image.
 
-    ``qr`` and ``barcodes`` switch the two detectors on or off. Not thread-safe: the OpenCV
-    detector objects hold state, so use one reader per thread.
+    ``qr`` switches the 2-D codes (QR, DataMatrix, PDF417) on or off, ``barcodes`` the 1-D ones
+    (EAN-13, EAN-8, UPC-A, UPC-E, Code 128). zxing-cpp holds no state between calls: one reader
+    may serve several threads.
     """
 
     def __init__(self, *, qr: bool = True, barcodes: bool = True) -> None:
-        # The ArUco-based QR detector finds finder patterns more robustly under noise and
-        # rotation than cv2.QRCodeDetector (measured on hard synthetic frames: 98 vs 68 of 100
-        # in one pass).
-        self._qr = cv2.QRCodeDetectorAruco() if qr else None
-        self._barcode = cv2.barcode.BarcodeDetector() if barcodes else None
+        names = {**(_MATRIX if qr else {}), **(_LINEAR if barcodes else {})}
+        self._names = names
+        self._formats = zxingcpp.BarcodeFormats(list(names))
 
     def read(self, image: np.ndarray) -> list[DecodedCode]:
         """Decode every code in ``image`` (H×W×3 BGR or H×W grey, uint8).
 
-        Returns one ``DecodedCode`` per distinct (symbology, value), QR codes first, with
-        ``corners`` in px of ``image``. Raises ``ValueError`` for anything but a non-empty uint8
-        grey or BGR image.
+        Returns one ``DecodedCode`` per distinct (symbology, value), QR codes first, then the
+        other 2-D codes, then barcodes, with ``corners`` in px of ``image``. Raises
+        ``ValueError`` for anything but a non-empty uint8 grey or BGR image.
         """
         grey = _as_grey(image)
-        half = (
-            cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-            if min(grey.shape[:2]) >= _COARSE_MIN_SIDE
-            else None
+        if not self._names:
+            return []
+        found = self._read_frame(grey)
+        if not found:
+            found = self._read_upright(grey)
+        # Stable: in ``SYMBOLOGIES`` order (QR codes first), then as zxing-cpp found them.
+        return _dedupe(sorted(found, key=lambda c: SYMBOLOGIES.index(c.symbology)))
+
+    def _read_frame(self, grey: np.ndarray) -> list[DecodedCode]:
+        """The first pass, then retries 1 and 2 (module docstring) while nothing is decoded."""
+        found, located = self._scan(grey)
+        if not found:
+            for quad in located:
+                found += self._read_enlarged(grey, quad)
+        if not found:
+            found, _ = self._scan(grey, zxingcpp.Binarizer.GlobalHistogram)
+        return found
+
+    def _scan(
+        self, grey: np.ndarray, binarizer: zxingcpp.Binarizer = zxingcpp.Binarizer.LocalAverage
+    ) -> tuple[list[DecodedCode], list[np.ndarray]]:
+        """Decoded codes, and the quads (4×2 px) of symbols located but not decoded."""
+        # try_rotate off: the upright pass covers other angles, and on for every frame it cost
+        # 2–3× the time. try_invert off: light-on-dark codes are rare on paper (+40 % time).
+        barcodes = zxingcpp.read_barcodes(
+            grey,
+            formats=self._formats,
+            try_rotate=False,
+            try_invert=False,
+            binarizer=binarizer,
+            return_errors=True,
         )
         found: list[DecodedCode] = []
-        if self._qr is not None:
-            found += self._read_qr(grey, half)
-        if self._barcode is not None:
-            found += self._read_barcodes(grey)
-        return _dedupe(found)
+        located: list[np.ndarray] = []
+        for b in barcodes:
+            quad = _quad(b.position)
+            if not b.valid:
+                located.append(quad)
+                continue
+            code = self._code(b, quad)
+            if code is not None:
+                found.append(code)
+        return found, located
 
-    # ----------------------------------------------------------------------------------------
-    # QR
-
-    def _read_qr(self, grey: np.ndarray, half: np.ndarray | None) -> list[DecodedCode]:
-        found: list[DecodedCode] = []
-        if half is not None:
-            # Area averaging already smooths sensor noise: no extra blur at half scale.
-            coarse = self._locate_qr(half)
-            if coarse is not None:
-                for quad in coarse * 2.0:
-                    found += self._refine_qr(grey, quad)
-                if found:
-                    return found
-        quads = self._locate_qr(cv2.GaussianBlur(grey, _QR_LOCATE_KERNEL, 0))
-        for quad in quads if quads is not None else ():
-            found += self._decode_qr_at(grey, quad)
-        return found
-
-    def _locate_qr(self, image: np.ndarray) -> np.ndarray | None:
-        """Candidate QR quads (N×4×2 px of ``image``), or None."""
-        assert self._qr is not None
-        try:
-            ok, quads = self._qr.detectMulti(image)
-        except cv2.error:
-            return None  # a degenerate candidate set can trip an internal assertion
-        if not ok or quads is None:
+    def _code(self, barcode: zxingcpp.Barcode, quad: np.ndarray) -> DecodedCode | None:
+        name = self._names.get(barcode.format)
+        if name is None:
             return None
-        return np.asarray(quads, np.float32).reshape(-1, 4, 2)
+        value = barcode.text
+        if name == "EAN_13" and len(value) == 13 and value.startswith("0"):
+            name, value = "UPC_A", value[1:]
+        elif name == "UPC_E":
+            extra = barcode.extra  # zxing-cpp's text is the UPC-A; the UPC-E digits are here
+            if isinstance(extra, dict):
+                value = str(extra.get("UPCE", value))
+        return DecodedCode(name, value, _as_corners(quad))
 
-    def _refine_qr(self, grey: np.ndarray, quad: np.ndarray) -> list[DecodedCode]:
-        """Re-locate a code found at half scale in a full-scale crop around it, then decode.
-
-        Corners found at half scale are up to ~2 px off at full scale, enough to fail the
-        decode and fall through to the slower upscaled retry (measured: 19 vs 6 ms per code).
-        """
-        crop = _Crop.around(quad, grey.shape[:2])
-        fine = self._locate_qr(cv2.GaussianBlur(crop.of(grey), _QR_LOCATE_KERNEL, 0))
-        if fine is None:
-            return self._decode_qr_at(grey, quad)
-        found: list[DecodedCode] = []
-        for q in fine:
-            found += self._decode_qr_at(grey, crop.to_frame(q, 1.0))
-        return found
-
-    def _decode_qr_at(self, grey: np.ndarray, quad: np.ndarray) -> list[DecodedCode]:
-        """Decode the QR code located at ``quad`` (4×2 px), retrying on an upscaled crop."""
-        assert self._qr is not None
+    def _read_enlarged(self, grey: np.ndarray, quad: np.ndarray) -> list[DecodedCode]:
+        """Re-read a located symbol on a crop around it enlarged to ~``_RETRY_PX`` px."""
         crop = _Crop.around(quad, grey.shape[:2])
         pixels = crop.of(grey)
-        try:
-            # decode() on a crop rather than the frame: it binarises the whole image it is
-            # given, which made it ~3× slower than on a crop (9 ms vs 2.5 ms).
-            text = self._qr.decode(pixels, crop.to_crop(quad).reshape(1, 4, 2))[0]
-        except cv2.error:
-            text = ""
-        if text:
-            return [DecodedCode(QR, text, _as_corners(quad))]
-        # Retry: re-detect in the crop enlarged to ~400 px. The located quad is often a pixel
-        # or two off for small or rotated codes (corners found on the smoothed frame), and
-        # re-detection at more px per module both tightens it and resolves the modules.
-        factor = _qr_retry_factor(pixels)
+        factor = float(np.clip(_RETRY_PX / max(pixels.shape[:2]), 1.0, _RETRY_MAX_FACTOR))
         big = cv2.resize(pixels, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-        try:
-            ok, texts, quads, _ = self._qr.detectAndDecodeMulti(big)
-        except cv2.error:
-            return []
-        if not ok or quads is None:
-            return []
-        return [
-            DecodedCode(QR, t, _as_corners(crop.to_frame(q, factor)))
-            for t, q in zip(texts, quads, strict=False)
-            if t
-        ]
+        found, _ = self._scan(big)
+        return [_moved(c, crop.to_frame, factor) for c in found]
 
-    # ----------------------------------------------------------------------------------------
-    # 1-D barcodes
-
-    def _read_barcodes(self, grey: np.ndarray) -> list[DecodedCode]:
-        # Full scale only: cv2.barcode already searches a downsampled copy (longer side 512 px)
-        # and measured at half scale it lost codes under ~2 px per module (EAN-13 at 0.4 of a
-        # 480 px frame) that the full-scale pass reads.
-        candidates = self._detect_barcodes(grey)
-        found: list[DecodedCode] = []
-        for text, kind, quad in candidates:
-            if text:
-                found.append(DecodedCode(kind, text, _as_corners(quad)))
-                continue
-            crop = _Crop.around(quad, grey.shape[:2])
-            big = cv2.resize(
-                crop.of(grey),
-                None,
-                fx=_BARCODE_RETRY_UPSCALE,
-                fy=_BARCODE_RETRY_UPSCALE,
-                interpolation=cv2.INTER_LINEAR,
-            )
-            found += [
-                DecodedCode(k, t, _as_corners(crop.to_frame(q, _BARCODE_RETRY_UPSCALE)))
-                for t, k, q in self._detect_barcodes(big)
-                if t
-            ]
-        return found
-
-    def _detect_barcodes(self, grey: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
-        """(text, symbology, 4×2 quad) per candidate; text is "" where decoding failed."""
-        assert self._barcode is not None
-        try:
-            _, texts, kinds, quads = self._barcode.detectAndDecodeWithType(grey)
-        except cv2.error:
+    def _read_upright(self, grey: np.ndarray) -> list[DecodedCode]:
+        """Turn the frame so that dominant bars stand upright, and read it again."""
+        angle = _bars_angle(grey)
+        if angle is None or abs(angle) < _MIN_TURN_DEG:
             return []
-        if quads is None:
-            return []
-        # retval is False when nothing decoded, yet the undecoded candidates' quads are still
-        # returned (with "" texts), which is what the retry needs.
-        return [
-            (t, k, np.asarray(q, np.float32).reshape(4, 2))
-            for t, k, q in zip(texts, kinds, quads, strict=False)
-        ]
+        turned, matrix = _turn(grey, angle)
+        found, _ = self._scan(turned)
+        back = cv2.invertAffineTransform(matrix)
+
+        def to_frame(points: np.ndarray, scale: float) -> np.ndarray:
+            pts = np.asarray(points, np.float32).reshape(-1, 1, 2) / scale
+            return cv2.transform(pts, back).reshape(-1, 2)
+
+        return [_moved(c, to_frame, 1.0) for c in found]
+
+
+def _bars_angle(grey: np.ndarray) -> float | None:
+    """The turn (degrees, counter-clockwise) that stands the frame's dominant bars upright, or
+    None when no orientation dominates (noise, 2-D codes, nothing): the structure tensor of
+    the whole frame, whose strongest edges are a code's when one is in view."""
+    g = grey.astype(np.float32)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    gx, gy = gx.ravel(), gy.ravel()
+    jxx, jyy, jxy = float(gx @ gx), float(gy @ gy), float(gx @ gy)
+    total = jxx + jyy
+    if total <= 0 or math.hypot(jxx - jyy, 2 * jxy) / total < _BARS_COHERENCE:
+        return None
+    # The gradients run across the bars; turning them level stands the bars upright.
+    return 0.5 * math.degrees(math.atan2(2 * jxy, jxx - jyy))
+
+
+def _turn(grey: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """``grey`` turned by ``angle`` degrees about its centre on a canvas that holds all of it,
+    and the 2×3 matrix from frame to turned px."""
+    h, w = grey.shape[:2]
+    cos, sin = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
+    out_w, out_h = math.ceil(w * cos + h * sin), math.ceil(w * sin + h * cos)
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+    matrix[0, 2] += out_w / 2.0 - w / 2.0
+    matrix[1, 2] += out_h / 2.0 - h / 2.0
+    # The new corners are filled with the frame's mean grey: replicating its edges would draw
+    # a code that touches them out into long streaks.
+    fill = float(grey.mean())
+    turned: np.ndarray = cv2.warpAffine(
+        grey,
+        matrix,
+        (out_w, out_h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
+    return turned, matrix
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,11 +241,8 @@ class _Crop:
         return _Crop(x0, y0, x1 - x0, y1 - y0)
 
     def of(self, image: np.ndarray) -> np.ndarray:
-        """A view of this window of ``image`` (OpenCV takes row-strided views without a copy)."""
+        """A view of this window of ``image``."""
         return image[self.y : self.y + self.h, self.x : self.x + self.w]
-
-    def to_crop(self, quad: np.ndarray) -> np.ndarray:
-        return (quad - np.array([self.x, self.y], np.float32)).astype(np.float32)
 
     def to_frame(self, quad: np.ndarray, scale: float) -> np.ndarray:
         """Points found in this crop resized by ``scale``, in frame px."""
@@ -249,9 +250,15 @@ class _Crop:
         return points + np.array([self.x, self.y], np.float32)
 
 
-def _qr_retry_factor(pixels: np.ndarray) -> float:
-    longer = max(pixels.shape[:2])
-    return float(np.clip(_QR_RETRY_PX / longer, 1.0, _QR_RETRY_MAX_FACTOR))
+def _quad(position: zxingcpp.Position) -> np.ndarray:
+    corners = (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
+    return np.array([(p.x, p.y) for p in corners], np.float32)
+
+
+def _moved(code: DecodedCode, to_frame: _ToFrame, scale: float) -> DecodedCode:
+    """``code`` with its corners, found in a resized or turned copy, in frame px."""
+    quad = to_frame(np.asarray(code.corners, np.float32), scale)
+    return DecodedCode(code.symbology, code.value, _as_corners(quad))
 
 
 def _as_grey(image: np.ndarray) -> np.ndarray:
@@ -267,13 +274,14 @@ def _as_grey(image: np.ndarray) -> np.ndarray:
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:
-        # Copied once here if strided (e.g. one channel of a BGR frame): OpenCV's bindings
-        # would otherwise copy it again on every call.
+        # zxing-cpp reads a contiguous buffer; one channel of a BGR frame is strided.
         return np.ascontiguousarray(image)
     raise ValueError(f"expected an H×W grey or H×W×3 BGR uint8 image, got shape {image.shape}")
 
 
-def _as_corners(quad: np.ndarray) -> tuple[tuple[float, float], ...]:
+def _as_corners(
+    quad: np.ndarray | Sequence[tuple[float, float]],
+) -> tuple[tuple[float, float], ...]:
     return tuple((float(x), float(y)) for x, y in np.asarray(quad).reshape(-1, 2))
 
 
