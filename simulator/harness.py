@@ -7,19 +7,35 @@ OpenCV code reader, the router and skills decide, and the HUD stage draws on a s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import traceback
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from glasses.runtime.clock import NS_PER_S, VirtualClock
 from glasses.runtime.events import Event, EventKind, HudDrawn
+from glasses.runtime.stage import Stage
 from simulator.expectations import HudHistory, Outcome, evaluate
 from simulator.rig import SimRig
 from simulator.scenario import Scenario, ScenarioError, ShowSpec
 from simulator.scenes import SceneError, SceneSpec, render_scene
+
+log = logging.getLogger(__name__)
+
+
+Status = Literal["ran", "invalid", "crashed"]
+"""How a file's run went: it ``ran`` (and passed or failed its expectations), it is
+``invalid`` (the file cannot be played: ``error`` lists its ``file:line:`` problems), or it
+``crashed`` (the harness raised while playing it: ``error`` says what, ``traceback`` where)."""
 
 
 @dataclass
@@ -27,6 +43,7 @@ class ScenarioResult:
     name: str
     file: str
     duration_s: float
+    status: Status = "ran"
     outcomes: list[Outcome] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     data_events: dict[str, int] = field(default_factory=dict)
@@ -34,6 +51,8 @@ class ScenarioResult:
     turns: dict[int, list[tuple[str, float]]] = field(default_factory=dict)
     hud: HudHistory = field(default_factory=list)
     error: str = ""
+    photos: list[Path] = field(default_factory=list)  # files the photo skill saved, in order
+    traceback: str = field(default="", repr=False)  # of a crash; not in reports (local paths)
 
     @property
     def passed(self) -> bool:
@@ -44,6 +63,7 @@ class ScenarioResult:
             "name": self.name,
             "file": self.file,
             "passed": self.passed,
+            "status": self.status,
             "error": self.error,
             "duration_s": self.duration_s,
             "expectations": [o.to_dict() for o in self.outcomes],
@@ -51,8 +71,11 @@ class ScenarioResult:
             "data_events": self.data_events,
             "stages": self.metrics.get("stages", {}),
             "restarts": self.metrics.get("restarts", {}),
+            "gave_up": self.metrics.get("failed", {}),
             "turns": {str(k): [[label, ms] for label, ms in v] for k, v in self.turns.items()},
             "hud": [{"t_ms": round(t / 1e6, 3), "text": text} for t, text in self.hud],
+            # File names only: the folder may be a fresh temporary one (the summary shows it).
+            "photos": [p.name for p in self.photos],
         }
 
 
@@ -120,8 +143,16 @@ def prepare_speech(scenario: Scenario) -> dict[int, np.ndarray]:
     return speech
 
 
-def run_scenario(scenario: Scenario, *, display_name: str | None = None) -> ScenarioResult:
-    """Run ``scenario`` to its end on a fresh virtual clock. Raises ScenarioError if unplayable."""
+def run_scenario(
+    scenario: Scenario,
+    *,
+    display_name: str | None = None,
+    stages: Sequence[Stage] = (),
+) -> ScenarioResult:
+    """Run ``scenario`` to its end on a fresh virtual clock. Raises ScenarioError if unplayable.
+
+    ``stages`` run beside the assistant's (a recorder, a probe, a plug-in under test); one that
+    gives up fails the scenario like any other."""
     scenes = prepare_scenes(scenario)
     speech = prepare_speech(scenario)
     clock = VirtualClock()
@@ -130,8 +161,51 @@ def run_scenario(scenario: Scenario, *, display_name: str | None = None) -> Scen
         file=display_name if display_name is not None else scenario.path.name,
         duration_s=scenario.duration_s,
     )
-    clock.run(_play(scenario, scenes, speech, clock, result))
+    interrupted = False
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None  # main() runs as the loop's main task
+
+        def on_ctrl_c() -> None:
+            nonlocal interrupted
+            interrupted = True
+            task.cancel()
+
+        with _ctrl_c_calls(on_ctrl_c):
+            await _play(scenario, scenes, speech, clock, result, stages)
+
+    try:
+        clock.run(main())
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
     return result
+
+
+@contextlib.contextmanager
+def _ctrl_c_calls(callback: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, Ctrl-C (SIGINT) calls ``callback`` on the running loop instead of
+    raising ``KeyboardInterrupt`` wherever the main thread happens to be (inside a stage, which
+    would then die with it and be logged as a task that crashed). Only in the main thread, and
+    only over Python's default handler: a handler someone else installed is left alone."""
+    loop = asyncio.get_running_loop()
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    try:
+        loop.add_signal_handler(signal.SIGINT, callback)
+    except (NotImplementedError, RuntimeError, ValueError):  # not on this platform or loop
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)  # back to the default handler
 
 
 async def _play(
@@ -140,8 +214,11 @@ async def _play(
     speech: dict[int, np.ndarray],
     clock: VirtualClock,
     result: ScenarioResult,
+    stages: Sequence[Stage] = (),
 ) -> None:
     rig = SimRig(clock, scenario.model.device, seed=scenario.model.seed)
+    for stage in stages:
+        rig.runtime.add_stage(stage)
     data_counts: Counter[str] = Counter()
 
     def record(event: Event) -> None:
@@ -161,9 +238,22 @@ async def _play(
 
     result.data_events = dict(sorted(data_counts.items()))
     result.metrics = rig.runtime.metrics()
+    result.error = gave_up_error(result.metrics)
+    result.photos = list(rig.photos)
     timelines = rig.runtime.timelines
     result.turns = {t: timelines.relative_ms(t) for t in timelines.turns()}
     result.outcomes = judge(scenario, result.hud, offset_ns=0, end_ns=end_ns)
+
+
+def gave_up_error(metrics: dict[str, Any]) -> str:
+    """The scenario's error when stages or sources gave up for good ("" when none did): the
+    pipeline ran without them, so nothing it showed can be trusted to pass."""
+    failed: dict[str, str] = metrics.get("failed", {})
+    restarts: dict[str, int] = metrics.get("restarts", {})
+    return "\n".join(
+        f"{name} crashed {restarts.get(name, 0)} times and gave up: {error}"
+        for name, error in sorted(failed.items())
+    )
 
 
 def judge(scenario: Scenario, hud: HudHistory, *, offset_ns: int, end_ns: int) -> list[Outcome]:
@@ -188,15 +278,65 @@ def _shown_path(path: Path) -> str:
         return path.name
 
 
-def run_files(paths: list[Path]) -> tuple[list[ScenarioResult], list[ScenarioError]]:
-    """Load and run each file; invalid files are collected, not raised, so all files run."""
+@dataclass
+class BatchRun:
+    """What ``run_files`` did: a result per file it got to, in order (``invalid`` and
+    ``crashed`` files included), and, when Ctrl-C stopped it, the files not run."""
+
+    results: list[ScenarioResult] = field(default_factory=list)
+    interrupted: bool = False
+    not_run: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.interrupted and all(r.passed for r in self.results)
+
+
+def run_files(
+    paths: Sequence[Path],
+    *,
+    on_result: Callable[[ScenarioResult], None] | None = None,
+) -> BatchRun:
+    """Load and run each file, calling ``on_result`` as each one finishes.
+
+    One file never stops the others: an invalid file becomes an ``invalid`` result, and one
+    whose run raises (a bug, a model that will not load, memory) a ``crashed`` result. Ctrl-C
+    (``KeyboardInterrupt``) stops the batch cleanly: the run in progress is abandoned, and the
+    results so far are returned with ``interrupted`` set and the rest listed in ``not_run``.
+    """
     from simulator.scenario import load_scenario
 
-    results: list[ScenarioResult] = []
-    errors: list[ScenarioError] = []
-    for path in paths:
+    batch = BatchRun()
+    for i, path in enumerate(paths):
+        shown, name = _shown_path(path), path.stem
         try:
-            results.append(run_scenario(load_scenario(path), display_name=_shown_path(path)))
-        except ScenarioError as exc:
-            errors.append(exc)
-    return results, errors
+            try:
+                scenario = load_scenario(path)
+                name = scenario.name
+                result = run_scenario(scenario, display_name=shown)
+            except ScenarioError as exc:
+                result = ScenarioResult(
+                    name=path.stem,
+                    file=shown,
+                    duration_s=0.0,
+                    status="invalid",
+                    error="\n".join(exc.problems),
+                )
+            except Exception as exc:  # one file's crash must not take the batch down
+                log.debug("scenario %s crashed", shown, exc_info=True)
+                result = ScenarioResult(
+                    name=name,
+                    file=shown,
+                    duration_s=0.0,
+                    status="crashed",
+                    error=f"crashed: {type(exc).__name__}: {exc}".splitlines()[0],
+                    traceback=traceback.format_exc(),
+                )
+        except KeyboardInterrupt:
+            batch.interrupted = True
+            batch.not_run = [_shown_path(p) for p in paths[i:]]
+            break
+        batch.results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return batch

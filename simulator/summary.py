@@ -1,42 +1,57 @@
-"""The human-readable summary of scenario runs, printed by ``glasses sim --headless``."""
+"""The human-readable summary of scenario runs, printed by ``glasses sim --headless``.
+
+``print_result`` prints one file's verdict as soon as it has run (so a long batch shows its
+progress, and what Ctrl-C cut short is visible); ``print_totals`` closes the batch.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TextIO
 
-from simulator.harness import ScenarioResult
-from simulator.scenario import ScenarioError
+from simulator.harness import BatchRun, ScenarioResult
 
 
-def print_summary(
-    results: Sequence[ScenarioResult], errors: Sequence[ScenarioError], *, out: TextIO
-) -> None:
-    for r in results:
-        mark = "PASS" if r.passed else "FAIL"
-        print(f"{mark}  {r.name}  ({r.file}, {r.duration_s:g} s of virtual time)", file=out)
-        for o in r.outcomes:
-            print(f"  {'✓' if o.passed else '✗'} {o.label}: {o.detail}", file=out)
-        for turn, marks in r.turns.items():
-            timeline = " → ".join(f"{label} +{ms:g}" for label, ms in marks)
-            print(f"  turn {turn}: {timeline} (ms)", file=out)
-        frames = r.data_events.get("VideoFrame", 0)
-        stages = r.metrics.get("stages", {})
-        dropped = sum(s["dropped"] for s in stages.values())
-        print(f"  camera: {frames} frames, {dropped} dropped by flow limiting", file=out)
-        for name, s in stages.items():
-            print(
-                f"  stage {name:<7} {s['processed']:>5} events  latency p50 "
-                f"{s['latency_ms_p50']:g} ms  p95 {s['latency_ms_p95']:g} ms"
-                + (f"  crashes {s['crashes']}" if s["crashes"] else ""),
-                file=out,
-            )
-    for e in errors:
-        print("INVALID  " + "\n         ".join(e.problems), file=out)
-    passed = sum(r.passed for r in results)
-    failed = len(results) - passed
-    invalid = f", {len(errors)} invalid" if errors else ""
-    print(
-        f"{len(results) + len(errors)} scenarios: {passed} passed, {failed} failed{invalid}",
-        file=out,
-    )
+def print_result(r: ScenarioResult, *, out: TextIO) -> None:
+    if r.status == "invalid":
+        print("INVALID  " + r.error.replace("\n", "\n         "), file=out, flush=True)
+        return
+    if r.status == "crashed":
+        print(f"CRASHED  {r.name}  ({r.file}): {r.error}", file=out, flush=True)
+        return
+    mark = "PASS" if r.passed else "FAIL"
+    print(f"{mark}  {r.name}  ({r.file}, {r.duration_s:g} s of virtual time)", file=out)
+    for line in r.error.splitlines():
+        print(f"  ✗ {line}", file=out)
+    for o in r.outcomes:
+        print(f"  {'✓' if o.passed else '✗'} {o.label}: {o.detail}", file=out)
+    for turn, marks in r.turns.items():
+        timeline = " → ".join(f"{label} +{ms:g}" for label, ms in marks)
+        print(f"  turn {turn}: {timeline} (ms)", file=out)
+    frames = r.data_events.get("VideoFrame", 0)
+    stages = r.metrics.get("stages", {})
+    gave_up = r.metrics.get("failed", {})
+    dropped = sum(s["dropped"] for s in stages.values())
+    print(f"  camera: {frames} frames, {dropped} dropped by flow limiting", file=out)
+    for name, s in stages.items():
+        print(
+            f"  stage {name:<7} {s['processed']:>5} events  latency p50 "
+            f"{s['latency_ms_p50']:g} ms  p95 {s['latency_ms_p95']:g} ms"
+            + (f"  crashes {s['crashes']}" if s["crashes"] else "")
+            + ("  GAVE UP" if name in gave_up else ""),
+            file=out,
+        )
+    for photo in r.photos:
+        print(f"  photo saved: {photo}", file=out)
+    out.flush()
+
+
+def print_totals(batch: BatchRun, *, out: TextIO) -> None:
+    counts = {status: 0 for status in ("passed", "failed", "invalid", "crashed")}
+    for r in batch.results:
+        counts["passed" if r.passed else "failed" if r.status == "ran" else r.status] += 1
+    extra = "".join(f", {counts[k]} {k}" for k in ("invalid", "crashed") if counts[k])
+    total = len(batch.results) + len(batch.not_run)
+    line = f"{total} scenarios: {counts['passed']} passed, {counts['failed']} failed{extra}"
+    if batch.interrupted:
+        line += f", {len(batch.not_run)} not run (interrupted)"
+    print(line, file=out, flush=True)

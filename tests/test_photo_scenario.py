@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -66,11 +68,28 @@ def test_a_photo_with_faces_is_saved_blurred(photos: Path) -> None:
 
 
 def test_photo_scenario_from_the_command_line(
-    photos: Path, capsys: pytest.CaptureFixture[str]
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["sim", "--headless", str(PHOTO)]) == 0
-    assert "PASS" in capsys.readouterr().out
-    assert len(list(photos.glob("*.png"))) == 1
+    report = tmp_path / "report.json"
+    assert main(["sim", "--headless", str(PHOTO), "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    saved = list(photos.glob("*.png"))
+    assert "PASS" in out and len(saved) == 1
+    assert f"photo saved: {saved[0]}" in out  # the summary says where the photo went
+    assert json.loads(report.read_text())["scenarios"][0]["photos"] == [saved[0].name]
+
+
+def test_without_a_configured_folder_the_simulator_keeps_photos_out_of_the_users(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(PHOTOS_DIR_ENV, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    result = run_scenario(load_scenario(PHOTO))
+    assert result.passed and len(result.photos) == 1
+    folder = result.photos[0].parent
+    assert folder.name.startswith("glasses-sim-photos-") and folder.stat().st_mode & 0o077 == 0
+    assert not (tmp_path / "data").exists()  # the wearer's own photo folder is untouched
+    shutil.rmtree(folder)
 
 
 def test_a_face_too_small_to_draw_names_the_line(tmp_path: Path) -> None:

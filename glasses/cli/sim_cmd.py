@@ -1,4 +1,14 @@
-"""``glasses sim [FILE...] [--headless] [--report PATH] [--junit PATH]``."""
+"""``glasses sim [FILE...] [--headless] [--report PATH] [--junit PATH]``.
+
+Headless batches are safe to leave running: each file's verdict is printed as soon as it has
+run; an invalid or crashing file is reported as such (summary and reports) and the others run;
+Ctrl-C stops cleanly and still writes the reports of the files that finished; the report paths
+are checked before anything runs.
+
+exit codes: 0 every scenario passed; 1 a scenario failed (an expectation, a stage that gave up)
+or crashed; 2 a scenario file is invalid, or a report path cannot be written (checked first);
+130 interrupted (Ctrl-C), after writing the reports of what finished.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +20,7 @@ from typing import Any
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def bundled_scenario(name: str) -> Path:
@@ -70,19 +81,46 @@ def run_tui(path: Path, *, speed: float, paused: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from simulator.harness import run_files
-    from simulator.report import write_json, write_junit
-    from simulator.summary import print_summary
+    from glasses.atomic import output_problem
 
     files: list[Path] = list(args.files) or [bundled_scenario("demo.yaml")]
     if wants_tui(args, files):
         return run_tui(files[0], speed=args.speed, paused=args.paused)
-    results, errors = run_files(files)
-    print_summary(results, errors, out=sys.stdout)
-    for path, write in ((args.report, write_json), (args.junit, write_junit)):
-        if path is not None:
-            write(results, path)
-            print(f"wrote {path}")
-    if errors:
+    for flag, path in (("--report", args.report), ("--junit", args.junit)):
+        problem = output_problem(path) if path is not None else ""
+        if problem:
+            print(f"glasses sim: {flag} {path}: {problem}", file=sys.stderr)
+            return EXIT_INVALID
+    return run_batch(files, report=args.report, junit=args.junit)
+
+
+def run_batch(files: list[Path], *, report: Path | None, junit: Path | None) -> int:
+    """Run ``files`` headless, print each verdict as it comes, write the reports; see the
+    module's exit codes."""
+    from simulator.harness import ScenarioResult, run_files
+    from simulator.report import write_json, write_junit
+    from simulator.summary import print_result, print_totals
+
+    def finished(result: ScenarioResult) -> None:
+        print_result(result, out=sys.stdout)
+        if result.traceback:  # a crash: where it happened, for the bug report
+            print(result.traceback, file=sys.stderr, end="", flush=True)
+
+    batch = run_files(files, on_result=finished)
+    print_totals(batch, out=sys.stdout)
+    written = True
+    for path, write in ((report, write_json), (junit, write_junit)):
+        if path is None:
+            continue
+        try:
+            write(batch.results, path, interrupted=batch.interrupted, not_run=batch.not_run)
+        except OSError as exc:  # the disk filled up, or the folder went away meanwhile
+            print(f"glasses sim: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            written = False
+            continue
+        print(f"wrote {path}")
+    if batch.interrupted:
+        return EXIT_INTERRUPTED
+    if any(r.status == "invalid" for r in batch.results) or not written:
         return EXIT_INVALID
-    return 0 if all(r.passed for r in results) else EXIT_FAILED
+    return 0 if batch.passed else EXIT_FAILED

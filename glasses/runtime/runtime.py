@@ -171,4 +171,9 @@ class Runtime:
                 "queue_high_water": inbox.high_water,
             }
         held = {name: round(ns / 1e6, 3) for name, ns in self.held_back_ns.items()}
-        return {"stages": stages, "restarts": dict(self.supervisor.restarts), "held_back_ms": held}
+        return {
+            "stages": stages,
+            "restarts": dict(self.supervisor.restarts),
+            "failed": dict(self.supervisor.failed),  # gave up for good: task -> last error
+            "held_back_ms": held,
+        }

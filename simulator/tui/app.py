@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
+from rich.markup import escape
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -107,7 +108,10 @@ def describe(event: Event) -> str:
     if isinstance(event, HudDimmed):
         return "hud off" if event.level == 0 else f"hud dimmed to {event.level:.0%}"
     if isinstance(event, StageCrashed):
-        return f"[red]stage {event.stage} crashed: {event.error} (restart {event.restart})[/red]"
+        error = escape(event.error)
+        if event.gave_up:
+            return f"[b red]stage {event.stage} gave up after {event.restart} crashes: {error}[/]"
+        return f"[red]stage {event.stage} crashed: {error} (restart {event.restart})[/red]"
     if isinstance(event, QueueOverflow):
         return f"[yellow]queue {event.queue} full ({event.depth}/{event.size}): lagging[/yellow]"
     if isinstance(event, DeviceLost):
@@ -282,7 +286,10 @@ class SimApp(App[None]):
                 scenario = f" │ {name}: {ok}/{len(s.run.outcomes)} expectations"
             else:
                 scenario = f" │ {name}"
-        error = f" │ [red]{s.error}[/red]" if s.error else ""
+        error = f" │ [red]{escape(s.error)}[/red]" if s.error else ""
+        gave_up = s.metrics.get("failed", {})
+        if gave_up:
+            error += f" │ [b red]gave up: {', '.join(sorted(gave_up))}[/]"
         self.query_one("#status", Static).update(
             f"t = {s.now_s:8.2f} s  {state} │ LED {led} │ battery — │ link: {s.link}"
             f"{scenario}{error}"
@@ -290,12 +297,14 @@ class SimApp(App[None]):
 
     def _refresh_stages(self) -> None:
         metrics = self.session.metrics
+        gave_up = metrics.get("failed", {})
         lines = ["stage      n  p50/p95 ms"]
         for name, m in metrics.get("stages", {}).items():
             dropped = f"  {m['dropped']} dropped" if m["dropped"] else ""
+            state = "  [b red]✗ gave up[/]" if name in gave_up else ""
             lines.append(
                 f"{name:<6}{m['processed']:>5}  {m['latency_ms_p50']:g}/{m['latency_ms_p95']:g}"
-                f"{dropped}"
+                f"{dropped}{state}"
             )
         last = metrics.get("last_turn")
         if last:
