@@ -1,0 +1,98 @@
+"""The ``see`` skill: "what do you see" / "what is this" → a summary of the newest frame.
+
+The summary (``glasses.perception.frame_summary``): the text read in the centre of the view,
+the codes in view, how many faces (never who), object labels when an object detector is
+configured, the dominant colours and the light. Without a language model it is a ``list`` card
+and a short spoken sentence; ``summarize(ctx)`` gives the same ``FrameSummary`` to a skill that
+builds an answer on it (``FrameSummary.to_prompt()``).
+
+What perception already reported about the newest frame is reused: codes from the code stage
+and text from an OCR stage when they were read from a frame at most ``FRESH_NS`` older than
+it; the rest is read here. When the view has not changed since the last summary
+(``SceneChangeDetector``), that summary is given again without running a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from glasses.assistant.intents import SEE
+from glasses.assistant.skill import Reply, Skill, SkillContext
+from glasses.assistant.triggers import OnText, Phrase, Trigger
+from glasses.perception.frame_summary import FrameSummarizer, FrameSummary, ObjectFinder
+from glasses.perception.scene_change import SceneChangeDetector
+from glasses.runtime.events import Card, Intent
+
+# What one summary is charged on the virtual clock: measured on a 640×480 frame with text
+# (2 cores, idle): OCR of the centre ~70 ms, faces ~45 ms, codes ~8 ms, colours and light ~2 ms.
+NOMINAL_COST_NS = 130_000_000
+FRESH_NS = 500_000_000  # perception results this much older than the newest frame are re-read
+SEE_PATTERN = (
+    r"(?:what (?:do|can) you see(?: now| here)?|what am i (?:looking at|seeing)"
+    r"|what(?: is|'s) (?:this|that|in front of me|around me)"
+    r"|describe (?:this|that|what you see|what i see|the scene|the view)(?: please)?"
+    r"|look at this)"
+)
+
+
+class SeeSkill(Skill):
+    """``summarizer``: runs the models (default: built at the first request; see
+    ``FrameSummarizer``). ``detector``: an object detector, or a function building one at the
+    first request (None: no object labels). ``summaries`` counts the summaries computed and
+    ``reused`` those given again for an unchanged view."""
+
+    name: ClassVar[str] = "see"
+    intents: ClassVar[tuple[str, ...]] = (SEE,)
+    phrases: ClassVar[tuple[str | Phrase, ...]] = ("what do you see",)
+    triggers: ClassVar[tuple[Trigger, ...]] = (OnText(SEE_PATTERN, SEE),)
+
+    def __init__(
+        self,
+        summarizer: FrameSummarizer | None = None,
+        *,
+        detector: ObjectFinder | Callable[[], ObjectFinder] | None = None,
+        change_detector: SceneChangeDetector | None = None,
+    ) -> None:
+        self.summarizer = summarizer or FrameSummarizer()
+        if detector is not None:
+            if hasattr(detector, "detect"):
+                self.summarizer.detector = detector
+            else:
+                self.summarizer.make_detector = detector
+        self.change_detector = change_detector or SceneChangeDetector()
+        self.summaries = 0
+        self.reused = 0
+        self._last: FrameSummary | None = None
+
+    async def summarize(self, ctx: SkillContext) -> FrameSummary | None:
+        """The summary of the newest frame (None before the first frame)."""
+        frame = ctx.latest_frame()
+        if frame is None:
+            return None
+        image = frame.image
+        if not self.change_detector.changed(image) and self._last is not None:
+            self.reused += 1
+            return self._last
+        self._last = None  # a failed summary must not answer for this new view later
+        seen = ctx.seen()
+        text = seen.text if seen.text and 0 <= frame.t_ns - seen.text_t_ns <= FRESH_NS else None
+        codes = seen.codes if seen.codes and 0 <= frame.t_ns - seen.codes_t_ns <= FRESH_NS else None
+        summarizer = self.summarizer
+        summary = await ctx.clock.run_blocking(
+            lambda: summarizer.summarize(image, text=text, codes=codes), cost_ns=NOMINAL_COST_NS
+        )
+        self.summaries += 1
+        self._last = summary
+        return summary
+
+    async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
+        summary = await self.summarize(ctx)
+        if summary is None:
+            return Reply(
+                card=Card(title="See", body="No camera view yet.", layout="toast", ttl_s=3.0)
+            )
+        return Reply(
+            card=Card(title="I see", items=summary.card_items(), layout="list"),
+            say=summary.sentence(),
+        )
