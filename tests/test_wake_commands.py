@@ -119,6 +119,11 @@ def test_grammar_comes_from_the_skills() -> None:
         ("dismiss", "en-us+m3", "dismiss"),
         ("what does it say", "en-us", "read"),
         ("what does this code say", "en-us+f3", "scan"),
+        ("what do you see", "en-us+f3", "see"),
+        ("what time is it", "en-us", "time"),
+        ("battery level", "en-us+m3", "battery"),
+        ("cancel the timer", "en-us", "timer_cancel"),
+        ("repeat", "en-us+f3", "repeat"),
     ],
 )
 def test_commands_map_to_intents(
@@ -171,7 +176,9 @@ def test_a_sentence_is_not_mapped_to_a_command_it_does_not_contain(
         ("and dismiss", "dismiss"),
         ("stop caption", "stop captions"),
         ("What does it say?", "what does it say"),
-        ("what do you see", ""),
+        ("what do you see", "what do you see"),
+        ("what do you think", ""),
+        ("Repeat that.", ""),  # open speech: the repeat skill claims it by its pattern
         ("where did I park the car", ""),
         ("take a photo of the dog", ""),
         ("xylophone", ""),

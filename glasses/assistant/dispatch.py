@@ -16,6 +16,7 @@ from glasses.runtime.events import (
     Card,
     CodesDetected,
     Event,
+    HudDrawn,
     HudUpdate,
     Intent,
     Interrupt,
@@ -66,6 +67,8 @@ class SkillStage(Stage):
             self._frame = event
         elif isinstance(event, HudUpdate):
             self._shown = event.card
+        elif isinstance(event, HudDrawn) and not event.text:
+            self._shown = None  # the display is empty: a card expired (``ttl_s``)
         elif isinstance(event, CodesDetected):
             self._seen = Seen(
                 codes=event.codes,

@@ -2,6 +2,7 @@
 
 from glasses.assistant.skill import Skill
 from glasses.assistant.skills.ask import AskSkill
+from glasses.assistant.skills.battery import BatterySkill
 from glasses.assistant.skills.captions import CaptionsSkill
 from glasses.assistant.skills.dismiss import DismissSkill
 from glasses.assistant.skills.memory import RecallSkill, RememberSkill
@@ -9,7 +10,12 @@ from glasses.assistant.skills.pay import PaySkill
 from glasses.assistant.skills.photo import PhotoSkill
 from glasses.assistant.skills.price import PriceSkill
 from glasses.assistant.skills.read import ReadSkill
+from glasses.assistant.skills.repeat import RepeatSkill
 from glasses.assistant.skills.scan import ScanSkill
+from glasses.assistant.skills.see import SeeSkill
+from glasses.assistant.skills.stop import StopSkill
+from glasses.assistant.skills.time_date import TimeSkill
+from glasses.assistant.skills.timer import TimerSkill
 
 
 def builtin_skills() -> list[Skill]:
@@ -19,6 +25,12 @@ def builtin_skills() -> list[Skill]:
         ReadSkill(),
         PhotoSkill(),
         CaptionsSkill(),
+        SeeSkill(),
+        TimerSkill(),
+        TimeSkill(),
+        BatterySkill(),
+        RepeatSkill(),
+        StopSkill(),
         RememberSkill(),
         RecallSkill(),
         AskSkill(),
@@ -29,6 +41,7 @@ def builtin_skills() -> list[Skill]:
 
 __all__ = [
     "AskSkill",
+    "BatterySkill",
     "CaptionsSkill",
     "DismissSkill",
     "PaySkill",
@@ -37,6 +50,11 @@ __all__ = [
     "ReadSkill",
     "RecallSkill",
     "RememberSkill",
+    "RepeatSkill",
     "ScanSkill",
+    "SeeSkill",
+    "StopSkill",
+    "TimeSkill",
+    "TimerSkill",
     "builtin_skills",
 ]
