@@ -39,3 +39,20 @@ def test_only_the_first_turn_of_the_slots_intent_counts() -> None:
     assert figures.hud_ms == [50.0]
     assert figures.first_words_ms == [700.0]
     assert figures.audio_ms == [1000.0]
+
+
+def test_open_speech_a_skill_claims_counts_for_that_skill() -> None:
+    trial = next(t for t in TRIALS if t.skill == "timer")
+    slot = Slot(trial, 1, 10 * S, 20 * S)
+    events = [
+        Intent(t_ns=12 * S, turn_id=1, name="ask", phrase="Set a timer for 10 seconds."),
+        HudDrawn(t_ns=12 * S + 30_000_000, turn_id=1, text="Timer", update_t_ns=0),
+    ]
+
+    def intent_of(intent: Intent) -> str:
+        return "timer" if "timer" in intent.phrase else intent.name
+
+    starts = {1: 11 * S}
+    assert turn_figures(events, starts.get, [slot])["timer"].hud_ms == []
+    figures = turn_figures(events, starts.get, [slot], intent_of=intent_of)["timer"]
+    assert figures.hud_ms == [1030.0]

@@ -118,6 +118,21 @@ def test_a_long_timer_shows_its_countdown_after_it_is_set_and_before_it_ends() -
     assert skill.alerts == 1 and skill.timer is None
 
 
+@pytest.mark.parametrize(
+    ("transcript", "title"),
+    [
+        ("Set a timer for 1.5 minutes.", "Timer 1 minute 30 seconds"),
+        ("Set a 10-minute timer, please.", "Timer 10 minutes"),
+        # Only the words after "timer" are the duration.
+        ("After 5 minutes in the oven, set a timer for 2 minutes.", "Timer 2 minutes"),
+        ("I have no T-glasses at a timer for 10 seconds.", "Timer 10 seconds"),
+    ],
+)
+def test_the_duration_is_read_from_the_transcript(transcript: str, title: str) -> None:
+    driven, _ = run([TimerSkill()], [said(1.0, transcript, 1)], 2.0)
+    assert drawn(driven)[0][1].split("\n")[0] == title
+
+
 def test_a_new_timer_replaces_the_running_one() -> None:
     driven, _ = run(
         [TimerSkill()],
@@ -309,6 +324,7 @@ def test_stop_interrupts_speech_and_answers_but_not_the_timer_or_the_card() -> N
         ("Set a 10-minute timer.", TIMER),
         ("Timer for one hour and a half, please.", TIMER),
         ("Can you start a timer for 90 seconds?", TIMER),
+        ("at a timer for 10 seconds.", TIMER),  # "hey glasses set…" without a pause
         ("How much time is left?", TIMER),
         ("Cancel the timer.", TIMER_CANCEL),
         ("Stop the timer.", TIMER_CANCEL),

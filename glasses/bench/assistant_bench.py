@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from glasses.assistant.intents import ASK
 from glasses.assistant.llm.base import LanguageModel
 from glasses.runtime.events import Event, HudDrawn, Intent, Speaking
 from glasses.runtime.metrics import percentile
@@ -164,7 +165,15 @@ def run(
     started = time.perf_counter()
     clock.run(main())
     progress(f"bench assistant: ran in {time.perf_counter() - started:.0f} s")
-    figures = turn_figures(events, rig.runtime.timelines.start_ns, slots)
+    table = rig.pipeline.skills.table
+
+    def intent_of(intent: Intent) -> str:
+        # Open speech that a skill claims by its pattern ("set a timer for …") is published as
+        # ``ask``; the dispatcher hands it to that skill.
+        claimed = table.text(intent.phrase) if intent.name == ASK else None
+        return claimed[0] if claimed is not None else intent.name
+
+    figures = turn_figures(events, rig.runtime.timelines.start_ns, slots, intent_of=intent_of)
     out: dict[str, Any] = {"rounds": rounds}
     for trial in trials:
         lat = figures.get(trial.skill, _Turns())
@@ -194,16 +203,21 @@ class _Turns:
 
 
 def turn_figures(
-    events: Sequence[Event], turn_start: Callable[[int], int | None], slots: Sequence[Slot]
+    events: Sequence[Event],
+    turn_start: Callable[[int], int | None],
+    slots: Sequence[Slot],
+    *,
+    intent_of: Callable[[Intent], str] = lambda intent: intent.name,
 ) -> dict[str, _Turns]:
     """Per skill: for each slot, the first turn of the slot's intent that starts inside it:
-    cue → first HUD draw, → first non-empty draw, → first speech."""
+    cue → first HUD draw, → first non-empty draw, → first speech. ``intent_of``: the intent
+    a published ``Intent`` ends up as (open speech claimed by a skill's pattern)."""
     starts: dict[int, tuple[str, int]] = {}
     for e in events:
         if isinstance(e, Intent) and e.turn_id is not None and e.turn_id not in starts:
             start = turn_start(e.turn_id)
             if start is not None:
-                starts[e.turn_id] = (e.name, start)
+                starts[e.turn_id] = (intent_of(e), start)
     turn_of: dict[int, str] = {}  # turn → skill
     for slot in slots:
         inside = [

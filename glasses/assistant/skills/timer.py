@@ -47,6 +47,9 @@ _SET = rf"{_POLITE}(?:set|start|make|put on)(?: me| up)? (?:a |an |the |my |one 
 SET_PATTERN = (
     rf"(?:{_SET})?timer(?: (?:for|of|to|at|on) ?(?P<duration>.+?))?(?: please)?"
     rf"|(?:{_SET})?(?P<duration2>[0-9a-z ]*?{_UNIT}) timer(?: please)?"
+    # Whatever came before, when the request ends in "timer for <…unit>": the wake phrase
+    # said without a pause can eat the first word ("at a timer for 10 seconds").
+    rf"|.*?\btimer (?:for|of) (?P<duration3>[0-9a-z ]*?{_UNIT})(?: please)?"
 )
 CANCEL_PATTERN = (
     rf"{_POLITE}(?:cancel|stop|end|clear|delete|remove|turn off|switch off|kill|reset)"
@@ -117,9 +120,15 @@ class TimerSkill(Skill):
         now = ctx.clock.now_ns()
         if intent.slot("status"):
             return self._status(ctx, now)
-        asked = intent.slot("duration") or intent.slot("duration2")
-        # The raw transcript keeps what normalising drops ("1.5 hours", "1:30").
-        seconds = parse_duration(intent.phrase) if asked else None
+        after = intent.slot("duration") or intent.slot("duration3")  # "timer for <…>"
+        asked = after or intent.slot("duration2")  # "<…> timer"
+        # Parsed from the raw transcript, which keeps what normalising drops ("1.5 hours",
+        # "1:30"): the part after "timer", or before it.
+        raw = intent.phrase
+        cut = raw.lower().rfind("timer")
+        if cut >= 0:
+            raw = raw[cut:] if after else raw[:cut]
+        seconds = parse_duration(raw) if asked else None
         if seconds is None and asked:
             seconds = parse_duration(asked)
         if seconds is None:
