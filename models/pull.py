@@ -13,6 +13,11 @@ Progress goes to a text stream (stderr from the command): one self-rewriting bar
 plain lines every 10 % otherwise or when ``CI=true``. Every failure (network, HTTP status,
 sha256 mismatch, a bad archive, a part that cannot be read) is a ``PullError`` with a one-line
 message.
+
+Ours rather than pooch 1.9 (measured for issue 15, 200 MB over loopback): as fast as pooch
+with 256 kB chunks (0.34 s each), 6× faster than pooch with its progress bar (1.9 s: 1 kB
+chunks), and pooch would still need our joining of package parts, our archive checks and our
+one-line errors around it.
 """
 
 from __future__ import annotations

@@ -10,7 +10,10 @@ own voice. ``ReferenceBuffer`` keeps what the speaker played on the runtime cloc
 that runs the canceller can hand it the reference of each microphone block.
 
 Algorithm: a partitioned-block frequency-domain adaptive filter (PBFDAF, or multidelay filter,
-MDF: Soo & Pang 1990) in the manner of speexdsp's ``mdf.c``, written afresh in numpy:
+MDF: Soo & Pang 1990) in the manner of speexdsp's ``mdf.c``, written afresh in numpy. Ours
+because no kept Python binding cancels echo (issue 15): webrtc-noise-gain wraps only WebRTC's
+noise suppression and gain, PyPI's speexdsp and webrtc-audio-processing bindings were last
+released in 2018 and 2019, and speexdsp-aec is a new ctypes wrapper with a single release.
 
 * The filter of ``L`` taps is cut into ``M = ceil(L / P)`` partitions of ``P`` samples
   (``partition``, default 256 = 16 ms, so each 512-sample block runs two steps). Each step
