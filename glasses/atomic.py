@@ -85,6 +85,20 @@ def atomic_writer(
     _sync_dir(directory, dir_fd)
 
 
+def replace_durably(tmp: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Move ``tmp`` (a finished file written beside ``target``, in the same folder) over
+    ``target`` as :func:`atomic_writer` does: its data synced to the disk first, the rename
+    after, then the folder. For writers that make their own temporary file (a download
+    hashed on the way, a converter that only takes a file name)."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
+    _sync_dir(Path(target).parent, None)
+
+
 def write_bytes(
     path: str | os.PathLike[str], data: bytes, *, mode: int = 0o666, dir_fd: int | None = None
 ) -> None:

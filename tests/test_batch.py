@@ -132,3 +132,15 @@ def test_ctrl_c_stops_cleanly_and_writes_the_report_of_what_finished(tmp_path: P
     assert data["not_run"] == ["long.yaml"]
     skipped = ET.parse(junit).getroot().find("testsuite[@name='long.yaml']/testcase/skipped")
     assert skipped is not None
+
+
+def test_a_bench_checks_its_json_path_before_it_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere" / "figures.json"
+    assert main(["bench", "runtime", "--json", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing ran
+    assert captured.err == (
+        f"glasses bench: --json {missing}: directory {missing.parent} does not exist\n"
+    )

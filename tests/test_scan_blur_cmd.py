@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import resource
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -137,3 +141,50 @@ def test_blur_with_yunet_needs_the_pulled_model(
     assert "glasses models pull face-yunet" in err
     assert ("not pulled" if state == "not pulled" else "sha256 mismatch") in err
     assert not out.exists()
+
+
+def test_blur_refuses_to_overwrite_its_input_without_force(
+    faces_photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = tmp_path / "mine.png"
+    photo.write_bytes(faces_photo.read_bytes())
+    before = photo.read_bytes()
+    link = tmp_path / "link.png"
+    link.symlink_to(photo)
+    for out in (photo, link):  # the same file under its own name or another
+        assert main(["blur", str(photo), str(out)]) == 2
+        err = capsys.readouterr().err
+        assert (
+            err
+            == f"glasses blur: {out}: is the input image {photo}; pass --force to overwrite it\n"
+        )
+        assert photo.read_bytes() == before
+    assert main(["blur", str(photo), str(photo), "--force"]) == 0
+    assert photo.read_bytes() != before
+    leftovers = {p.name for p in tmp_path.iterdir()} - {"link.png", "mine.png", faces_photo.name}
+    assert not leftovers  # no temporary file
+
+
+def _small_file_limit() -> None:
+    """In the child: files may not grow past 10 kB, as on a disk that is nearly full."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, resource.RLIM_INFINITY))
+
+
+def test_blur_writes_its_output_whole_or_not_at_all(faces_photo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.png"
+    out.write_bytes(b"the previous output")
+    proc = subprocess.run(
+        [sys.executable, "-m", "glasses.cli.main", "blur", str(faces_photo), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=_small_file_limit,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr == f"glasses blur: {out}: cannot write (File too large)\n"
+    assert out.read_bytes() == b"the previous output"
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(  # no half-written temporary
+        {"out.png", faces_photo.name}
+    )

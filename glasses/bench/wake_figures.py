@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glasses.atomic import write_text
 from glasses.bench.speech_corpus import DICTATION, EVERYDAY, HELD_OUT_VOICES, NEAR_MISSES
 from glasses.cache import cache_dir as glasses_cache_dir
 from glasses.cache import save_npz
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     text = json.dumps(figures, indent=2)
     print(text)
     if args.json:
-        args.json.write_text(text + "\n")
+        write_text(args.json, text + "\n")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,12 @@ def _thresholds(text: str) -> tuple[float, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from glasses.atomic import output_problem
+
+    problem = output_problem(args.json) if args.json else ""
+    if problem:  # checked before a bench that may run for minutes
+        print(f"glasses bench: --json {args.json}: {problem}", file=sys.stderr)
+        return 2
     if args.name == "assistant":
         return _assistant(args)
     if args.name == "hud":
@@ -234,16 +241,16 @@ def _vision(args: argparse.Namespace) -> int:
                  f"{f['cer']:.4f}")
             )  # fmt: skip
     _print_table(rows)
-    rows = [
+    code_rows: list[tuple[str, ...]] = [
         ("code reader", "bench set %", "p50 ms", "hard set", "p50 ms", "noise: codes", "p50 ms")
     ]
     for label, key in (("zxing-cpp (runtime)", ""), ("OpenCV (until issue 15)", "_opencv")):
         c, h = figures[f"codes{key}"], figures[f"codes_hard{key}"]
-        rows.append(
+        code_rows.append(
             (label, f"{c['decode_rate']:.1f}", f"{c['ms_p50']:.1f}", f"{h['decode_rate']:.3f}",
              f"{h['ms_p50']:.1f}", f"{h['noise_false_positives']:.0f}", f"{h['noise_ms_p50']:.1f}")
         )  # fmt: skip
-    _print_table(rows)
+    _print_table(code_rows)
     cam = figures["camera"]
     print(
         f"camera at 30 fps: {cam['processed']:.0f}/{cam['frames']:.0f} frames read, "
@@ -406,5 +413,7 @@ def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
 
 
 def _write_json(path: Path, figures: dict[str, Any]) -> None:
-    path.write_text(json.dumps(figures, indent=2) + "\n")
+    from glasses.atomic import write_text
+
+    write_text(path, json.dumps(figures, indent=2) + "\n")
     print(f"wrote {path}")

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from glasses.atomic import write_bytes, write_text
 from glasses.bench.speech_corpus import HELD_OUT_ACCENTS, HELD_OUT_VARIANTS
 from glasses.cache import cache_dir as glasses_cache_dir
 from glasses.cache import save_npz
@@ -295,7 +296,7 @@ def export_onnx(weights: dict[str, Any], path: Path) -> None:
     model.ir_version = 8
     onnx.checker.check_model(model)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(model.SerializeToString())
+    write_bytes(path, model.SerializeToString())
 
 
 def quick_figures(weights: dict[str, Any], held: Steps, threshold: float) -> dict[str, float]:
@@ -382,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         "train_seconds": round(t_train, 1),
         "held_out_at_0.5": {k: round(v, 5) for k, v in figures.items()},
     }
-    args.out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+    write_text(args.out.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     progress(json.dumps(record, indent=2))
     return 0
 
