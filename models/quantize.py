@@ -14,8 +14,11 @@ set fed through ``OcrReader``'s own preprocessing):
 
 Dynamic QInt8 is not offered: it destroyed the recogniser. Artefacts go to the user cache
 directory (``$GLASSES_MODELS_DIR`` or ``~/.cache/glasses/models``), ``<id>/<id>.int8.onnx`` with
-``<id>.int8.report.json`` beside it, never into git. The runtime uses an int8 file by default
-only when its report's ``accepted`` is true: line-exact rate within ``ACCEPT_POINTS`` of fp32.
+``<id>.int8.report.json`` beside it, never into git; both are written atomically. The runtime
+uses an int8 file by default only when its report's ``accepted`` is true (line-exact rate within
+``ACCEPT_POINTS`` of fp32) and the file still has the sha256 the report recorded
+(``check_int8``): an altered or truncated one falls back to the checked fp32 model with a
+warning, and ``glasses models verify`` reports it.
 """
 
 from __future__ import annotations
@@ -26,11 +29,19 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from models.registry import MANIFEST_PATH, ModelError, Registry, default_cache_dir
+from glasses.atomic import replace_durably, write_text
+from models.registry import (
+    HASH_SHOWN,
+    MANIFEST_PATH,
+    ModelError,
+    Registry,
+    default_cache_dir,
+    sha256_of,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,6 +63,7 @@ REPORT_FIELDS = (
     "ms_p50_int8",
     "speedup",
     "accepted",
+    "int8_sha256",
 )
 
 Progress = Callable[[str], None]
@@ -80,7 +92,8 @@ class Recipe:
 @dataclass(frozen=True, slots=True)
 class Report:
     """fp32 versus int8 on the validation split: rates in %, CER as a fraction, times in ms per
-    frame (the whole read). ``accepted``: line-exact within ``ACCEPT_POINTS`` of fp32."""
+    frame (the whole read). ``accepted``: line-exact within ``ACCEPT_POINTS`` of fp32.
+    ``int8_sha256``: of the int8 file as written, checked whenever it is loaded."""
 
     model_id: str
     int8_path: str
@@ -94,6 +107,7 @@ class Report:
     ms_p50_int8: float
     speedup: float
     accepted: bool
+    int8_sha256: str = ""
 
 
 def int8_path(model_id: str, cache_dir: Path | None = None) -> Path:
@@ -116,14 +130,82 @@ def load_report(model_id: str, cache_dir: Path | None = None) -> dict[str, Any] 
     return data if isinstance(data, dict) else None
 
 
+Int8Status = Literal["absent", "ok", "unrecorded", "sha256 mismatch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Int8Check:
+    """What ``check_int8`` found of one model's int8 file.
+
+    ``status``: ``absent`` (never quantized: not a fault), ``ok`` (its sha256 is the one its
+    report recorded), ``unrecorded`` (no readable report, or one from before hashes were
+    recorded: nothing to check it against) or ``sha256 mismatch`` (altered since it was
+    written: bit rot, a truncated copy). ``accepted``: the report accepts int8 for the runtime.
+    """
+
+    model_id: str
+    path: Path
+    status: Int8Status
+    accepted: bool = False
+    expected_sha256: str = ""
+    actual_sha256: str = ""
+
+    @property
+    def fault(self) -> bool:
+        """An int8 file is there but cannot be trusted."""
+        return self.status in ("unrecorded", "sha256 mismatch")
+
+    def message(self) -> str:
+        """One line: what is wrong with the int8 file, and the fix ("" when ``ok``)."""
+        fix = f"fix: glasses models quantize {self.model_id}"
+        where = f"model {self.model_id}: int8 file {self.path}"
+        if self.status == "absent":
+            return f"{where} is missing; {fix}"
+        if self.status == "unrecorded":
+            return f"{where} has no sha256 in its report to be checked against; {fix}"
+        if self.status == "sha256 mismatch":
+            return (
+                f"{where}: sha256 mismatch (expected {self.expected_sha256[:HASH_SHOWN]}…, "
+                f"got {self.actual_sha256[:HASH_SHOWN]}…); {fix}"
+            )
+        return ""
+
+
+def check_int8(model_id: str, cache_dir: Path | None = None, *, cached: bool = False) -> Int8Check:
+    """Check ``model_id``'s int8 file against the sha256 its report recorded (reads the file;
+    ``cached``: not again in this process while it is unchanged, see ``sha256_of``)."""
+    path = int8_path(model_id, cache_dir)
+    if not path.is_file():
+        return Int8Check(model_id, path, "absent")
+    report = load_report(model_id, cache_dir) or {}
+    expected = report.get("int8_sha256")
+    if not isinstance(expected, str) or not expected:
+        return Int8Check(model_id, path, "unrecorded")
+    actual = sha256_of(path, cached=cached)
+    if actual != expected:
+        return Int8Check(model_id, path, "sha256 mismatch", False, expected, actual)
+    return Int8Check(model_id, path, "ok", report.get("accepted") is True, expected, actual)
+
+
+def quantized_models(manifest: Path = MANIFEST_PATH) -> list[str]:
+    """The ids of the manifest's models that have a ``[model.quantize]`` recipe."""
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(f"cannot read model manifest {manifest}: {exc}") from exc
+    tables = data.get("model", [])
+    return [
+        str(t["id"])
+        for t in tables if isinstance(tables, list)
+        if isinstance(t, dict) and "id" in t and isinstance(t.get("quantize"), dict)
+    ]  # fmt: skip
+
+
 def int8_accepted(model_id: str, cache_dir: Path | None = None) -> bool:
-    """True when the int8 file exists and its report accepted it (see ``ACCEPT_POINTS``)."""
-    report = load_report(model_id, cache_dir)
-    return (
-        int8_path(model_id, cache_dir).is_file()
-        and report is not None
-        and report.get("accepted") is True
-    )
+    """True when the int8 file exists, is intact (``check_int8``) and its report accepted it
+    (see ``ACCEPT_POINTS``)."""
+    check = check_int8(model_id, cache_dir)
+    return check.status == "ok" and check.accepted
 
 
 def recipe(model_id: str, manifest: Path = MANIFEST_PATH) -> Recipe:
@@ -197,14 +279,14 @@ def quantize(
             f"first {rec.keep_fp32_convs} Conv kept fp32) …"
         )
         _quantize_static(prepared, tmp / "int8.onnx", inputs, rec)
-        (tmp / "int8.onnx").replace(out)
+        replace_durably(tmp / "int8.onnx", out)
         progress(
             f"    wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t0:.0f} s)"
         )
     progress(f"[5/{steps}] {model_id}: fp32 vs int8 on {n_val} validation frames …")
-    report = evaluate(model_id, out, n_val, n_cal, registry)
+    report = replace(evaluate(model_id, out, n_val, n_cal, registry), int8_sha256=sha256_of(out))
     path = report_path(model_id, registry.cache_dir)
-    path.write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(asdict(report), indent=2) + "\n")
     progress(format_report(report))
     progress(f"    wrote {path}")
     return report

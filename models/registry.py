@@ -17,15 +17,27 @@ message names the file and the fix.
 
 A ``package:models/…`` source is a small model we train and commit ourselves (the wake-word
 head, beside its training recipe): its fix is git or the recipe's ``make`` target.
+
+A package entry may list ``[[model.files]]`` too, each a ``package:`` source: the other files of
+a model that a wheel ships as several (PocketSphinx's acoustic model, dictionary and language
+model). ``fix`` overrides the suggested repair when the pip package is not named as the
+importable one (``cv2`` ships in ``opencv-python-headless``) or needs options (``--no-deps``).
+A package is located without importing it (``importlib.util.find_spec``): importing
+``silero_vad`` would import torch.
+
+``check(model_id)`` is what the runtime calls when it loads a model: the verified path, or a
+one-line ``ModelError`` naming the fix; a file already checked in this process (same size,
+modification time and inode) is not read again.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import importlib.resources
+import importlib.util
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +48,7 @@ MANIFEST_PATH = Path(__file__).with_name("manifest.toml")
 PACKAGE_PREFIX = "package:"
 URL_PREFIX = "url:"
 # Hash prefix length shown in messages: enough to tell two files apart at a glance.
-_HASH_SHOWN = 12
+HASH_SHOWN = 12
 _CHUNK_BYTES = 1 << 20
 _REQUIRED = ("id", "task", "source", "sha256", "licence", "input")
 ARCHIVE_FORMATS = ("zip",)
@@ -52,16 +64,19 @@ class ModelError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class ModelFile:
-    """One file of a pulled model: ``name`` in the model's cache directory, ``url`` to download
-    it from, its ``sha256`` (lower-case hex) and ``size_bytes`` (0 when unknown); ``parts``:
-    ``package:<package>/<path>`` sources whose bytes, joined in order, are the file (then
-    ``glasses models pull`` joins them rather than downloading)."""
+    """One file of a model of several: for a pulled model, ``name`` in the model's cache
+    directory and ``url`` to download it from; for one a package ships, ``package`` (its
+    ``package:<package>/<path>`` source; ``name`` is then that path). ``sha256`` (lower-case
+    hex) and ``size_bytes`` (0 when unknown); ``parts``: ``package:<package>/<path>`` sources
+    whose bytes, joined in order, are the file (then ``glasses models pull`` joins them rather
+    than downloading)."""
 
     name: str
     url: str
     sha256: str
     size_bytes: int = 0
     parts: tuple[str, ...] = ()
+    package: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +89,8 @@ class ModelEntry:
     (the file is the model) or ``"zip"`` (the pulled file is a zip archive, and ``sha256`` and
     ``size_bytes`` are the archive's); ``unpacked``: for an archive, the directory inside it
     that is the model. ``parts``: package files joined into this file (see ``ModelFile``).
-    ``files``: the other files of a model directory (``cache_dir / id`` holds them all).
+    ``files``: the other files of a model directory (``cache_dir / id`` holds them all), or of
+    a model a package ships as several files. ``fix_hint``: the manifest's ``fix``, if any.
     """
 
     id: str
@@ -88,6 +104,7 @@ class ModelEntry:
     unpacked: str = ""
     parts: tuple[str, ...] = ()
     files: tuple[ModelFile, ...] = ()
+    fix_hint: str = ""
 
     @property
     def is_package(self) -> bool:
@@ -109,16 +126,22 @@ class ModelEntry:
 
     @property
     def is_directory(self) -> bool:
-        """True for a model directory of several files (``[[model.files]]``)."""
-        return bool(self.files)
+        """True for a pulled model directory of several files (``[[model.files]]``)."""
+        return bool(self.files) and self.is_pulled
 
     def model_files(self) -> tuple[ModelFile, ...]:
-        """Every file of a pulled model, its main file first."""
-        main = ModelFile(self.filename, self.url, self.sha256, self.size_bytes, self.parts)
+        """Every file of the model, its main file first."""
+        if self.is_package:
+            inner = self.source[len(PACKAGE_PREFIX) :]
+            main = ModelFile(inner, "", self.sha256, self.size_bytes, package=self.source)
+        else:
+            main = ModelFile(self.filename, self.url, self.sha256, self.size_bytes, self.parts)
         return (main, *self.files)
 
     def fix(self) -> str:
         """What a user runs to get an intact copy of this model's file back."""
+        if self.fix_hint:
+            return self.fix_hint
         if self.is_package:
             package, _, inner = self.source[len(PACKAGE_PREFIX) :].partition("/")
             if package == OWN_PACKAGE:
@@ -189,7 +212,7 @@ class VerifyResult:
         if not self.intact:
             return (
                 f"model {e.id}: sha256 mismatch for {self.path} (expected "
-                f"{self.expected[:_HASH_SHOWN]}…, got {self.actual_sha256[:_HASH_SHOWN]}…); "
+                f"{self.expected[:HASH_SHOWN]}…, got {self.actual_sha256[:HASH_SHOWN]}…); "
                 f"fix: {e.fix()}"
             )
         if not self.ok:
@@ -234,34 +257,44 @@ class Registry:
         For an archive entry this is the unpacked directory; ``download_path`` is the archive.
         """
         if entry.is_package:
-            package, _, inner = entry.source[len(PACKAGE_PREFIX) :].partition("/")
-            root = self.package_roots.get(package)
-            if root is not None:
-                return root / inner
-            try:
-                base = importlib.resources.files(package)
-            except ModuleNotFoundError:
-                raise ModelError(
-                    f"model {entry.id}: package {package!r} (which ships {inner}) is not "
-                    f"installed; fix: pip install {package}"
-                ) from None
-            return Path(str(base.joinpath(inner)))
+            return self._package_path(entry, entry.source)
         if entry.archive:
             return self.cache_dir / entry.id / entry.unpacked
         if entry.is_directory:
             return self.cache_dir / entry.id
         return self.download_path(entry)
 
+    def package_root(self, package: str) -> Path | None:
+        """The directory of the installed top-level ``package`` (a ``package_roots`` stand-in
+        first), found without importing it; None when it is not installed."""
+        root = self.package_roots.get(package)
+        if root is not None:
+            return root
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            return None
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        return Path(locations[0]) if locations else None
+
+    def _package_path(self, entry: ModelEntry, source: str) -> Path:
+        package, _, inner = source[len(PACKAGE_PREFIX) :].partition("/")
+        root = self.package_root(package)
+        if root is None:
+            fix = entry.fix_hint or f"pip install {package}"
+            raise ModelError(
+                f"model {entry.id}: package {package!r} (which ships {inner}) is not "
+                f"installed; fix: {fix}"
+            )
+        return root / inner
+
     def package_file(self, source: str) -> Path | None:
         """The file a ``package:<package>/<path>`` source names, or None when its package is
         not installed or lacks the file (a ``package_roots`` stand-in counts as installed)."""
         package, _, inner = source[len(PACKAGE_PREFIX) :].partition("/")
-        root = self.package_roots.get(package)
+        root = self.package_root(package)
         if root is None:
-            try:
-                root = Path(str(importlib.resources.files(package)))
-            except ModuleNotFoundError:
-                return None
+            return None
         path = root / inner
         return path if path.is_file() else None
 
@@ -278,11 +311,16 @@ class Registry:
         archive entry): ``cache_dir / id / filename``."""
         return self.cache_dir / entry.id / entry.filename
 
-    def verify(self, entry: ModelEntry) -> VerifyResult:
+    def verify(self, entry: ModelEntry, *, cached: bool = False) -> VerifyResult:
         """Check that ``entry``'s file exists and has the manifest's sha256 (reads the file);
-        for an archive entry, the archive's sha256 and that its directory was unpacked."""
+        for an archive entry, the archive's sha256 and that its directory was unpacked; for a
+        model of several files, every file. ``cached``: a file this process has already hashed
+        and that has not changed since (size, modification time, inode) is not read again."""
+        digest = functools.partial(sha256_of, cached=cached)
         if entry.is_directory:
-            return self._verify_directory(entry)
+            return self._verify_directory(entry, digest)
+        if entry.is_package and entry.files:
+            return self._verify_package_files(entry, digest)
         if entry.is_pulled:
             path = self.download_path(entry)
             unpacked = self.resolve(entry) if entry.archive else None
@@ -294,33 +332,25 @@ class Registry:
             entry,
             path,
             exists=True,
-            actual_sha256=sha256_of(path),
+            actual_sha256=digest(path),
             size_bytes=path.stat().st_size,
             unpacked=unpacked,
         )
 
-    def _verify_directory(self, entry: ModelEntry) -> VerifyResult:
+    def _verify_directory(self, entry: ModelEntry, digest: Callable[[Path], str]) -> VerifyResult:
         """A model directory: the result of its first file that is not intact (missing or
         altered), else its main file's, with the directory as ``unpacked``."""
         directory = self.resolve(entry)
-        first: VerifyResult | None = None
-        for file in entry.model_files():
-            path = directory / file.name
-            exists = path.is_file()
-            result = VerifyResult(
-                entry,
-                path,
-                exists=exists,
-                actual_sha256=sha256_of(path) if exists else "",
-                size_bytes=path.stat().st_size if exists else 0,
-                unpacked=directory,
-                expected_sha256=file.sha256,
-            )
-            if not result.intact:
-                return result
-            first = first or result
-        assert first is not None  # model_files() always holds the main file
-        return first
+        return _first_not_intact(
+            entry, [(directory / f.name, f) for f in entry.model_files()], digest, directory
+        )
+
+    def _verify_package_files(
+        self, entry: ModelEntry, digest: Callable[[Path], str]
+    ) -> VerifyResult:
+        """A model a package ships as several files: as ``_verify_directory``."""
+        files = [(self._package_path(entry, f.package), f) for f in entry.model_files()]
+        return _first_not_intact(entry, files, digest, None)
 
     def path(self, model_id: str, *, check: bool = True) -> Path:
         """The verified file (or unpacked directory) of ``model_id``; raises ``ModelError``
@@ -332,6 +362,43 @@ class Registry:
         if not result.ok:
             raise ModelError(result.message())
         return result.unpacked or result.path
+
+    def check(self, model_id: str) -> Path:
+        """``path(model_id)`` for loading: the same check, but a file this process already
+        hashed and that has not changed since is not read again (a pipeline built per scenario
+        checks its models once per run, not once per scenario)."""
+        entry = self.get(model_id)
+        result = self.verify(entry, cached=True)
+        if not result.ok:
+            raise ModelError(result.message())
+        return result.unpacked or result.path
+
+
+def _first_not_intact(
+    entry: ModelEntry,
+    files: list[tuple[Path, ModelFile]],
+    digest: Callable[[Path], str],
+    unpacked: Path | None,
+) -> VerifyResult:
+    """The result of the first of ``files`` that is missing or altered, else the first's."""
+    first: VerifyResult | None = None
+    for path, file in files:
+        exists = path.is_file()
+        result = VerifyResult(
+            entry,
+            path,
+            exists=exists,
+            actual_sha256=digest(path) if exists else "",
+            size_bytes=path.stat().st_size if exists else 0,
+            unpacked=unpacked,
+            expected_sha256=file.sha256,
+        )
+        if not result.intact:
+            return result
+        first = first or result
+    if first is None:
+        raise ModelError(f"model {entry.id}: no files")  # model_files() holds the main file
+    return first
 
 
 def default_cache_dir() -> Path:
@@ -391,12 +458,17 @@ def _entry(path: Path, index: int, table: Any) -> ModelEntry:
         raise ModelError(f"{where}: unpacked must be a relative directory name, got {unpacked!r}")
     parts = _parts(where, table, source)
     files = table.get("files", [])
-    if not isinstance(files, list) or (files and (archive or not source.startswith(URL_PREFIX))):
-        raise ModelError(f"{where}: files must be [[model.files]] tables of a url: source")
-    companions = tuple(_file(f"{where}, file {i + 1}", t) for i, t in enumerate(files))
-    names = [source.rsplit("/", 1)[-1], *(f.name for f in companions)]
+    if not isinstance(files, list) or (files and archive):
+        raise ModelError(f"{where}: files must be [[model.files]] tables, not with an archive")
+    prefix = PACKAGE_PREFIX if source.startswith(PACKAGE_PREFIX) else URL_PREFIX
+    companions = tuple(_file(f"{where}, file {i + 1}", t, prefix) for i, t in enumerate(files))
+    main = source[len(PACKAGE_PREFIX) :] if prefix == PACKAGE_PREFIX else source.rsplit("/")[-1]
+    names = [main, *(f.name for f in companions)]
     if len(set(names)) != len(names):
         raise ModelError(f"{where}: two files share a name in {', '.join(names)}")
+    fix = table.get("fix", "")
+    if not isinstance(fix, str):
+        raise ModelError(f"{where}: fix must be text (the command that repairs the model)")
     return ModelEntry(
         id=table["id"],
         task=table["task"],
@@ -409,6 +481,7 @@ def _entry(path: Path, index: int, table: Any) -> ModelEntry:
         unpacked=unpacked,
         parts=parts,
         files=companions,
+        fix_hint=fix,
     )
 
 
@@ -423,31 +496,48 @@ def _parts(where: str, table: dict[str, Any], source: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _file(where: str, table: Any) -> ModelFile:
-    """One ``[[model.files]]`` table: ``source`` (url:), ``sha256``, ``size_bytes``, ``parts``."""
+def _file(where: str, table: Any, prefix: str = URL_PREFIX) -> ModelFile:
+    """One ``[[model.files]]`` table: ``source`` (``prefix``: url: or package:, as the model's
+    own source), ``sha256``, ``size_bytes``, ``parts`` (url: only)."""
     if not isinstance(table, dict):
         raise ModelError(f"{where}: expected a [[model.files]] table")
     source = table.get("source")
-    if not isinstance(source, str) or not source.startswith(URL_PREFIX):
-        raise ModelError(f"{where}: source must be a url: address, got {source!r}")
+    kind = "a url: address" if prefix == URL_PREFIX else "a package:<package>/<path> source"
+    if not isinstance(source, str) or not source.startswith(prefix) or "/" not in source:
+        raise ModelError(f"{where}: source must be {kind}, got {source!r}")
     digest = str(table.get("sha256", "")).lower()
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise ModelError(f"{where}: sha256 must be 64 hex digits, got {table.get('sha256')!r}")
     size = table.get("size_bytes", 0)
     if not isinstance(size, int) or size < 0:
         raise ModelError(f"{where}: size_bytes must be a whole number >= 0, got {size!r}")
+    if prefix == PACKAGE_PREFIX:
+        return ModelFile(source[len(PACKAGE_PREFIX) :], "", digest, size, package=source)
     url = source[len(URL_PREFIX) :]
     return ModelFile(
         url.rstrip("/").rsplit("/", 1)[-1], url, digest, size, _parts(where, table, source)
     )
 
 
-def sha256_of(path: Path) -> str:
-    """Lower-case hex sha256 of the file at ``path``, read in 1 MiB chunks."""
+_HASHED: dict[tuple[str, int, int, int], str] = {}
+
+
+def sha256_of(path: Path, *, cached: bool = False) -> str:
+    """Lower-case hex sha256 of the file at ``path``, read in 1 MiB chunks. ``cached``: the
+    digest this process last computed for it, if the file still has the same size,
+    modification time and inode (a file replaced or rewritten since is read again)."""
+    key: tuple[str, int, int, int] | None = None
+    if cached:
+        info = path.stat()
+        key = (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino)
+        if key in _HASHED:
+            return _HASHED[key]
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK_BYTES):
             digest.update(chunk)
+    if key is not None:
+        _HASHED[key] = digest.hexdigest()
     return digest.hexdigest()
 
 

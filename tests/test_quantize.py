@@ -13,7 +13,7 @@ import pytest
 from glasses.cli.main import main
 from glasses.perception.ocr import DET_MODEL, REC_MODEL, OcrReader
 from models import quantize
-from models.registry import ModelError, Registry, open_session
+from models.registry import ModelError, Registry, open_session, sha256_of
 from simulator import ocr_set
 from simulator.scenes import SceneSpec, render_scene
 
@@ -86,6 +86,9 @@ def test_the_report_is_saved_next_to_the_model(det_int8: tuple[Registry, quantiz
     assert saved["validation_frames"] == 3 and saved["calibration_frames"] == 2
     assert saved["ms_p50_fp32"] > 0 and saved["ms_p50_int8"] > 0
     assert saved["accepted"] == (saved["line_exact_int8"] >= saved["line_exact_fp32"] - 1.0)
+    # The int8 file's sha256, checked whenever the runtime loads it.
+    assert saved["int8_sha256"] == sha256_of(quantize.int8_path(DET_MODEL, registry.cache_dir))
+    assert quantize.check_int8(DET_MODEL, registry.cache_dir).status == "ok"
     assert quantize.format_report(report).startswith(f"    {DET_MODEL} on 3 frames")
 
 
@@ -111,6 +114,7 @@ def test_the_reader_uses_int8_only_where_the_report_accepts_it(
         OcrReader(registry=reg, verify=False, precision="fp32").model_paths[DET_MODEL] == fp32_det
     )
     # No int8 recogniser here: asking for int8 says how to make it.
+    report.write_text(json.dumps(data))
     with pytest.raises(ModelError, match=f"glasses models quantize {REC_MODEL}"):
         OcrReader(registry=reg, verify=False, precision="int8")
 

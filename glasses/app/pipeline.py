@@ -23,6 +23,7 @@ from glasses.speech.listen_stage import ListenSettings, ListenStage
 from glasses.speech.open_speech import new_open_speech
 from glasses.speech.speak_stage import SpeakStage
 from glasses.speech.vad_stage import VadStage
+from models.registry import Registry, default_registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,19 @@ def _echo_canceller(speaker: Speaker | None) -> EchoCanceller | None:
     return EchoCanceller(max_step=0.8) if speaker is not None else None
 
 
+SPEECH_MODELS = ("silero-vad", "pocketsphinx-en-us")
+"""The model files other wheels ship that the speech stages load (``models/manifest.toml``)."""
+
+
+def check_speech_models(registry: Registry | None = None) -> None:
+    """Check the speech stages' model files against the manifest's sha256 before they are
+    loaded; raises ``ModelError`` (one line: the file and the fix). Each file is read once per
+    process while it stays unchanged (``Registry.check``)."""
+    registry = registry or default_registry()
+    for model_id in SPEECH_MODELS:
+        registry.check(model_id)
+
+
 def build_pipeline(
     runtime: Runtime,
     *,
@@ -63,8 +77,12 @@ def build_pipeline(
     (and, with ``speech``, the echo of that speech is cancelled from the microphone).
     ``services``: what the skills share (language model, memory, catalogue, device state).
     ``captions_backend``: the live captions' dictation backend (None: the caption stage's).
-    A conflict between the skills' triggers raises ``TriggerError`` here, before anything runs.
+    A conflict between the skills' triggers raises ``TriggerError`` here, and a speech model
+    file that is not what the manifest says ``ModelError`` (one line naming the fix), before
+    anything runs.
     """
+    if speech:
+        check_speech_models()
     skill_list = builtin_skills() if skills is None else list(skills)
     skill_stage = SkillStage(skill_list, services)  # checks every skill's triggers: fails here
     pipeline = AssistantPipeline(

@@ -10,7 +10,8 @@ were never pulled as "not pulled" without failing.
 
 exit codes: 0 every model is fine (``pull``: each model is in the cache, verified; ``quantize``:
 the int8 files and reports were written, whether or not a report accepted its model; the verdict
-is printed); 1 ``verify`` found a missing or altered file (a pulled one included), or ``pull``
+is printed); 1 ``verify`` found a missing or altered file (a pulled one included, and an int8
+file of ``quantize`` whose sha256 is not the one its report recorded), or ``pull``
 could not download or verify a model (network, HTTP error, sha256 mismatch: nothing is kept);
 2 ``pull`` was given a model that ships in a pip package; 3 the manifest itself, an unknown
 model id, a model's package or the fonts are unusable (one line).
@@ -110,8 +111,12 @@ def verify_models(registry: Registry) -> int:
     """Check every model's sha256, one progress line per file; 1 if any failed, else 0.
 
     An optional (``url:``) model that was never pulled is reported, not failed; a pulled file
-    whose sha256 does not match fails like any other.
+    whose sha256 does not match fails like any other. The int8 files ``quantize`` wrote are
+    checked against the sha256 their reports recorded (the runtime would not use an altered one:
+    it falls back to fp32).
     """
+    from models.quantize import check_int8, quantized_models
+
     failed = absent = 0
     total = len(registry.entries)
     for n, entry in enumerate(registry.entries, start=1):
@@ -127,6 +132,17 @@ def verify_models(registry: Registry) -> int:
             print(f" {result.status}")
             print(f"  {result.message()}")
     checked = total - absent
+    for model_id in quantized_models(registry.manifest):
+        check = check_int8(model_id, registry.cache_dir)
+        if check.status == "absent":
+            continue
+        checked += 1
+        if check.status == "ok":
+            print(f"[int8] {model_id}: ok ({check.path})")
+            continue
+        failed += 1
+        print(f"[int8] {model_id}: {check.status} (the runtime uses fp32 instead)")
+        print(f"  {check.message()}")
     summary = f"{checked - failed}/{checked} models verified"
     if absent:
         summary += f"; {absent} optional not pulled (not a failure)"

@@ -54,8 +54,9 @@ exit codes:
   1  a stage or source crashed and gave up during the session
   2  usage error (bad option, unknown profile, malformed device URI), or the config file,
      a --skill or the language model cannot be set up (one line per problem)
-  3  device error: a camera, microphone or speaker asked for is missing, unreadable or failed
-     (one-line message)
+  3  device error: a camera, microphone or speaker asked for is missing, unreadable or failed,
+     or a model file is missing or not what the model manifest says (one-line message with
+     the fix)
 """
 
 
@@ -165,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
     from glasses.app.live import LiveConfig
     from glasses.devices.errors import BadDeviceUri, DeviceError
     from glasses.runtime.clock import RealClock
+    from models.registry import ModelError
 
     if args.list_devices:
         return list_devices(sys.stdout)
@@ -195,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
     except BadDeviceUri as exc:
         _error(str(exc))
         return EXIT_USAGE
-    except DeviceError as exc:
+    except (DeviceError, ModelError) as exc:
         _error(str(exc))
         return EXIT_DEVICE
     out.summary(summary)
@@ -217,6 +219,7 @@ def _interactive() -> bool:
 def _run_tui(config: LiveConfig, notice: str = "") -> int:
     """The same TUI as ``glasses sim``, on the live devices (keys: tap, swipe, nod, shake)."""
     from glasses.devices.errors import BadDeviceUri, DeviceError
+    from models.registry import ModelError
     from simulator.tui.app import SimApp
     from simulator.tui.live_session import LiveSession
 
@@ -226,7 +229,7 @@ def _run_tui(config: LiveConfig, notice: str = "") -> int:
     except BadDeviceUri as exc:
         _error(str(exc))
         return EXIT_USAGE
-    except DeviceError as exc:
+    except (DeviceError, ModelError) as exc:
         _error(str(exc))
         return EXIT_DEVICE
     if notice:
@@ -325,7 +328,12 @@ class HeadlessOutput:
                 f"after {event.attempts} attempt(s)"
             )
         elif isinstance(event, StageCrashed):
-            self._line(f"{self._stamp(event.t_ns)} {event.stage} crashed: {event.error}")
+            what = (
+                f"crashed {event.restart} times and gave up (it stays down)"
+                if event.gave_up
+                else "crashed"
+            )
+            self._line(f"{self._stamp(event.t_ns)} {event.stage} {what}: {event.error}")
 
     def summary(self, s: LiveSummary) -> None:
         why = {
@@ -347,6 +355,8 @@ class HeadlessOutput:
             rows.append(("audio lagged", f"{lag}; nothing dropped"))
         if s.device_losses:
             rows.append(("devices lost", str(s.device_losses)))
+        if s.failed:
+            rows.append(("gave up", ", ".join(sorted(s.failed))))
         self._line(f"ended after {s.duration_s:.2f} s: {why}")
         for label, value in rows:
             self._line(f"  {label:<18}{value}")

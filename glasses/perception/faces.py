@@ -2,9 +2,10 @@
 
 ``FaceDetector`` uses the Haar cascades OpenCV's 4.x wheels ship in ``cv2.data.haarcascades``
 (frontal, plus the profile cascade on the image and its mirror image, since it is trained on
-one facing direction only). It needs no download. ``YuNetFaceDetector`` is the optional DNN
-detector (``cv2.FaceDetectorYN``) for the ``face-yunet`` model users pull with
-``glasses models pull face-yunet``.
+one facing direction only). It needs no download; the files are checked against their sha256
+in the model manifest (``haar-frontalface``, ``haar-profileface``) when they are loaded.
+``YuNetFaceDetector`` is the optional DNN detector (``cv2.FaceDetectorYN``) for the
+``face-yunet`` model users pull with ``glasses models pull face-yunet``.
 
 ``blur_faces`` hides each box (padded) beyond recovery: the region is averaged down to a few
 cells and smoothly scaled back, so no detail finer than ~1/6 of the padded face survives.
@@ -21,9 +22,12 @@ import cv2
 import numpy as np
 
 from glasses.devices.opencv_quiet import quiet_opencv
+from models.registry import ModelError, Registry, default_registry
 
 FRONTAL_CASCADE = "haarcascade_frontalface_default.xml"
 PROFILE_CASCADE = "haarcascade_profileface.xml"
+CASCADE_MODEL_IDS = {FRONTAL_CASCADE: "haar-frontalface", PROFILE_CASCADE: "haar-profileface"}
+"""The manifest entries of the bundled cascades (``models/manifest.toml``)."""
 # Frames are searched at most this large (longer side, px); larger photos are downscaled for
 # detection (a 12 MP photo would take seconds at full size) and the boxes scaled back.
 _DETECT_MAX_SIDE = 960
@@ -93,7 +97,9 @@ class FaceDetector:
 
     ``min_size_px``: smallest face searched, px of the input image. ``min_neighbors``: how many
     overlapping raw detections a face needs (higher: fewer false positives, fewer faces).
-    ``cascade_dir``: where the cascade files are (default: OpenCV's bundled ones).
+    ``cascade_dir``: where the cascade files are (default: OpenCV's bundled ones, checked
+    through ``registry``, by default the bundled manifest's: an altered file raises
+    ``FaceModelError`` naming the fix; files from a ``cascade_dir`` are loaded as they are).
     Not thread-safe (OpenCV cascades hold state); use one detector per thread.
     """
 
@@ -105,10 +111,18 @@ class FaceDetector:
         min_neighbors: int = 7,
         scale_factor: float = 1.1,
         cascade_dir: Path | None = None,
+        registry: Registry | None = None,
     ) -> None:
-        base = cascade_dir if cascade_dir is not None else haar_cascade_dir()
-        self._frontal = load_cascade(base / FRONTAL_CASCADE)
-        self._profile = load_cascade(base / PROFILE_CASCADE) if profile else None
+        def path(name: str) -> Path:
+            if cascade_dir is not None:
+                return cascade_dir / name
+            try:
+                return (registry or default_registry()).check(CASCADE_MODEL_IDS[name])
+            except ModelError as exc:
+                raise FaceModelError(str(exc)) from None
+
+        self._frontal = load_cascade(path(FRONTAL_CASCADE))
+        self._profile = load_cascade(path(PROFILE_CASCADE)) if profile else None
         self.min_size_px = min_size_px
         self.min_neighbors = min_neighbors
         self.scale_factor = scale_factor

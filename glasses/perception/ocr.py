@@ -19,6 +19,7 @@ The 180° text-direction classifier is not used: it flipped correct upright crop
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ import numpy as np
 import onnxruntime as ort
 
 from models.registry import ModelError, Registry, default_registry, open_session
+
+log = logging.getLogger(__name__)
 
 DET_MODEL = "ppocr-det"
 REC_MODEL = "ppocr-rec"
@@ -114,14 +117,16 @@ def session_options(threads: int) -> ort.SessionOptions:
 class OcrReader:
     """Reads the text lines in an image. Loads both models and warms them up on construction.
 
-    ``registry`` finds and verifies the model files (``verify=False`` skips the sha256 check,
-    ~40 ms). ``precision``: ``fp32`` runs the shipped models; ``int8`` the quantized files of
-    ``glasses models quantize`` (a ``ModelError`` if absent); ``auto`` (the default) a model's
-    int8 file only where it exists and its saved report shows line accuracy within 1 point of
-    fp32. ``overrides`` maps a model id to an explicit file (quantization reports use it to
-    try one candidate). ``model_paths`` tells which files were loaded. Raises ``ModelError``
-    (one line) when a model file is missing, corrupt or not loadable. Thread-safe: onnxruntime
-    sessions may run concurrently.
+    ``registry`` finds and verifies the model files (``verify=False`` skips the fp32 files'
+    sha256 check, ~40 ms). ``precision``: ``fp32`` runs the shipped models; ``int8`` the
+    quantized files of ``glasses models quantize`` (a ``ModelError`` if absent or altered);
+    ``auto`` (the default) a model's int8 file only where it exists, still has the sha256 its
+    report recorded, and the report shows line accuracy within 1 point of fp32; an int8 file
+    that fails its check is skipped for the fp32 model, with a warning. ``overrides`` maps a
+    model id to an explicit file (quantization reports use it to try one candidate).
+    ``model_paths`` tells which files were loaded. Raises ``ModelError`` (one line) when a model
+    file is missing, corrupt or not loadable. Thread-safe: onnxruntime sessions may run
+    concurrently.
     """
 
     def __init__(
@@ -145,16 +150,13 @@ class OcrReader:
             from models import quantize  # light: onnxruntime.quantization loads lazily there
 
             for model_id in (DET_MODEL, REC_MODEL):
-                int8 = quantize.int8_path(model_id, registry.cache_dir)
-                if precision == "int8" and not int8.is_file():
-                    raise ModelError(
-                        f"model {model_id}: int8 file {int8} is missing; fix: "
-                        f"glasses models quantize {model_id}"
-                    )
-                if int8.is_file() and (
-                    precision == "int8" or quantize.int8_accepted(model_id, registry.cache_dir)
-                ):
-                    self.model_paths[model_id] = int8
+                check = quantize.check_int8(model_id, registry.cache_dir, cached=True)
+                if precision == "int8" and check.status != "ok":
+                    raise ModelError(check.message())
+                if check.status == "ok" and (precision == "int8" or check.accepted):
+                    self.model_paths[model_id] = check.path
+                elif check.fault:  # bit rot, a truncated copy: never run it
+                    log.warning("%s; using the checked fp32 model instead", check.message())
         self.model_paths.update(overrides or {})
         det_path, rec_path = self.model_paths[DET_MODEL], self.model_paths[REC_MODEL]
         self._det = open_session(det_path, options)
