@@ -187,18 +187,23 @@ def check_int8(model_id: str, cache_dir: Path | None = None, *, cached: bool = F
     return Int8Check(model_id, path, "ok", report.get("accepted") is True, expected, actual)
 
 
-def quantized_models(manifest: Path = MANIFEST_PATH) -> list[str]:
-    """The ids of the manifest's models that have a ``[model.quantize]`` recipe."""
+def _model_tables(manifest: Path) -> list[Any]:
+    """The manifest's ``[[model]]`` tables as parsed (``ModelError`` if it cannot be read)."""
     try:
         data = tomllib.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ModelError(f"cannot read model manifest {manifest}: {exc}") from exc
     tables = data.get("model", [])
+    return tables if isinstance(tables, list) else []
+
+
+def quantized_models(manifest: Path = MANIFEST_PATH) -> list[str]:
+    """The ids of the manifest's models that have a ``[model.quantize]`` recipe."""
     return [
         str(t["id"])
-        for t in tables if isinstance(tables, list)
+        for t in _model_tables(manifest)
         if isinstance(t, dict) and "id" in t and isinstance(t.get("quantize"), dict)
-    ]  # fmt: skip
+    ]
 
 
 def int8_accepted(model_id: str, cache_dir: Path | None = None) -> bool:
@@ -210,11 +215,7 @@ def int8_accepted(model_id: str, cache_dir: Path | None = None) -> bool:
 
 def recipe(model_id: str, manifest: Path = MANIFEST_PATH) -> Recipe:
     """``model_id``'s recipe; ``ModelError`` when the manifest gives it none."""
-    try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ModelError(f"cannot read model manifest {manifest}: {exc}") from exc
-    for table in data.get("model", []):
+    for table in _model_tables(manifest):
         if isinstance(table, dict) and table.get("id") == model_id:
             spec = table.get("quantize")
             if not isinstance(spec, dict):
