@@ -421,11 +421,21 @@ class Expectation(_Strict):
         return f"{self.kind} {self.text!r}{cue}{within}{span}"
 
 
+class AssistantSpec(_Strict):
+    """The assistant's own settings for a scenario: ``llm``, a language model from the model
+    manifest run in process (``gemma-3-270m``: the test model shipped in wheels; ``none``: no
+    model, the ask skill says it has none), and ``max_tokens``, the longest answer."""
+
+    llm: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*$", max_length=64)] = "none"
+    max_tokens: int | None = Field(None, ge=1, le=1024)
+
+
 class ScenarioModel(_Strict):
     name: Title
     description: Annotated[str, StringConstraints(max_length=10_000)] = ""
     seed: int = Field(0, ge=0, le=2**32 - 1)
     device: DeviceSpec = DeviceSpec()
+    assistant: AssistantSpec = AssistantSpec()
     settle: Seconds = Field(2.0, description="run time after the last step, s")
     duration: Seconds | None = Field(None, description="total run time, s (instead of settle)")
     timeline: list[Step] = Field(min_length=1, max_length=MAX_STEPS)

@@ -6,6 +6,7 @@ progress, and what Ctrl-C cut short is visible); ``print_totals`` closes the bat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TextIO
 
 from simulator.harness import BatchRun, ScenarioResult
@@ -25,8 +26,7 @@ def print_result(r: ScenarioResult, *, out: TextIO) -> None:
     for o in r.outcomes:
         print(f"  {'✓' if o.passed else '✗'} {o.label}: {o.detail}", file=out)
     for turn, marks in r.turns.items():
-        timeline = " → ".join(f"{label} +{ms:g}" for label, ms in marks)
-        print(f"  turn {turn}: {timeline} (ms)", file=out)
+        print(f"  turn {turn}: {timeline_text(marks)} (ms)", file=out)
     frames = r.data_events.get("VideoFrame", 0)
     stages = r.metrics.get("stages", {})
     gave_up = r.metrics.get("failed", {})
@@ -55,3 +55,21 @@ def print_totals(batch: BatchRun, *, out: TextIO) -> None:
     if batch.interrupted:
         line += f", {len(batch.not_run)} not run (interrupted)"
     print(line, file=out, flush=True)
+
+
+def timeline_text(marks: Sequence[tuple[str, float]]) -> str:
+    """A turn's marks as ``Label +ms → …``. A label that repeats (a streamed answer's hundred
+    HUD updates) is one entry at its first time, with its count and last time:
+    ``HudUpdate +902 (×97, last +2822)``."""
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for label, ms in marks:
+        first.setdefault(label, ms)
+        last[label] = ms
+        count[label] = count.get(label, 0) + 1
+    parts = []
+    for label, ms in first.items():
+        more = f" (×{count[label]}, last +{last[label]:g})" if count[label] > 1 else ""
+        parts.append(f"{label} +{ms:g}{more}")
+    return " → ".join(parts)

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # piece, then each piece (about one token). Measured for Gemma 3 270M Q4_K_M on 2 threads here
 # (glasses bench assistant): the real cost on the real clock is whatever it takes.
 PREFILL_COST_NS = 250_000_000
-PIECE_COST_NS = 20_000_000
+PIECE_COST_NS = 40_000_000
 UPLOAD_FRAME_COST_NS = 60_000_000  # scale, detect faces, blur and encode a 640×480 frame
 _SEEN_FRESH_NS = 5_000_000_000  # what perception reported longer ago is not "in view" any more
 
