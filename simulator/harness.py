@@ -2,7 +2,8 @@
 
 The scenario drives simulated devices (the camera shows its scenes, the touch pad gets its taps)
 and the real runtime pipeline processes them: frames go through the flow limiter and the real
-OpenCV code reader, the router and skills decide, and the HUD stage draws on a simulated display.
+code reader (zxing-cpp), the router and skills decide, and the HUD stage draws on a simulated
+display.
 """
 
 from __future__ import annotations
