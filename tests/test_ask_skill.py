@@ -273,3 +273,22 @@ def test_a_text_model_gets_no_frame() -> None:
     ask = Intent(t_ns=S, turn_id=1, name=ASK, phrase="what is in front of me")
     drive(stages, [ask], 3 * S, clock=clock)
     assert model.sent and all(m.image_jpeg is None for m in model.sent)
+
+
+def test_see_with_a_model_builds_the_answer_on_the_frame_summary() -> None:
+    from glasses.assistant.skills.see import SeeSkill
+
+    clock = VirtualClock()
+    model = _Vision()
+    model.vision = False  # type: ignore[misc]
+    skills = SkillStage([SeeSkill()], Services(llm=model))  # type: ignore[arg-type]
+    image = np.full((480, 640, 3), (40, 40, 200), np.uint8)  # a red wall (BGR)
+    skills.see(VideoFrame(t_ns=S // 2, image=image))
+    see = Intent(t_ns=S, turn_id=1, name="see", phrase="what do you see")
+    driven = drive(
+        [skills, HudStage(SimDisplay(clock), get_profile("frame"))], [see], 3 * S, clock=clock
+    )
+    prompt = model.sent[-1].content
+    assert "Camera view" in prompt and "red" in prompt.lower()
+    drawn = [" ".join(d.text.split()) for d in driven.of(HudDrawn)]
+    assert any("A grey wall." in t for t in drawn), drawn

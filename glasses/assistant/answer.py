@@ -9,12 +9,24 @@ spoken (a queued ``Say``) as soon as it is complete, so speech starts before gen
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Sequence
 
+from glasses.assistant.llm.base import ChatMessage, LanguageModel, TokenStream
 from glasses.assistant.skill import SkillContext
 from glasses.hud.layout import layout_card
 from glasses.hud.profile import DisplayProfile
 from glasses.runtime.events import Card, HudUpdate, Say
+
+log = logging.getLogger(__name__)
+
+# What a language model is charged on the virtual clock: the prompt's prefill before the first
+# piece, then each piece (about one token): about Gemma 3 270M Q4_K_M on two cores (measured by
+# ``glasses bench assistant``: llm_first_token_ms, llm_tokens_per_s). On the real clock the cost
+# is whatever it takes.
+PREFILL_COST_NS = 250_000_000
+PIECE_COST_NS = 40_000_000
 
 # A sentence ends at . ! or ? followed by white space (not inside "3.5" or "e.g.x").
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”')\]]*\s+")
@@ -121,3 +133,40 @@ class AnswerWriter:
                 queued=True,
             )
         )
+
+
+async def stream_answer(
+    ctx: SkillContext,
+    llm: LanguageModel,
+    messages: Sequence[ChatMessage],
+    *,
+    title: str = "",
+    max_tokens: int = 96,
+    fallback: str = "I don't know.",
+) -> str:
+    """Generate ``llm``'s reply to ``messages`` into an ``AnswerWriter`` (drawn as it comes,
+    spoken sentence by sentence) and return its text. Each piece is one blocking step through
+    ``ctx.clock.run_blocking``; cancelling the awaiting task (a barge-in) closes the model's
+    stream at once. Raises ``LlmError`` (one line) when the model fails."""
+    writer = AnswerWriter(ctx, title=title)
+    stream: TokenStream | None = None
+    try:
+        stream = await ctx.clock.run_blocking(lambda: llm.stream(messages, max_tokens=max_tokens))
+        cost = PREFILL_COST_NS
+        while True:
+            piece = await ctx.clock.run_blocking(lambda: next(stream, None), cost_ns=cost)
+            if piece is None:
+                break
+            cost = PIECE_COST_NS
+            writer.add(piece)
+    finally:
+        if stream is not None:
+            _close(stream)
+    return writer.finish(fallback=fallback)
+
+
+def _close(stream: TokenStream) -> None:
+    try:
+        stream.close()
+    except Exception:  # closing must not hide why the turn ended
+        log.exception("closing the model's stream failed")

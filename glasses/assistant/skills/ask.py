@@ -17,9 +17,9 @@ import logging
 from dataclasses import replace
 from typing import ClassVar
 
-from glasses.assistant.answer import AnswerWriter
+from glasses.assistant.answer import stream_answer
 from glasses.assistant.intents import ASK
-from glasses.assistant.llm.base import ChatMessage, LanguageModel, LlmError, TokenStream
+from glasses.assistant.llm.base import ChatMessage, LanguageModel, LlmError
 from glasses.assistant.outgoing_frame import frame_for_upload
 from glasses.assistant.prompt import build_messages, seen_summary
 from glasses.assistant.skill import Reply, Skill, SkillContext
@@ -28,11 +28,6 @@ from glasses.runtime.events import Card, Intent
 
 log = logging.getLogger(__name__)
 
-# What the language model is charged on the virtual clock: the prompt's prefill before the first
-# piece, then each piece (about one token). Measured for Gemma 3 270M Q4_K_M on 2 threads here
-# (glasses bench assistant): the real cost on the real clock is whatever it takes.
-PREFILL_COST_NS = 250_000_000
-PIECE_COST_NS = 40_000_000
 UPLOAD_FRAME_COST_NS = 60_000_000  # scale, detect faces, blur and encode a 640×480 frame
 _SEEN_FRESH_NS = 5_000_000_000  # what perception reported longer ago is not "in view" any more
 
@@ -79,30 +74,17 @@ class AskSkill(Skill):
         )
         if llm.vision:  # a vision endpoint also gets the frame, bystanders' faces blurred
             messages[-1] = await self._with_frame(messages[-1], ctx)
-        # The question heard is the card's title: the wearer sees what is being answered.
-        writer = AnswerWriter(ctx, title=_title(question))
-        stream: TokenStream | None = None
         try:
-            stream = await ctx.clock.run_blocking(
-                lambda: llm.stream(messages, max_tokens=self.max_tokens)
+            # The question heard is the card's title: the wearer sees what is being answered.
+            answer = await stream_answer(
+                ctx, llm, messages, title=_title(question), max_tokens=self.max_tokens
             )
-            cost = PREFILL_COST_NS
-            while True:
-                piece = await ctx.clock.run_blocking(lambda: next(stream, None), cost_ns=cost)
-                if piece is None:
-                    break
-                cost = PIECE_COST_NS
-                writer.add(piece)
         except LlmError as exc:
             log.warning("ask: %s", exc)
             return Reply(card=Card(title="Assistant", body=str(exc), layout="toast", ttl_s=5.0))
-        except BaseException:  # cancelled (barge-in, "stop", a newer question): stop the model
+        except BaseException:  # cancelled (barge-in, "stop", a newer question)
             self.cancelled += 1
             raise
-        finally:
-            if stream is not None:
-                _close(stream)
-        answer = writer.finish(fallback="I don't know.")
         conversation.add(question, answer)
         conversation.last_said = answer
         self.answered += 1
@@ -136,10 +118,3 @@ def _title(question: str, max_chars: int = 40) -> str:
     if len(question) > max_chars:
         question = question[: max_chars - 1].rsplit(" ", 1)[0] + "…"
     return question + "?"
-
-
-def _close(stream: TokenStream) -> None:
-    try:
-        stream.close()
-    except Exception:  # closing must not hide why the turn ended
-        log.exception("ask: closing the model's stream failed")

@@ -3,8 +3,9 @@
 The summary (``glasses.perception.frame_summary``): the text read in the centre of the view,
 the codes in view, how many faces (never who), object labels when an object detector is
 configured, the dominant colours and the light. Without a language model it is a ``list`` card
-and a short spoken sentence; ``summarize(ctx)`` gives the same ``FrameSummary`` to a skill that
-builds an answer on it (``FrameSummary.to_prompt()``).
+and a short spoken sentence; with one, it is the context of the model's answer (drawn and
+spoken progressively, as ``ask`` answers). ``summarize(ctx)`` gives the same ``FrameSummary``
+to any skill that builds an answer on it (``FrameSummary.to_prompt()``).
 
 What perception already reported about the newest frame is reused: codes from the code stage
 and text from an OCR stage when they were read from a frame at most ``FRESH_NS`` older than
@@ -17,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from glasses.assistant.answer import stream_answer
 from glasses.assistant.intents import SEE
+from glasses.assistant.llm.base import LlmError
+from glasses.assistant.prompt import build_messages
 from glasses.assistant.skill import Reply, Skill, SkillContext
 from glasses.assistant.triggers import OnText, Phrase, Trigger
 from glasses.perception.frame_summary import FrameSummarizer, FrameSummary, ObjectFinder
@@ -46,6 +50,9 @@ class SeeSkill(Skill):
 
     name: ClassVar[str] = "see"
     intents: ClassVar[tuple[str, ...]] = (SEE,)
+    # With a language model the answer is generated: cancellable like ``ask``.
+    streaming: ClassVar[bool] = True
+    answer_words: ClassVar[int] = 40
     phrases: ClassVar[tuple[str | Phrase, ...]] = ("what do you see",)
     triggers: ClassVar[tuple[Trigger, ...]] = (OnText(SEE_PATTERN, SEE),)
 
@@ -94,7 +101,28 @@ class SeeSkill(Skill):
             return Reply(
                 card=Card(title="See", body="No camera view yet.", layout="toast", ttl_s=3.0)
             )
-        return Reply(
-            card=Card(title="I see", items=summary.card_items(), layout="list"),
-            say=summary.sentence(),
+        llm = ctx.services.llm
+        if llm is None:
+            return Reply(
+                card=Card(title="I see", items=summary.card_items(), layout="list"),
+                say=summary.sentence(),
+            )
+        # With a language model the summary is the context its answer is built on; the
+        # wearer's own words are the question ("what is this", "describe the scene").
+        question = intent.phrase.strip() or "What do you see?"
+        messages = build_messages(
+            question,
+            words=self.answer_words,
+            history=ctx.services.conversation.history(),
+            seen=summary.to_prompt(),
         )
+        try:
+            answer = await stream_answer(ctx, llm, messages, title="I see")
+        except LlmError as exc:  # the summary still answers: say why it is not the model's
+            return Reply(
+                card=Card(title="I see", items=(*summary.card_items(), str(exc)), layout="list"),
+                say=summary.sentence(),
+            )
+        ctx.services.conversation.add(question, answer)
+        ctx.services.conversation.last_said = answer
+        return Reply()
