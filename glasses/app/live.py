@@ -140,7 +140,9 @@ class LiveSummary:
     """How a session went.
 
     ``duration_s``: clock seconds from start to end. ``frames``: camera frames captured (all
-    published); ``frames_dropped``: frames the flow limiter replaced before a stage took them.
+    published); ``frames_dropped``: frames the flow limiter replaced before a stage took them;
+    ``frames_skipped``: frames of a video file that could not be decoded (a damaged file: the
+    session goes on with the next good frame).
     ``audio_chunks`` / ``audio_s``: microphone chunks published and the audio they hold.
     ``hud_updates``: draws on the display; ``hud_text``: what it showed at the end.
     ``replies_spoken`` / ``spoken_s``: clips the speaker started and their full length (a
@@ -173,6 +175,7 @@ class LiveSummary:
     spoken_s: float = 0.0
     audio_held_back_s: float = 0.0
     queue_overflows: int = 0
+    frames_skipped: int = 0
 
 
 def describe_camera(camera: Camera) -> str:
@@ -420,7 +423,9 @@ class _Session:
             ):
                 return
 
-    def summary(self, ended_by: EndReason, start_ns: int, end_ns: int) -> LiveSummary:
+    def summary(
+        self, ended_by: EndReason, start_ns: int, end_ns: int, *, frames_skipped: int = 0
+    ) -> LiveSummary:
         metrics = self.runtime.metrics()
         stages = metrics["stages"]
         return LiveSummary(
@@ -445,6 +450,7 @@ class _Session:
             spoken_s=self.tally.spoken_ns / NS_PER_S,
             audio_held_back_s=self.runtime.held_back_ns.get("microphone", 0) / NS_PER_S,
             queue_overflows=sum(int(s["overflowed"]) for s in stages.values()),
+            frames_skipped=frames_skipped,
         )
 
 
@@ -543,4 +549,5 @@ async def run_live(
         # closed after the runtime stopped (the speak stage cuts a reply still playing), which
         # finalises a file speaker's WAV.
         devices.close()
-    return session.summary(ended_by, start_ns, end_ns)
+    skipped = camera.bad_frames if isinstance(camera, FileCamera) else 0
+    return session.summary(ended_by, start_ns, end_ns, frames_skipped=skipped)

@@ -45,8 +45,9 @@ devices:
   folder, a WAV), or on Ctrl-C. A single image repeats forever: give it a --duration.
 
 output:
-  One line per HUD change, then a summary (frames, frames dropped by the flow limiter, audio
-  chunks, HUD updates, replies spoken, stage latencies, capture LED). This plain output is
+  One line per HUD change, then a summary (frames, frames dropped by the flow limiter, frames
+  of a damaged video skipped, audio chunks, HUD updates, replies spoken, stage latencies,
+  capture LED). This plain output is
   what --headless asks for and what a pipe always gets; for now a terminal gets it too.
 
 exit codes:
@@ -345,6 +346,10 @@ class HeadlessOutput:
         rows = [
             ("frames captured", str(s.frames)),
             ("frames dropped", f"{s.frames_dropped} (flow limiter)"),
+        ]
+        if s.frames_skipped:
+            rows.append(("frames skipped", f"{s.frames_skipped} (undecodable, in the video)"))
+        rows += [
             ("audio chunks", f"{s.audio_chunks} ({s.audio_s:.2f} s)" if self.mic else "0 (no mic)"),
             ("HUD updates", str(s.hud_updates)),
         ]

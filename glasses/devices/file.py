@@ -35,6 +35,9 @@ IMAGE_SUFFIXES = frozenset(
 )
 DEFAULT_IMAGE_FPS = 10.0
 """Frames per second at which a still image or a folder of images is played."""
+MAX_BAD_FRAMES_IN_A_ROW = 25
+"""A video frame that cannot be decoded is skipped; this many in a row (or nothing decodable
+after them) is the end of the file, as a damaged tail is."""
 
 _CAMERA_HINT = "check the path, or use --camera usb:N or sim:"
 _IMAGE_HINT = "use a PNG, JPEG, BMP, WebP or TIFF image"
@@ -63,6 +66,9 @@ class FileCamera:
     (played once in natural name order at ``fps``), or a video file (played once at its own
     frame rate unless ``fps`` is given). ``fps`` is in frames per second; frames are H×W×3 uint8
     BGR and ``width``/``height`` (px) are those of the latest frame.
+
+    A video frame the decoder cannot read (a damaged file) is skipped, not taken for the end of
+    the video: ``bad_frames`` counts them (the frame after it comes one frame period early).
     """
 
     live = False
@@ -85,6 +91,7 @@ class FileCamera:
         self._cap: cv2.VideoCapture | None = None
         self._pending: np.ndarray | None = None  # first video frame, decoded by open()
         self._open = False
+        self.bad_frames = 0  # video frames that could not be decoded and were skipped
 
     def _error(
         self, cls: type[UnreadableMedia] | type[DeviceNotFound], problem: str, hint: str
@@ -135,8 +142,8 @@ class FileCamera:
         if not cap.isOpened():
             cap.release()
             raise self._error(UnreadableMedia, f"cannot open video {p}", _VIDEO_HINT)
-        ok, frame = cap.read()
-        if not ok or frame is None:
+        frame = self._next_video_frame(cap)
+        if frame is None:
             cap.release()
             raise self._error(UnreadableMedia, f"video {p} has no readable frames", _VIDEO_HINT)
         native = float(cap.get(cv2.CAP_PROP_FPS))
@@ -162,8 +169,31 @@ class FileCamera:
             frame, self._pending = self._pending, None
             return frame
         assert self._cap is not None  # set by open() in video mode
-        ok, frame = self._cap.read()
-        return self._set_size(frame) if ok and frame is not None else None
+        decoded = self._next_video_frame(self._cap)
+        return self._set_size(decoded) if decoded is not None else None
+
+    def _next_video_frame(self, cap: cv2.VideoCapture) -> np.ndarray | None:
+        """The next frame that decodes, skipping (and counting) those that do not; None at the
+        end of the video. A failed read still moves past its frame, so trying again reads the
+        next one; at the true end every read fails, quickly."""
+        total = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        failed = 0
+        while failed <= MAX_BAD_FRAMES_IN_A_ROW:
+            ok, frame = cap.read()  # FFmpeg prints its own line for a damaged frame
+            if ok and frame is not None:
+                if failed:
+                    self.bad_frames += failed
+                    log.warning(
+                        "camera %s: skipped %d undecodable frame(s) (%d in all)",
+                        self.uri,
+                        failed,
+                        self.bad_frames,
+                    )
+                return frame
+            failed += 1
+            if 0 < total <= cap.get(cv2.CAP_PROP_POS_FRAMES):
+                break  # past the last frame the container announces: the end
+        return None
 
     def close(self) -> None:
         if self._cap is not None:
