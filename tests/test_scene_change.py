@@ -60,7 +60,7 @@ def test_unchanged_frames_keep_the_reference_so_drift_adds_up() -> None:
     # Lighting steps too small to count on their own add up against the accepted reference.
     verdicts = [detector.changed(frame(background=200 + 2 * i)) for i in range(1, 20)]
     assert not verdicts[0]
-    assert True in verdicts
+    assert any(verdicts[1:])  # the small steps add up to a change against the kept reference
     detector.reset()
     assert detector.changed(frame())
 
