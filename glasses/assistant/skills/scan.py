@@ -18,6 +18,9 @@ _TITLES = {
     "EAN_8": "EAN-8",
     "UPC_A": "UPC-A",
     "UPC_E": "UPC-E",
+    "DATA_MATRIX": "Data Matrix",
+    "CODE_128": "Code 128",
+    "PDF_417": "PDF417",
 }
 
 
