@@ -10,6 +10,10 @@ def _user_data_in_a_temporary_folder(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Photos and other user data (``$XDG_DATA_HOME``) go to the test session's temporary
-    folder, for subprocesses too (they inherit the environment). The cache directory is left
-    alone: tests share its synthesised speech and models with the developer's runs."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+    folder, for subprocesses too (they inherit the environment), and so do the simulator's
+    photos (``$GLASSES_PHOTOS_DIR``; otherwise each run would leave a folder in /tmp). The
+    cache directory is left alone: tests share its synthesised speech and models with the
+    developer's runs."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("XDG_DATA_HOME", str(base / "xdg-data"))
+    monkeypatch.setenv("GLASSES_PHOTOS_DIR", str(base / "photos"))
