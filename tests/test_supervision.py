@@ -4,6 +4,7 @@ crashes on every event gives up, and a scenario with a stage that gave up fails.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import xml.etree.ElementTree as ET
 from functools import partial
@@ -14,7 +15,9 @@ import numpy as np
 import pytest
 from textual.widgets import RichLog
 
+from glasses.app import LiveConfig, run_live
 from glasses.cli.main import main
+from glasses.cli.run_cmd import HeadlessOutput
 from glasses.runtime import (
     Event,
     RestartPolicy,
@@ -186,3 +189,27 @@ def test_the_tui_shows_a_stage_that_gave_up() -> None:
     assert "gave up: probe" in status
     assert "✗ gave up" in stages
     assert "stage probe gave up after 11 crashes" in log
+
+
+def test_glasses_run_reports_a_stage_that_gave_up() -> None:
+    clock = VirtualClock()
+    out = io.StringIO()
+    printer = HeadlessOutput(out)
+    config = LiveConfig(camera="sim:", mic=None, duration_s=6.0)
+    summary = clock.run(
+        run_live(
+            config,
+            on_event=printer.event,
+            on_start=printer.started,
+            clock=clock,
+            stages=[CrashesEveryNth(1)],
+        )
+    )
+    printer.summary(summary)
+    assert summary.failed == {"probe": "ValueError: bad frame 11"}
+    lines = out.getvalue().splitlines()
+    gave_up = [line for line in lines if "gave up" in line]
+    assert gave_up[0].endswith(
+        "probe crashed 11 times and gave up (it stays down): ValueError: bad frame 11"
+    )
+    assert "  gave up           probe" in lines  # in the summary too; the exit code is 1
