@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import wave
 from pathlib import Path
 
 import pytest
 
+import models.registry
 from glasses.app.pipeline import SPEECH_MODELS, check_speech_models
 from glasses.cli.main import main
 from glasses.perception.faces import FaceDetector, FaceModelError
@@ -159,3 +161,26 @@ def test_models_verify_reports_an_altered_int8_file(
     out = capsys.readouterr().out
     assert f"[int8] {DET_MODEL}: sha256 mismatch (the runtime uses fp32 instead)" in out
     assert f"fix: glasses models quantize {DET_MODEL}" in out
+
+
+@pytest.mark.parametrize("command", [["transcribe", "--backend", "pocketsphinx"], ["listen"]])
+def test_speech_commands_refuse_an_altered_pocketsphinx_model_in_one_line(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    copy = package_copy(tmp_path, "pocketsphinx")
+    flip_a_byte(copy / "model" / "en-us" / "cmudict-en-us.dict")
+    monkeypatch.setattr(models.registry, "_DEFAULT", Registry(package_roots={"pocketsphinx": copy}))
+    wav = tmp_path / "quiet.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(bytes(16_000))
+    name, *options = command
+    assert main([name, str(wav), *options]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model pocketsphinx-en-us: sha256 mismatch" in err
+    assert err.rstrip().endswith("fix: pip install --force-reinstall 'pocketsphinx>=5,<6'")

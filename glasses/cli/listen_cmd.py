@@ -14,7 +14,8 @@ by Whisper and becomes a question (``ask``) when it holds words. Speech without 
 ignored.
 
 exit codes: 0 listened (even if nothing was found); 2 the audio is missing, unreadable or
-unsupported; 3 a speech model cannot be loaded.
+unsupported; 3 a speech model cannot be loaded, or its files are not what the model manifest
+says (one line with the fix).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def listen(audio: np.ndarray) -> list[Finding]:
     The file is played, chunk by chunk, through the runtime's own ``VadStage`` and
     ``ListenStage`` on the virtual clock: what is printed is what the glasses would do.
     """
+    from glasses.app.pipeline import check_speech_models
     from glasses.assistant.skills import builtin_skills
     from glasses.runtime import (
         AudioChunk,
@@ -74,6 +76,7 @@ def listen(audio: np.ndarray) -> list[Finding]:
     from glasses.speech.open_speech import new_open_speech
     from glasses.speech.vad_stage import VadStage
 
+    check_speech_models()  # as build_pipeline does: Silero VAD and PocketSphinx, hash-checked
     clock = VirtualClock()
     runtime = Runtime(clock)
     runtime.add_stage(VadStage(stream_audio=True))
@@ -120,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     from glasses.devices.errors import DeviceError
     from glasses.speech._sphinx import SphinxUnavailable
     from glasses.speech.vad import VadModelError
+    from models.registry import ModelError
 
     if not args.audio.exists():
         print(f"glasses listen: {args.audio}: no such file", file=sys.stderr)
@@ -131,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_AUDIO
     try:
         findings = listen(audio)
-    except (SphinxUnavailable, VadModelError) as exc:
+    except (SphinxUnavailable, VadModelError, ModelError) as exc:
         print(f"glasses listen: {exc}", file=sys.stderr)
         return EXIT_BACKEND
     for f in findings:

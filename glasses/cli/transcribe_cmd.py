@@ -68,6 +68,7 @@ def load_audio(path: Path) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     from glasses.devices.errors import DeviceError
     from glasses.speech.dictation import UNAVAILABLE, transcribe
+    from models.registry import ModelError, default_registry
 
     if args.model is not None and args.backend == "pocketsphinx":
         print("glasses transcribe: --model DIR is for --backend vosk or whisper", file=sys.stderr)
@@ -80,9 +81,12 @@ def run(args: argparse.Namespace) -> int:
     except DeviceError as exc:
         print(f"glasses transcribe: {exc}", file=sys.stderr)
         return EXIT_AUDIO
+    unavailable: tuple[type[Exception], ...] = (*UNAVAILABLE, ModelError)
     try:
+        if args.backend == "pocketsphinx":  # the bundled model, checked against the manifest
+            default_registry().check("pocketsphinx-en-us")
         text = transcribe(audio, backend=args.backend, model_dir=args.model)
-    except UNAVAILABLE as exc:
+    except unavailable as exc:
         print(f"glasses transcribe: {exc}", file=sys.stderr)
         return EXIT_BACKEND
     print(text)
