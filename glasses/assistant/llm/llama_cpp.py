@@ -1,7 +1,8 @@
 """llama.cpp in process (``llama-cpp-python``, the ``llm`` extra): any GGUF and its chat template.
 
 ``LlamaCppModel(path, chat_format=…)`` loads the GGUF on first use (``load()`` does it
-explicitly: blocking, about 0.5 s for Gemma 3 270M, so call it off the event loop) and streams
+explicitly: blocking, about 0.5 s for Gemma 3 270M plus a warm-up decode that takes the first
+decode's extra 0.5–3 s off the first question, so call it off the event loop) and streams
 ``create_chat_completion(stream=True)``. Nothing happens in ``stream()`` itself: the reply's
 first ``next()`` loads the model if needed, evaluates the prompt (the prefill, the main cost
 before the first piece) and samples; each later ``next()`` costs one token's decode.
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 INSTALL_FIX = "install the llm extra: pip install 'glasses[llm]' (builds llama.cpp, ~6 min)"
 _SHOWN_CHARS = 160
+_WARMUP_TOKENS = 8
 _NO_SYSTEM_FORMATS = frozenset({"gemma"})
 """Chat formats of llama-cpp-python that drop system messages: these are folded into the
 first user message instead (Gemma's own template does that)."""
@@ -129,7 +131,9 @@ class LlamaCppModel:
         self.seed = seed
         self.model_id = model_id
         self.load_s: float | None = None
-        """Seconds the last ``load()`` took (None before it)."""
+        """Seconds the last ``load()`` took to read the GGUF (None before it)."""
+        self.warmup_s: float | None = None
+        """Seconds the last ``load()`` then spent on its warm-up decodes."""
         self._llama: Any = None
         # Held by load() and by every generation step: one user of the context at a time.
         self._lock = threading.Lock()
@@ -151,7 +155,8 @@ class LlamaCppModel:
         return self._llama is not None
 
     def load(self) -> None:
-        """Load the GGUF now (idempotent; blocking: call it off the event loop)."""
+        """Load the GGUF now and run two warm-up decodes, so that the first reply costs what
+        later ones do (idempotent; blocking, about 1 s: call it off the event loop)."""
         with self._lock:
             self._load_locked()
 
@@ -222,8 +227,25 @@ class LlamaCppModel:
         self.load_s = time.perf_counter() - started
         self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)
         llama_cpp.llama_set_abort_callback(llama.ctx, self._abort_cb, ctypes.c_void_p(0))
+        started = time.perf_counter()
+        try:
+            # The first decodes of a process cost 0.5–3 s more than later ones (measured with
+            # Gemma 3 270M on two cores): spend that here, not on the first question.
+            warm = llama.tokenize(b"Hello, glasses.")[:_WARMUP_TOKENS]
+            llama.eval(warm)
+            llama.eval(warm[-1:])
+            llama.reset()
+        except (ValueError, RuntimeError) as exc:
+            llama.close()
+            raise LlmError(
+                f"model file {self.path} loads but llama.cpp cannot run it ({_first_line(exc)}); "
+                f"fix: glasses models verify, then {self._fix()}"
+            ) from None
+        self.warmup_s = time.perf_counter() - started
         self._llama = llama
-        logger.debug("loaded %s in %.2f s", self.path, self.load_s)
+        logger.debug(
+            "loaded %s in %.2f s, warmed up in %.2f s", self.path, self.load_s, self.warmup_s
+        )
         return llama
 
     def _should_abort(self, _data: Any) -> bool:
