@@ -11,7 +11,7 @@ import pytest
 from glasses.bench import vision_bench
 from glasses.cli.main import main
 from models import quantize
-from models.registry import Registry
+from models.registry import Registry, sha256_of
 from simulator import ocr_set
 
 
@@ -72,6 +72,10 @@ def test_a_tiny_real_run_writes_the_json(
         target = quantize.int8_path(model_id, cache)
         target.parent.mkdir(parents=True)
         shutil.copy(registry.path(model_id, check=False), target)
+        # As quantize writes it: accepted, with the int8 file's sha256 checked at load.
+        quantize.report_path(model_id, cache).write_text(
+            json.dumps({"accepted": True, "int8_sha256": sha256_of(target)})
+        )
     monkeypatch.setenv("GLASSES_MODELS_DIR", str(cache))
     out = tmp_path / "vision.json"
     assert main(["bench", "vision", "--frames", "1", "--json", str(out)]) == 0
