@@ -196,7 +196,6 @@ class TriggerTable:
                 return c.intent
         return None
 
-
     def text(self, transcript: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
         """The intent and slots of open speech that an ``OnText`` trigger claims, or None."""
         words = normalize_text(transcript)
