@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from glasses.app.setup import AssistantSetup
 from glasses.runtime.clock import NS_PER_S, VirtualClock
 from glasses.runtime.events import Event, EventKind, HudDrawn
 from glasses.runtime.stage import Stage
@@ -149,11 +150,13 @@ def run_scenario(
     *,
     display_name: str | None = None,
     stages: Sequence[Stage] = (),
+    setup: AssistantSetup | None = None,
 ) -> ScenarioResult:
     """Run ``scenario`` to its end on a fresh virtual clock. Raises ScenarioError if unplayable.
 
     ``stages`` run beside the assistant's (a recorder, a probe, a plug-in under test); one that
-    gives up fails the scenario like any other."""
+    gives up fails the scenario like any other. ``setup``: custom skills, a language model and
+    the config's settings (``glasses.app.setup``)."""
     scenes = prepare_scenes(scenario)
     speech = prepare_speech(scenario)
     clock = VirtualClock()
@@ -174,7 +177,7 @@ def run_scenario(
             task.cancel()
 
         with _ctrl_c_calls(on_ctrl_c):
-            await _play(scenario, scenes, speech, clock, result, stages)
+            await _play(scenario, scenes, speech, clock, result, stages, setup)
 
     try:
         clock.run(main())
@@ -216,8 +219,9 @@ async def _play(
     clock: VirtualClock,
     result: ScenarioResult,
     stages: Sequence[Stage] = (),
+    setup: AssistantSetup | None = None,
 ) -> None:
-    rig = SimRig(clock, scenario.model.device, seed=scenario.model.seed)
+    rig = SimRig(clock, scenario.model.device, seed=scenario.model.seed, setup=setup)
     for stage in stages:
         rig.runtime.add_stage(stage)
     data_counts: Counter[str] = Counter()
@@ -297,6 +301,7 @@ def run_files(
     paths: Sequence[Path],
     *,
     on_result: Callable[[ScenarioResult], None] | None = None,
+    setup: AssistantSetup | None = None,
 ) -> BatchRun:
     """Load and run each file, calling ``on_result`` as each one finishes.
 
@@ -314,7 +319,7 @@ def run_files(
             try:
                 scenario = load_scenario(path)
                 name = scenario.name
-                result = run_scenario(scenario, display_name=shown)
+                result = run_scenario(scenario, display_name=shown, setup=setup)
             except ScenarioError as exc:
                 result = ScenarioResult(
                     name=path.stem,

@@ -6,8 +6,9 @@ Ctrl-C stops cleanly and still writes the reports of the files that finished; th
 are checked before anything runs.
 
 exit codes: 0 every scenario passed; 1 a scenario failed (an expectation, a stage that gave up)
-or crashed; 2 a scenario file is invalid, or a report path cannot be written (checked first);
-130 interrupted (Ctrl-C), after writing the reports of what finished.
+or crashed; 2 a scenario file is invalid, a report path cannot be written, or the config, a
+custom skill or the language model cannot be set up (all checked first); 130 interrupted
+(Ctrl-C), after writing the reports of what finished.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from glasses.cli import assistant_options
+
+if TYPE_CHECKING:
+    from glasses.app.setup import AssistantSetup
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -54,6 +60,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--paused", action="store_true", help="TUI: start paused (space resumes)")
     p.add_argument("--report", type=Path, metavar="PATH", help="write a JSON report")
     p.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
+    # The config file, custom skills and the language model; a scenario's device: section wins
+    # over the config's (and --profile's) profile and listening mode.
+    assistant_options.add_options(p, profile=True)
     p.set_defaults(func=run)
 
 
@@ -63,7 +72,7 @@ def wants_tui(args: argparse.Namespace, files: list[Path]) -> bool:
     return interactive and not batch
 
 
-def run_tui(path: Path, *, speed: float, paused: bool) -> int:
+def run_tui(path: Path, *, speed: float, paused: bool, setup: AssistantSetup | None = None) -> int:
     from simulator.scenario import ScenarioError, load_scenario
     from simulator.session import SimSession
     from simulator.tui.app import SimApp
@@ -72,7 +81,7 @@ def run_tui(path: Path, *, speed: float, paused: bool) -> int:
         print(f"glasses sim: --speed must be > 0, got {speed}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        session = SimSession(load_scenario(path), speed=speed, paused=paused)
+        session = SimSession(load_scenario(path), speed=speed, paused=paused, setup=setup)
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return EXIT_INVALID
@@ -84,17 +93,32 @@ def run(args: argparse.Namespace) -> int:
     from glasses.atomic import output_problem
 
     files: list[Path] = list(args.files) or [bundled_scenario("demo.yaml")]
-    if wants_tui(args, files):
-        return run_tui(files[0], speed=args.speed, paused=args.paused)
-    for flag, path in (("--report", args.report), ("--junit", args.junit)):
-        problem = output_problem(path) if path is not None else ""
-        if problem:
-            print(f"glasses sim: {flag} {path}: {problem}", file=sys.stderr)
-            return EXIT_INVALID
-    return run_batch(files, report=args.report, junit=args.junit)
+    tui = wants_tui(args, files)
+    if not tui:
+        for flag, path in (("--report", args.report), ("--junit", args.junit)):
+            problem = output_problem(path) if path is not None else ""
+            if problem:
+                print(f"glasses sim: {flag} {path}: {problem}", file=sys.stderr)
+                return EXIT_INVALID
+    try:
+        config = assistant_options.load(args)
+        setup = assistant_options.assistant_setup(args, config, simulator=True)
+    except assistant_options.SetupError as exc:
+        for line in str(exc).splitlines():
+            print(f"glasses sim: {line}", file=sys.stderr)
+        return EXIT_INVALID
+    if tui:
+        return run_tui(files[0], speed=args.speed, paused=args.paused, setup=setup)
+    return run_batch(files, report=args.report, junit=args.junit, setup=setup)
 
 
-def run_batch(files: list[Path], *, report: Path | None, junit: Path | None) -> int:
+def run_batch(
+    files: list[Path],
+    *,
+    report: Path | None,
+    junit: Path | None,
+    setup: AssistantSetup | None = None,
+) -> int:
     """Run ``files`` headless, print each verdict as it comes, write the reports; see the
     module's exit codes."""
     from simulator.harness import ScenarioResult, run_files
@@ -106,7 +130,7 @@ def run_batch(files: list[Path], *, report: Path | None, junit: Path | None) -> 
         if result.traceback:  # a crash: where it happened, for the bug report
             print(result.traceback, file=sys.stderr, end="", flush=True)
 
-    batch = run_files(files, on_result=finished)
+    batch = run_files(files, on_result=finished, setup=setup)
     print_totals(batch, out=sys.stdout)
     written = True
     for path, write in ((report, write_json), (junit, write_junit)):
