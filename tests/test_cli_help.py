@@ -38,6 +38,7 @@ def test_every_command_is_found() -> None:
         "transcribe",
         "listen",
         "memory",
+        "config",
     } <= names
 
 
