@@ -26,6 +26,7 @@ from glasses.app.setup import AssistantSetup
 from glasses.runtime.clock import NS_PER_S, VirtualClock
 from glasses.runtime.events import Event, EventKind, HudDrawn
 from glasses.runtime.stage import Stage
+from simulator.assistant_setup import scenario_setup
 from simulator.expectations import HudHistory, Outcome, evaluate
 from simulator.rig import SimRig
 from simulator.scenario import Scenario, ScenarioError, ShowSpec
@@ -221,6 +222,7 @@ async def _play(
     stages: Sequence[Stage] = (),
     setup: AssistantSetup | None = None,
 ) -> None:
+    setup = scenario_setup(scenario.model.assistant, setup)
     rig = SimRig(clock, scenario.model.device, seed=scenario.model.seed, setup=setup)
     for stage in stages:
         rig.runtime.add_stage(stage)
