@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sim test lint typecheck pytest bench screenshots clean wake-model
+.PHONY: setup sim test lint typecheck pytest bench screenshots clean wake-model fuzz-link
 
 setup: $(STAMP)
 
@@ -56,6 +56,11 @@ bench: $(STAMP)
 wake-model: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[train]'
 	nice -n 10 $(BIN)/python -m glasses.training.wake_word --seed 1 --out models/wake/hey_glasses.onnx
+
+# Fuzz the link's receive path (frame parser, session, message decoders) with 1 M mutated
+# frame streams; about a minute. CI runs a short hypothesis version (tests/test_link_fuzz.py).
+fuzz-link: $(STAMP)
+	nice -n 10 $(BIN)/python -m glasses.devices.link.fuzz --inputs 1000000
 
 screenshots: $(STAMP)
 	$(BIN)/python docs/make_screenshots.py
