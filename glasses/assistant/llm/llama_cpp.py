@@ -229,8 +229,9 @@ class LlamaCppModel:
         llama_cpp.llama_set_abort_callback(llama.ctx, self._abort_cb, ctypes.c_void_p(0))
         started = time.perf_counter()
         try:
-            # The first decodes of a process cost 0.5–3 s more than later ones (measured with
-            # Gemma 3 270M on two cores): spend that here, not on the first question.
+            # A warm-up run, as llama.cpp's own tools do before serving (weights paged in,
+            # buffers allocated): a fresh process's first reply was measured 0.5–3 s slower
+            # than later ones with Gemma 3 270M on two cores; spend that here instead.
             warm = llama.tokenize(b"Hello, glasses.")[:_WARMUP_TOKENS]
             llama.eval(warm)
             llama.eval(warm[-1:])
