@@ -116,6 +116,12 @@ class LinkConnection:
 
     # ---------------------------------------------------------------------------- receiving
 
+    def set_handler(self, handler: Callable[[m.Message], None]) -> None:
+        """From now on hand every message to ``handler``, starting with those queued."""
+        self.on_message = handler
+        while self._inbox:
+            self._dispatch(self._inbox.popleft())
+
     async def recv(self) -> m.Message:
         """The next message (when no ``on_message`` handler takes them). Raises
         ``LinkClosed`` once the connection has ended and the queue is empty."""

@@ -147,7 +147,7 @@ class _Outgoing:
 
 
 class _Sent:
-    __slots__ = ("deadline_ns", "fast", "frame", "rto_ns", "sent_ns", "ticket", "tries")
+    __slots__ = ("deadline_ns", "fast", "fast_due", "frame", "rto_ns", "sent_ns", "ticket", "tries")
 
     def __init__(self, frame: Frame, ticket: int, now: int, rto_ns: int) -> None:
         self.frame = frame
@@ -157,6 +157,7 @@ class _Sent:
         self.rto_ns = rto_ns
         self.deadline_ns = now + rto_ns
         self.fast = False  # fast-retransmitted once already
+        self.fast_due = False  # to be fast-retransmitted at the next poll
 
 
 class _Ticket:
@@ -297,6 +298,8 @@ class LinkSession:
         if now - self._last_heard_ns >= self.settings.dead_after_s * NS_PER_S:
             self._die(f"nothing heard for {self.settings.dead_after_s:g} s")
             return []
+        rto_max = round(self.settings.rto_max_s * NS_PER_S)
+        timed_out = False
         for seq in sorted(self._inflight, key=lambda s: _ahead(self._snd_una, s)):
             sent = self._inflight[seq]
             if sent.deadline_ns > now:
@@ -304,8 +307,19 @@ class LinkSession:
             if sent.tries > self.settings.max_retries:
                 self._die(f"frame {seq} not acknowledged after {sent.tries} tries")
                 return []
+            if not sent.fast_due:
+                if timed_out:
+                    # One retransmission per timeout, the oldest frame's (as TCP): the others
+                    # wait another timeout, as their acks are likely held up behind it.
+                    sent.deadline_ns = now + sent.rto_ns
+                    continue
+                timed_out = True
+                # The timeout backs off for new frames too, until a fresh round trip is
+                # measured (RFC 6298 5.5): a link slower than the estimate is not flooded.
+                self._rto_ns = min(self._rto_ns * 2, rto_max)
+                sent.rto_ns = min(max(sent.rto_ns * 2, self._rto_ns), rto_max)
+            sent.fast_due = False
             sent.tries += 1
-            sent.rto_ns = min(sent.rto_ns * 2, round(self.settings.rto_max_s * NS_PER_S))
             sent.deadline_ns = now + sent.rto_ns
             self.stats.retransmits += 1
             out.append(self._wire(sent.frame))
@@ -505,6 +519,7 @@ class LinkSession:
             sent = self._inflight.get(seq)
             if sent is not None and later >= DUP_THRESHOLD and not sent.fast:
                 sent.fast = True
+                sent.fast_due = True
                 sent.deadline_ns = now
                 self.stats.fast_retransmits += 1
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -72,7 +72,7 @@ def parse_link_uri(uri: str) -> LinkAddress:
     host = host.strip("[]")  # [::1]:7700
     if not host:
         raise ValueError(f"no host in {uri!r}; write {forms}")
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not port.isdigit() or not 0 <= int(port) < 65536:  # 0: any free port, to listen on
         raise ValueError(f"bad port {port!r} in {uri!r}; write {forms}")
     return LinkAddress(host=host, port=int(port))
 
@@ -243,6 +243,8 @@ class ShapedWire:
         self.channel = Channel(model, salt=salt)
         self._now = now_ns
         self.silenced = False
+        self._closing = False
+        self._last_arrival_ns = 0
         self._handles: set[asyncio.TimerHandle] = set()
 
     async def read(self) -> bytes:
@@ -252,13 +254,14 @@ class ShapedWire:
                 return data
 
     def write(self, data: bytes) -> None:
-        if self.silenced:
+        if self.silenced or self._closing:
             return
         now = self._now()
         plan = self.channel.schedule(now, data)
         if plan is None:
             return
         at_ns, payload = plan
+        self._last_arrival_ns = max(self._last_arrival_ns, at_ns)
         loop = asyncio.get_running_loop()
         handle: asyncio.TimerHandle
 
@@ -271,11 +274,89 @@ class ShapedWire:
         self._handles.add(handle)
 
     def cut(self) -> None:
+        """Lose the link: nothing more arrives either way, and nobody is told."""
         self.silenced = True
         for handle in self._handles:
             handle.cancel()
         self._handles.clear()
 
     def close(self) -> None:
-        self.cut()
+        """Close once what is on the air has arrived (as a socket delivers what was written
+        before it was closed)."""
+        if self._closing:
+            return
+        self._closing = True
+        delay_ns = self._last_arrival_ns - self._now()
+        if self._handles and delay_ns > 0:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is not None:
+                loop.call_later(delay_ns / NS_PER_S + 1e-6, self.inner.close)
+                return
         self.inner.close()
+
+
+class ModelNetwork:
+    """A modelled radio between a companion and one pair of glasses, on the runtime clock.
+
+    ``dial()`` (a ``LinkClient``'s dialer) makes an in-memory wire pair shaped both ways by
+    ``model`` (a fresh seed per connection) and hands the glasses' end to ``accept`` (e.g.
+    ``StubServer.handle``) as a named task. ``drop()`` loses the link: silently (the radio out
+    of range: both sides notice through their heartbeats) or at once (``abrupt``: both ends see
+    it closed); with ``out_of_range`` dialling fails until ``restore()``.
+    """
+
+    def __init__(
+        self,
+        accept: Callable[[Wire], Awaitable[object]],
+        now_ns: Callable[[], int],
+        model: LinkModel | None = None,
+    ) -> None:
+        self.accept = accept
+        self.model = model or LinkModel(bandwidth_bps=None, latency_ms=0.0)
+        self._now = now_ns
+        self.in_range = True
+        self.dials = 0
+        self.wires: list[tuple[ShapedWire, ShapedWire]] = []
+        self._tasks: set[asyncio.Task[object]] = set()
+
+    async def dial(self) -> Wire:
+        if not self.in_range:
+            raise ConnectionRefusedError("the glasses are out of range")
+        self.dials += 1
+        a, b = memory_pair()
+        companion = ShapedWire(a, self.model, self._now, salt=2 * self.dials)
+        glasses = ShapedWire(b, self.model, self._now, salt=2 * self.dials + 1)
+        self.wires.append((companion, glasses))
+
+        async def serve() -> object:
+            return await self.accept(glasses)
+
+        task = asyncio.get_running_loop().create_task(serve(), name=f"glasses-accept-{self.dials}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return companion
+
+    def drop(self, *, abrupt: bool = False, out_of_range: bool = False) -> None:
+        if out_of_range:
+            self.in_range = False
+        for companion, glasses in self.wires:
+            if abrupt:
+                for end in (companion, glasses):
+                    end.cut()
+                    end.inner.close()
+            else:
+                companion.cut()
+                glasses.cut()
+        self.wires.clear()
+
+    def restore(self) -> None:
+        self.in_range = True
+
+    async def close(self) -> None:
+        self.drop(abrupt=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
