@@ -55,6 +55,7 @@ class ScenarioResult:
     hud: HudHistory = field(default_factory=list)
     error: str = ""
     photos: list[Path] = field(default_factory=list)  # files the photo skill saved, in order
+    profile: str = ""  # the display profile it ran on (the scenario's, the config's, --profile)
     traceback: str = field(default="", repr=False)  # of a crash; not in reports (local paths)
 
     @property
@@ -152,12 +153,14 @@ def run_scenario(
     display_name: str | None = None,
     stages: Sequence[Stage] = (),
     setup: AssistantSetup | None = None,
+    observers: Sequence[Callable[[Event], None]] = (),
 ) -> ScenarioResult:
     """Run ``scenario`` to its end on a fresh virtual clock. Raises ScenarioError if unplayable.
 
     ``stages`` run beside the assistant's (a recorder, a probe, a plug-in under test); one that
     gives up fails the scenario like any other. ``setup``: custom skills, a language model and
-    the config's settings (``glasses.app.setup``)."""
+    the config's settings (``glasses.app.setup``). ``observers`` see every event as it is
+    published (``Runtime.observe``): quick, and never raising."""
     scenes = prepare_scenes(scenario)
     speech = prepare_speech(scenario)
     clock = VirtualClock()
@@ -178,7 +181,7 @@ def run_scenario(
             task.cancel()
 
         with _ctrl_c_calls(on_ctrl_c):
-            await _play(scenario, scenes, speech, clock, result, stages, setup)
+            await _play(scenario, scenes, speech, clock, result, stages, setup, observers)
 
     try:
         clock.run(main())
@@ -221,6 +224,7 @@ async def _play(
     result: ScenarioResult,
     stages: Sequence[Stage] = (),
     setup: AssistantSetup | None = None,
+    observers: Sequence[Callable[[Event], None]] = (),
 ) -> None:
     setup = scenario_setup(scenario.model.assistant, setup)
     rig = SimRig(clock, scenario.model.device, seed=scenario.model.seed, setup=setup)
@@ -237,6 +241,9 @@ async def _play(
             result.hud.append((event.t_ns, event.text))
 
     rig.runtime.observe(record)
+    for observer in observers:
+        rig.runtime.observe(observer)
+    result.profile = rig.profile.name
     await rig.start()
     rig.play(scenario, scenes, speech)
     end_ns = round(scenario.duration_s * NS_PER_S)
@@ -304,6 +311,7 @@ def run_files(
     *,
     on_result: Callable[[ScenarioResult], None] | None = None,
     setup: AssistantSetup | None = None,
+    observers: Sequence[Callable[[Event], None]] = (),
 ) -> BatchRun:
     """Load and run each file, calling ``on_result`` as each one finishes.
 
@@ -311,6 +319,7 @@ def run_files(
     whose run raises (a bug, a model that will not load, memory) a ``crashed`` result. Ctrl-C
     (``KeyboardInterrupt``) stops the batch cleanly: the run in progress is abandoned, and the
     results so far are returned with ``interrupted`` set and the rest listed in ``not_run``.
+    ``observers`` watch every file's events (``run_scenario``).
     """
     from simulator.scenario import load_scenario
 
@@ -321,7 +330,9 @@ def run_files(
             try:
                 scenario = load_scenario(path)
                 name = scenario.name
-                result = run_scenario(scenario, display_name=shown, setup=setup)
+                result = run_scenario(
+                    scenario, display_name=shown, setup=setup, observers=observers
+                )
             except ScenarioError as exc:
                 result = ScenarioResult(
                     name=path.stem,

@@ -198,6 +198,19 @@ class SimSession:
         return self.pace.paused
 
     link = "simulated"
+    start_ns = 0  # event times count from the session's start, which is 0 on its clock
+    virtual = True  # times are virtual (paced to the wall clock)
+
+    @property
+    def ended(self) -> str:
+        """Why the simulation no longer runs ("" while it does)."""
+        started = self._ready.is_set()
+        return "stopped" if started and not self._thread.is_alive() else ""
+
+    def keeping_up(self) -> float | None:
+        """Virtual time's pace as a share of ``speed`` over the last seconds (``Pace.keeping_up``);
+        below 1 the machine cannot keep up. None while paused or not yet measured."""
+        return None if self.pace.paused else self.pace.keeping_up()
 
     # ---------------------------------------------------------------- controls (UI thread)
     def tap(self, count: int = 1) -> None:

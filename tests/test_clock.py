@@ -131,3 +131,21 @@ def test_paused_clock_moves_only_by_steps_then_resumes() -> None:
     clock.run(main())
     assert sampled == [3]
     assert seen == [100 * i for i in range(1, 21)]
+
+
+def test_pace_says_when_virtual_time_falls_behind() -> None:
+    from glasses.runtime.clock import Pace
+
+    pace = Pace(2.0)
+    assert pace.keeping_up(now_ns=0) is None  # nothing measured yet
+    s = 1_000_000_000
+    for k in range(31):  # 3 wall seconds in 0.1 s steps, virtual time at 2× ...
+        pace.note(k * s // 10, k * s // 5)
+    assert pace.keeping_up(now_ns=3 * s) == pytest.approx(1.0)
+    for k in range(31, 81):  # ... then 5 s in which only 2 virtual seconds pass
+        pace.note(k * s // 10, 6 * s + (k - 30) * s * 2 // 50)
+    assert pace.keeping_up(now_ns=8 * s) == pytest.approx(0.2, abs=0.01)
+    # A loop stuck in one piece of work since its last note is behind too.
+    assert pace.keeping_up(now_ns=12 * s) == pytest.approx(0.04)  # 0.4 virtual s in 5 s
+    pace.track.clear()  # what the clock does on a pause
+    assert pace.keeping_up(now_ns=13 * s) is None

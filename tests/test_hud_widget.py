@@ -8,6 +8,7 @@ intended change, regenerate them with ``.venv/bin/pytest tests/test_hud_widget.p
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 
 import pytest
@@ -194,3 +195,43 @@ def test_snapshot_per_layout(snap_compare: SnapCompare, layout: str) -> None:
 def test_snapshot_dimmed(snap_compare: SnapCompare) -> None:
     view = HudView("g2", CARDS["list"], level=0.3)
     assert snap_compare(HudApp(view), terminal_size=TERMINAL)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_fit_keeps_every_line_in_fewer_rows(name: str, layout: str) -> None:
+    """In a small terminal the display gives up rows, never lines: each text run of the page
+    keeps a row of its own, in order, and a toast keeps its frame around its text."""
+    from glasses.hud.widget import min_rows
+
+    profile = get_profile(name)
+    view = HudView(profile, CARDS[layout])
+    view.fit(cell_size(profile)[0], 1)  # as few rows as allowed
+    rows = view.cells[1]
+    assert rows == min_rows(profile) <= cell_size(profile)[1]
+    lines = view.text_lines()
+    assert len(lines) == rows
+    found = []
+    for run in view.page.runs:
+        if not run.text.strip():
+            continue
+        claimed = {r for _, r in found}
+        rows_with = [i for i, line in enumerate(lines) if run.text in line]
+        row = next((i for i in rows_with if i not in claimed), rows_with[0] if rows_with else None)
+        assert row is not None, (run.text, lines)
+        if run.role != "page":  # the page number shares the last line's row
+            found.append((run.y_px, row))
+    for (y1, r1), (y2, r2) in itertools.pairwise(sorted(found)):  # lower lines stay lower
+        assert (r2 > r1) if y2 > y1 else (r2 == r1)
+    if layout == "toast":
+        top = next(i for i, line in enumerate(lines) if "╭" in line)
+        bottom = next(i for i, line in enumerate(lines) if "╰" in line)
+        assert top < min(r for _, r in found) and max(r for _, r in found) < bottom
+    view.fit(None)
+    assert view.cells == cell_size(profile)
+
+
+def test_fit_moves_a_line_left_rather_than_cut_it() -> None:
+    view = HudView("frame", CARDS["reference"])
+    view.fit(34, None)
+    assert any("https://github.com/glasses-sim" in line for line in view.text_lines())

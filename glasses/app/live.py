@@ -58,6 +58,14 @@ EndReason = Literal["duration", "sources", "stopped", "error"]
 """Why a session ended: its duration elapsed, every source ended, ``stop`` was set, or a device
 failed for good."""
 
+ENDED_BY: dict[EndReason, str] = {
+    "duration": "the duration elapsed",
+    "sources": "every source ended",
+    "stopped": "stopped (Ctrl-C)",
+    "error": "a device failed",
+}
+"""Each ``EndReason`` in words, for front ends."""
+
 DRAIN_TIMEOUT_S = 10.0
 """Once the sources end and the pipeline is idle, the longest wait (clock seconds) for the
 speaker to finish its last reply."""

@@ -1,5 +1,6 @@
-"""The options ``glasses sim`` and ``glasses run`` share: the config file, custom skills and the
-language model, turned into a ``glasses.config.Config`` and an ``AssistantSetup``.
+"""The options ``glasses sim`` and ``glasses run`` share: the config file, the display profile,
+the listening mode, custom skills and the language model, turned into a ``glasses.config.Config``
+and an ``AssistantSetup``.
 
 ``--llm MODEL`` runs a model in process (llama.cpp: a manifest id such as ``gemma-3-270m`` or
 ``qwen3-0.6b``, a ``.gguf`` path, or ``none``); ``--llm-url URL --llm-model NAME`` uses an
@@ -41,7 +42,8 @@ class SetupError(Exception):
 
 
 def add_options(p: argparse.ArgumentParser, *, profile: bool = False) -> None:
-    """``--config``, ``--skill``, ``--llm``, ``--llm-url``, ``--llm-model`` (and ``--profile``)."""
+    """``--config``, ``--listen``, ``--skill``, ``--llm``, ``--llm-url``, ``--llm-model`` (and
+    ``--profile``)."""
     g = p.add_argument_group("assistant")
     g.add_argument(
         "--config",
@@ -57,6 +59,12 @@ def add_options(p: argparse.ArgumentParser, *, profile: bool = False) -> None:
             help="display profile of the emulated HUD: frame, g1, g2, z100 (default: the "
             "config's, else frame)",
         )
+    g.add_argument(
+        "--listen",
+        metavar="MODE",
+        help="how the microphone is listened to: wake (the wake phrase, then a command), "
+        "push_to_talk (a tap, then speak) or always (default: the config's, else wake)",
+    )
     g.add_argument(
         "--skill",
         action="append",
@@ -90,6 +98,8 @@ def overrides(args: argparse.Namespace) -> Overrides:
     out: dict[str, tuple[Any, str]] = {}
     if getattr(args, "profile", None):
         out["display.profile"] = (args.profile, "--profile")
+    if getattr(args, "listen", None):
+        out["listen.mode"] = (args.listen, "--listen")
     if args.llm:
         if args.llm.strip().lower() == "none":
             out["llm.backend"] = ("none", "--llm")

@@ -16,10 +16,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from glasses.cli import assistant_options
+from glasses.cli import assistant_options, hud_options
 
 if TYPE_CHECKING:  # the session modules load OpenCV: imported when the command runs
     from glasses.app.live import LiveConfig, LiveStarted, LiveSummary
+    from glasses.hud.pictures import HudPictures
     from glasses.runtime.clock import Clock
     from glasses.runtime.events import Event
 
@@ -113,6 +114,7 @@ def add_parser(sub: Any) -> None:
         help="list the cameras, microphones and speakers found",
     )
     assistant_options.add_options(p, profile=True)
+    hud_options.add_options(p)
     p.set_defaults(func=run)
 
 
@@ -178,6 +180,11 @@ def run(args: argparse.Namespace) -> int:
         for line in str(exc).splitlines():
             _error(line)
         return EXIT_USAGE
+    problem = hud_options.problem(args)
+    if problem:
+        _error(problem)
+        return EXIT_USAGE
+    pictures = hud_options.recorder(args)
     mic = None if args.mic.strip().lower() == "none" else args.mic
     speaker, notice = _choose_speaker(args.speaker)
     config = LiveConfig(
@@ -190,11 +197,14 @@ def run(args: argparse.Namespace) -> int:
         assistant=setup,
     )
     if not args.headless and _interactive():
-        return _run_tui(config, notice)
+        code = _run_tui(config, notice, pictures)
+        if pictures is not None and not hud_options.write(args, pictures, prog="glasses run"):
+            return EXIT_USAGE
+        return code
     out = HeadlessOutput(sys.stdout, notice=notice)
     clock = RealClock()
     try:
-        summary = clock.run(_session(config, out, clock))
+        summary = clock.run(_session(config, out, clock, pictures))
     except BadDeviceUri as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -204,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
     out.summary(summary)
     if out.broken:
         raise BrokenPipeError  # the reader went away (``| head``): main() exits quietly
+    if pictures is not None and not hud_options.write(args, pictures, prog="glasses run"):
+        return EXIT_USAGE
     for message in summary.errors:
         _error(message)
     if summary.errors:
@@ -217,14 +229,20 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")
 
 
-def _run_tui(config: LiveConfig, notice: str = "") -> int:
-    """The same TUI as ``glasses sim``, on the live devices (keys: tap, swipe, nod, shake)."""
+def _run_tui(config: LiveConfig, notice: str = "", pictures: HudPictures | None = None) -> int:
+    """The same TUI as ``glasses sim``, on the live devices (keys: tap, swipe, nod, shake);
+    ``pictures`` watch the HUD."""
     from glasses.devices.errors import BadDeviceUri, DeviceError
     from models.registry import ModelError
     from simulator.tui.app import SimApp
     from simulator.tui.live_session import LiveSession
 
-    session = LiveSession(config)
+    def on_start(info: LiveStarted) -> None:
+        if pictures is not None:
+            pictures.begin(info.t_ns, info.profile)
+
+    observers = [pictures.observe] if pictures is not None else []
+    session = LiveSession(config, observers=observers, on_start=on_start)
     try:
         session.start()  # opens the devices: their errors come out here, before the TUI
     except BadDeviceUri as exc:
@@ -240,7 +258,9 @@ def _run_tui(config: LiveConfig, notice: str = "") -> int:
     return EXIT_OK
 
 
-async def _session(config: LiveConfig, out: HeadlessOutput, clock: Clock) -> LiveSummary:
+async def _session(
+    config: LiveConfig, out: HeadlessOutput, clock: Clock, pictures: HudPictures | None = None
+) -> LiveSummary:
     from glasses.app.live import run_live
 
     loop = asyncio.get_running_loop()
@@ -257,10 +277,19 @@ async def _session(config: LiveConfig, out: HeadlessOutput, clock: Clock) -> Liv
         handled = True
     except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
         handled = False  # Ctrl-C then raises KeyboardInterrupt; the runtime still stops
+
+    def on_event(event: Event) -> None:
+        out.event(event)
+        if pictures is not None:
+            pictures.observe(event)
+
+    def on_start(info: LiveStarted) -> None:
+        out.started(info)
+        if pictures is not None:
+            pictures.begin(info.t_ns, info.profile)
+
     try:
-        return await run_live(
-            config, on_event=out.event, on_start=out.started, stop=stop, clock=clock
-        )
+        return await run_live(config, on_event=on_event, on_start=on_start, stop=stop, clock=clock)
     finally:
         if handled:
             loop.remove_signal_handler(signal.SIGINT)
@@ -337,12 +366,9 @@ class HeadlessOutput:
             self._line(f"{self._stamp(event.t_ns)} {event.stage} {what}: {event.error}")
 
     def summary(self, s: LiveSummary) -> None:
-        why = {
-            "duration": "the duration elapsed",
-            "sources": "every source ended",
-            "stopped": "stopped (Ctrl-C)",
-            "error": "a device failed",
-        }[s.ended_by]
+        from glasses.app.live import ENDED_BY
+
+        why = ENDED_BY[s.ended_by]
         rows = [
             ("frames captured", str(s.frames)),
             ("frames dropped", f"{s.frames_dropped} (flow limiter)"),

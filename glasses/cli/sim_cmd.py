@@ -1,4 +1,4 @@
-"""``glasses sim [FILE...] [--headless] [--report PATH] [--junit PATH]``.
+"""``glasses sim [FILE...] [--headless] [--report PATH] [--junit PATH] [--hud-gif OUT.gif]``.
 
 Headless batches are safe to leave running: each file's verdict is printed as soon as it has
 run; an invalid or crashing file is reported as such (summary and reports) and the others run;
@@ -9,6 +9,8 @@ exit codes: 0 every scenario passed; 1 a scenario failed (an expectation, a stag
 or crashed; 2 a scenario file is invalid, a report path cannot be written, or the config, a
 custom skill or the language model cannot be set up (all checked first); 130 interrupted
 (Ctrl-C), after writing the reports of what finished.
+
+``--hud-gif``/``--hud-png`` picture the HUD of one file's run (headless or in the TUI).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glasses.cli import assistant_options
+from glasses.cli import assistant_options, hud_options
 
 if TYPE_CHECKING:
     from glasses.app.setup import AssistantSetup
+    from glasses.hud.pictures import HudPictures
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -31,13 +34,9 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by 
 
 def bundled_scenario(name: str) -> Path:
     """A scenario shipped with glasses: in the wheel (simulator/scenarios) or the checkout."""
-    import simulator
+    from simulator.bundled import bundled_scenario as find
 
-    here = Path(simulator.__file__).resolve().parent
-    for candidate in (here / "scenarios" / name, here.parent / "scenarios" / name):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(name)
+    return find(name)
 
 
 def add_parser(sub: Any) -> None:
@@ -63,6 +62,7 @@ def add_parser(sub: Any) -> None:
     # The config file, custom skills and the language model; a scenario's device: section wins
     # over the config's (and --profile's) profile and listening mode.
     assistant_options.add_options(p, profile=True)
+    hud_options.add_options(p)
     p.set_defaults(func=run)
 
 
@@ -72,7 +72,15 @@ def wants_tui(args: argparse.Namespace, files: list[Path]) -> bool:
     return interactive and not batch
 
 
-def run_tui(path: Path, *, speed: float, paused: bool, setup: AssistantSetup | None = None) -> int:
+def run_tui(
+    path: Path,
+    *,
+    speed: float,
+    paused: bool,
+    setup: AssistantSetup | None = None,
+    pictures: HudPictures | None = None,
+) -> int:
+    """The scenario at ``path`` in the TUI; ``pictures`` watch its HUD."""
     from simulator.scenario import ScenarioError, load_scenario
     from simulator.session import SimSession
     from simulator.tui.app import SimApp
@@ -85,7 +93,11 @@ def run_tui(path: Path, *, speed: float, paused: bool, setup: AssistantSetup | N
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return EXIT_INVALID
+    if pictures is not None:
+        pictures.profile = session.profile
+        session.rig.runtime.observe(pictures.observe)
     SimApp(session).run()
+    session.stop()  # the app stopped it already; the runtime's Shutdown ends the pictures
     return 0
 
 
@@ -94,6 +106,13 @@ def run(args: argparse.Namespace) -> int:
 
     files: list[Path] = list(args.files) or [bundled_scenario("demo.yaml")]
     tui = wants_tui(args, files)
+    if hud_options.wanted(args):
+        problem = hud_options.problem(args)
+        if len(files) > 1:
+            problem = "--hud-gif and --hud-png picture one scenario file, not several"
+        if problem:
+            print(f"glasses sim: {problem}", file=sys.stderr)
+            return EXIT_INVALID
     if not tui:
         for flag, path in (("--report", args.report), ("--junit", args.junit)):
             problem = output_problem(path) if path is not None else ""
@@ -107,9 +126,18 @@ def run(args: argparse.Namespace) -> int:
         for line in str(exc).splitlines():
             print(f"glasses sim: {line}", file=sys.stderr)
         return EXIT_INVALID
+    pictures = hud_options.recorder(args)
     if tui:
-        return run_tui(files[0], speed=args.speed, paused=args.paused, setup=setup)
-    return run_batch(files, report=args.report, junit=args.junit, setup=setup)
+        code = run_tui(
+            files[0], speed=args.speed, paused=args.paused, setup=setup, pictures=pictures
+        )
+    else:
+        code = run_batch(
+            files, report=args.report, junit=args.junit, setup=setup, pictures=pictures
+        )
+    if pictures is not None and not hud_options.write(args, pictures, prog="glasses sim"):
+        return code if code == EXIT_INTERRUPTED else EXIT_INVALID
+    return code
 
 
 def run_batch(
@@ -118,9 +146,11 @@ def run_batch(
     report: Path | None,
     junit: Path | None,
     setup: AssistantSetup | None = None,
+    pictures: HudPictures | None = None,
 ) -> int:
     """Run ``files`` headless, print each verdict as it comes, write the reports; see the
-    module's exit codes."""
+    module's exit codes. ``pictures`` watch the HUD (of one file: it gets every file's)."""
+    from glasses.hud.profile import get_profile
     from simulator.harness import ScenarioResult, run_files
     from simulator.report import write_json, write_junit
     from simulator.summary import print_result, print_totals
@@ -129,8 +159,11 @@ def run_batch(
         print_result(result, out=sys.stdout)
         if result.traceback:  # a crash: where it happened, for the bug report
             print(result.traceback, file=sys.stderr, end="", flush=True)
+        if pictures is not None and result.status == "ran":
+            pictures.profile = get_profile(result.profile)
 
-    batch = run_files(files, on_result=finished, setup=setup)
+    observers = [pictures.observe] if pictures is not None else []
+    batch = run_files(files, on_result=finished, setup=setup, observers=observers)
     print_totals(batch, out=sys.stdout)
     written = True
     for path, write in ((report, write_json), (junit, write_junit)):

@@ -121,6 +121,7 @@ class HudStage(Stage):
                     page=self.page,
                     pages=self.pages,
                     actions=card.actions if card is not None else (),
+                    card=card,
                 )
             )
         if self.level != 1.0:

@@ -6,10 +6,16 @@ Each text run of the page is written at the row and column proportional to its p
 in its palette colour; boxes become cell graphics (``─ │`` dividers, a ``╭╮╰╯`` toast frame,
 ``░``/``█`` progress bars, ``•`` bullets). Cells are rebuilt once per update and served from a
 cache by ``render_line``, so an update costs a layout plus a few hundred cell writes.
+
+``fit(cols, rows)`` draws the display in fewer cells, for a small terminal: the rows shrink
+down to ``min_rows(profile)``, where each line of any page still has a row of its own (lines
+keep their order and nothing is written over), and a line that would run off the right edge
+of fewer columns is moved left.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 from rich.color import Color as RichColor
@@ -68,12 +74,15 @@ class HudView(Widget):
         *,
         page: int = 0,
         level: float = 1.0,
+        label: str = "",
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._profile = get_profile(profile) if isinstance(profile, str) else profile
+        self._label = label
+        self._fit: tuple[int, int] | None = None
         self._card = card
         self._page = HudPage()
         self._lines: list[Strip] = []
@@ -100,8 +109,24 @@ class HudView(Widget):
 
     @property
     def cells(self) -> tuple[int, int]:
-        """(columns, rows) of the display area, inside the border."""
-        return cell_size(self._profile)
+        """(columns, rows) of the display area, inside the border: ``cell_size(profile)``, or
+        less after ``fit`` (never fewer rows than ``min_rows(profile)``)."""
+        cols, rows = cell_size(self._profile)
+        if self._fit is None:
+            return cols, rows
+        fit_cols, fit_rows = self._fit
+        return max(1, min(cols, fit_cols)), min(rows, max(min_rows(self._profile), fit_rows))
+
+    def fit(self, cols: int | None, rows: int | None = None) -> None:
+        """Draw the display in at most ``cols`` × ``rows`` cells (inside the border); None
+        for both: its natural size, ``cell_size(profile)``. See the module doc."""
+        natural = cell_size(self._profile)
+        fit = None if cols is None and rows is None else (cols or natural[0], rows or natural[1])
+        if fit == self._fit:
+            return
+        self._fit = fit
+        self._rebuild()
+        self.refresh(layout=True)
 
     def update_card(self, card: Card | None, page: int = 0, *, level: float | None = None) -> None:
         """Show page ``page`` (clamped to the card's pages) of ``card``; ``None`` blanks it.
@@ -185,7 +210,9 @@ class HudView(Widget):
         r, g, b = self._profile.rgb(self._profile.accent)
         k = max(brightness, 0.25)  # the border frames the emulator: it stays visible when off
         self.styles.border = ("round", Color(round(r * k), round(g * k), round(b * k)))
-        self.border_title = self._profile.name
+        self.border_title = (
+            f"{self._label} · {self._profile.name}" if self._label else self._profile.name
+        )
         if brightness == 0:
             self.border_subtitle = "off"
         else:
@@ -202,20 +229,18 @@ class HudView(Widget):
         return style
 
     def _rebuild(self) -> None:
-        canvas = _Canvas(self._profile, *self.cells)
         page = self._page if self._brightness() > 0 else HudPage()
+        canvas = _Canvas(self._profile, *self.cells, page)
         placed = []
         for run in page.runs:
             text = displayable(run.text)
             row = canvas.row_of(run.y_px + run.height_px / 2)
             if run.role == "page":  # right-aligned: keep its right edge
                 col = round((run.x_px + run.width_px) / canvas.cw) - len(text)
-                col = min(col, canvas.cols - len(text))
             else:
                 col = round(run.x_px / canvas.cw)
+            col = min(col, canvas.cols - len(text))  # a line that would run off: moved left
             placed.append((row, max(0, col), text, run.colour))
-            if text.strip():
-                canvas.lines.append((run.y_px, run.y_px + run.height_px, row))
         for box in page.boxes:
             canvas.box(box)
         for row, col, text, colour in placed:
@@ -239,30 +264,90 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
-class _Canvas:
-    """A grid of terminal cells (a character and a palette index each) over a display."""
+@functools.cache
+def min_rows(profile: DisplayProfile) -> int:
+    """The fewest cell rows that still give every line of any page a row of its own: the body
+    lines of a full page, or a full toast's lines and its frame."""
+    longest_toast = Card(layout="toast", body="word " * 400)
+    toast = layout_card(longest_toast, profile)[0]
+    return max(profile.max_lines, len(_bands(toast)))
 
-    def __init__(self, profile: DisplayProfile, cols: int, rows: int) -> None:
+
+def _bands(page: HudPage) -> list[tuple[float, float, float]]:
+    """The horizontal bands of ``page`` that each need a cell row of their own, top to bottom:
+    (top px, bottom px, the y that picks the band's row at full size). A band is a text line
+    (the runs side by side on it, the page number beside the last one), a toast frame's top or
+    bottom edge, or a progress bar."""
+    spans: list[tuple[float, float, float]] = []
+    for run in page.runs:
+        if displayable(run.text).strip():
+            spans.append((run.y_px, run.y_px + run.height_px, run.y_px + run.height_px / 2))
+    for box in page.boxes:
+        y0, y1 = box.y_px, box.y_px + box.h_px
+        if box.role == "track":
+            spans.append((y0, y1, y0 + box.h_px / 2))
+        elif not box.filled:  # a frame: its two edges
+            spans.append((y0, y0 + box.stroke_px, y0))
+            spans.append((y1 - box.stroke_px, y1, y1 - 1))
+    spans.sort()
+    bands: list[tuple[float, float, float]] = []
+    for top, bottom, anchor in spans:
+        if bands and top < bands[-1][1]:  # overlaps the band above: the same row
+            above = bands[-1]
+            bands[-1] = (above[0], max(above[1], bottom), above[2])
+        else:
+            bands.append((top, bottom, anchor))
+    return bands
+
+
+class _Canvas:
+    """A grid of terminal cells (a character and a palette index each) over a display.
+
+    At the display's full cell size each band of the page (``_bands``) takes the row its
+    pixels fall in; in fewer rows (a small terminal) the bands keep their order and each its
+    own row, squeezed from the bottom up, so no line is lost or written over.
+    """
+
+    def __init__(self, profile: DisplayProfile, cols: int, rows: int, page: HudPage) -> None:
         self.cols, self.rows = cols, rows
         self.cw, self.ch = profile.width_px / cols, profile.height_px / rows
         self.chars = [[" "] * cols for _ in range(rows)]
         self.colours = [[0] * cols for _ in range(rows)]
-        self.lines: list[tuple[int, int, int]] = []  # text lines: (top px, bottom px, row)
+        bands = _bands(page)
+        want = [self._natural_row(anchor) for _top, _bottom, anchor in bands]
+        for i in range(1, len(want)):  # each band below the one above…
+            want[i] = max(want[i], want[i - 1] + 1)
+        for i in range(len(want) - 1, -1, -1):  # …and room below it for the ones that follow
+            want[i] = max(0, min(want[i], rows - (len(want) - i)))
+        self.bands = [(top, bottom, row) for (top, bottom, _), row in zip(bands, want, strict=True)]
+        self.text_rows = {row for top, bottom, row in self.bands}
 
     def put(self, row: int, col: int, char: str, colour: int) -> None:
         if 0 <= row < self.rows and 0 <= col < self.cols:
             self.chars[row][col] = char
             self.colours[row][col] = colour
 
-    def row_of(self, y: float) -> int:
+    def _natural_row(self, y: float) -> int:
         return min(self.rows - 1, max(0, int(y / self.ch)))
 
-    def line_row(self, y: float) -> int:
-        """The row of the text line whose box contains ``y`` (a bullet's line), else ``row_of``."""
-        for top, bottom, row in self.lines:
+    def row_of(self, y: float) -> int:
+        """The row of the band that holds ``y``; between bands, the row ``y`` falls in at this
+        scale, kept between the rows of the bands above and below it."""
+        low, high = 0, self.rows - 1
+        for top, bottom, row in self.bands:
             if top <= y < bottom:
                 return row
-        return self.row_of(y)
+            if bottom <= y:
+                low = row
+            else:  # the first band below ``y``
+                high = row
+                break
+        return min(max(self._natural_row(y), low), high)
+
+    def free_row(self, y: float) -> int | None:
+        """A row for a mark at ``y`` (a divider) that no band uses, or None if there is none."""
+        row = self.row_of(y)
+        return None if row in self.text_rows else row
 
     def col_of(self, x: float) -> int:
         return min(self.cols - 1, max(0, int(x / self.cw)))
@@ -271,7 +356,7 @@ class _Canvas:
         c, put = box.colour, self.put
         left, right = round(box.x_px / self.cw), round((box.x_px + box.w_px) / self.cw)
         if box.role == "bullet":
-            row = self.line_row(box.y_px + box.h_px / 2)
+            row = self.row_of(box.y_px + box.h_px / 2)
             put(row, self.col_of(box.x_px + box.w_px / 2), "•", c)
         elif box.role in ("track", "fill"):
             row = self.row_of(box.y_px + box.h_px / 2)
@@ -289,16 +374,16 @@ class _Canvas:
                 put(row, c1, "│", c)
             for row, col, char in ((r0, c0, "╭"), (r0, c1, "╮"), (r1, c0, "╰"), (r1, c1, "╯")):
                 put(row, col, char, c)
-        elif box.w_px >= box.h_px:  # a horizontal divider, unless text shares its row
-            row = self.row_of(box.y_px + box.h_px / 2)
-            if all(row != text_row for _top, _bottom, text_row in self.lines):
+        elif box.w_px >= box.h_px:  # a horizontal divider, where no line needs the row
+            free = self.free_row(box.y_px + box.h_px / 2)
+            if free is not None:
                 for col in range(left, right):
-                    put(row, col, "─", c)
+                    put(free, col, "─", c)
         else:  # a vertical divider, over the rows of the text lines beside it
             col = self.col_of(box.x_px + box.w_px / 2)
             beside = [
                 row
-                for top, bottom, row in self.lines
+                for top, bottom, row in self.bands
                 if box.y_px <= (top + bottom) / 2 < box.y_px + box.h_px
             ]
             if not beside:

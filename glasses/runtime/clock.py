@@ -19,6 +19,7 @@ import asyncio
 import selectors
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
@@ -112,6 +113,7 @@ class _VirtualSelector(selectors.BaseSelector):
         clock = self._clock
         timeout_ns = None if timeout is None else round(timeout * NS_PER_S)
         if pace.paused:
+            pace.track.clear()  # a pause is no lag: measure afresh after it
             target = pace.step_target_ns
             if target is None or clock.now_ns() >= target or timeout_ns is None:
                 pace.step_target_ns = None
@@ -121,8 +123,10 @@ class _VirtualSelector(selectors.BaseSelector):
             clock._advance(min(timeout_ns, target - clock.now_ns()))
             return []
         if timeout_ns is None:
+            pace.track.clear()  # idle is no lag either
             return self._inner.select(None)  # idle until someone injects an event
         start = time.monotonic_ns()  # pacing is, by definition, tied to the wall clock
+        pace.note(start, clock.now_ns())
         ready = self._inner.select(timeout_ns / NS_PER_S / pace.speed)
         waited = round((time.monotonic_ns() - start) * pace.speed)
         clock._advance(min(timeout_ns, waited) if ready else timeout_ns)
@@ -147,6 +151,9 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
         return self._virtual_clock.now_ns() / NS_PER_S
 
 
+_TRACK_EVERY_NS = 100_000_000
+
+
 class Pace:
     """Runs a ``VirtualClock`` at ``speed`` × wall-clock speed, for interactive use (the TUI).
 
@@ -166,6 +173,35 @@ class Pace:
         self.settled = threading.Event()
         self.requested = 0  # steps asked for (any thread)
         self.served = 0  # steps the loop has taken up
+        # (wall ns, virtual ns) while running unpaused, one every ``_TRACK_EVERY_NS`` at most:
+        # whether virtual time keeps up with the wall clock (``keeping_up``).
+        self.track: deque[tuple[int, int]] = deque(maxlen=256)
+
+    def note(self, wall_ns: int, virtual_ns: int) -> None:
+        """Called by the clock's loop as it runs unpaused: the two clocks now."""
+        if not self.track or wall_ns - self.track[-1][0] >= _TRACK_EVERY_NS:
+            self.track.append((wall_ns, virtual_ns))
+
+    def keeping_up(self, window_s: float = 5.0, *, now_ns: int | None = None) -> float | None:
+        """How fast virtual time went over the last ``window_s`` wall seconds of unpaused
+        running, as a share of ``speed``: 1.0 keeps pace, 0.43 means the loop had work for
+        longer than the time it simulated (a loaded machine) and falls behind. None until a
+        second has been measured (or while paused). ``now_ns``: the wall clock now
+        (``time.monotonic_ns()``); a loop stuck in one long piece of work since its last note
+        counts as behind. Safe to call from any thread."""
+        track = list(self.track)
+        if not track:
+            return None
+        now = time.monotonic_ns() if now_ns is None else now_ns
+        if now - track[-1][0] > 5 * _TRACK_EVERY_NS:  # no note for a while: the loop is busy
+            track.append((now, track[-1][1]))
+        newest = track[-1]
+        since = newest[0] - round(window_s * NS_PER_S)
+        oldest = next((t for t in track if t[0] >= since), track[0])
+        wall = newest[0] - oldest[0]
+        if wall < NS_PER_S:
+            return None
+        return (newest[1] - oldest[1]) / (wall * self.speed)
 
 
 class VirtualClock:

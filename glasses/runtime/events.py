@@ -10,6 +10,9 @@ that turn's ``turn_id``. Events come in three kinds:
 * ``CONTROL``: what perception and the assistant conclude (codes seen, intents, HUD updates).
 * ``SYSTEM``: lifecycle and faults (device lost, stage crashed, shutdown). They skip queues: a
   subscriber receives them before any queued data or control event.
+
+Each event says what it is in words: ``describe()`` is one plain line ("intent scan
+(value=…)"), what the TUI's event log and ``glasses -vv`` print.
 """
 
 from __future__ import annotations
@@ -50,6 +53,18 @@ class Event:
             out[f.name] = _jsonable(getattr(self, f.name))
         return out
 
+    def describe(self) -> str:
+        """One plain line saying what happened, for logs; each event type words its own.
+
+        This default lists the fields a subclass adds (arrays by their shape)."""
+        base = {"t_ns", "source", "turn_id"}
+        fields = ", ".join(
+            f"{f.name}={_short(getattr(self, f.name))}"
+            for f in dataclasses.fields(self)
+            if f.name not in base
+        )
+        return f"{self.type_name} ({fields})" if fields else self.type_name
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
@@ -63,6 +78,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return value
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return "×".join(str(n) for n in value.shape) + f" {value.dtype}"
+    return repr(value)
+
+
+def _quote(text: str) -> str:
+    """``text`` on one line: its line breaks shown as `` | ``; "(nothing)" when empty."""
+    return " | ".join(text.splitlines()) if text.strip() else "(nothing)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,6 +112,9 @@ class VideoFrame(Event):
     def height(self) -> int:
         return int(self.image.shape[0])
 
+    def describe(self) -> str:
+        return f"camera frame {self.index} ({self.width}×{self.height})"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AudioChunk(Event):
@@ -99,6 +128,9 @@ class AudioChunk(Event):
     @property
     def duration_ns(self) -> int:
         return len(self.samples) * 1_000_000_000 // self.sample_rate
+
+    def describe(self) -> str:
+        return f"audio {self.duration_ns / 1e6:.0f} ms at {self.sample_rate} Hz"
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,6 +154,12 @@ class CodesDetected(Event):
     frame_index: int
     frame_t_ns: int
 
+    def describe(self) -> str:
+        if not self.codes:
+            return "no code in view"
+        seen = ", ".join(f"{c.symbology} {c.value}" for c in self.codes)
+        return f"{'code' if len(self.codes) == 1 else 'codes'} in view: {seen}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TextRead(Event):
@@ -132,12 +170,19 @@ class TextRead(Event):
     frame_index: int
     frame_t_ns: int
 
+    def describe(self) -> str:
+        lines = _quote("\n".join(self.lines))
+        return f"read: {lines}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tap(Event):
     """A tap on the glasses' touch pad (or the push-to-talk button); ``count`` 1 or 2."""
 
     count: int = 1
+
+    def describe(self) -> str:
+        return {1: "tap", 2: "double tap"}.get(self.count, f"{self.count} taps")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,12 +191,18 @@ class Swipe(Event):
 
     direction: str = "forward"
 
+    def describe(self) -> str:
+        return f"swipe {self.direction}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeadGesture(Event):
     """A head gesture from the IMU: ``gesture`` is ``"nod"`` or ``"shake"``."""
 
     gesture: str
+
+    def describe(self) -> str:
+        return f"head {self.gesture}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +215,10 @@ class Intent(Event):
 
     def slot(self, key: str, default: str = "") -> str:
         return dict(self.slots).get(key, default)
+
+    def describe(self) -> str:
+        slots = " ".join(f"{k}={v}" for k, v in self.slots)
+        return f"intent {self.name} ({slots})" if slots else f"intent {self.name}"
 
 
 LAYOUTS = (
@@ -219,6 +274,12 @@ class HudUpdate(Event):
     card: Card | None
     stream: str = ""
 
+    def describe(self) -> str:
+        if self.card is None:
+            return "hud update: clear"
+        what = self.card.title or self.card.body
+        return f"hud update: {self.card.layout} {_quote(what)}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HudDrawn(Event):
@@ -226,6 +287,8 @@ class HudDrawn(Event):
 
     ``update_t_ns`` is when that update was emitted; ``coalesced`` counts the other updates
     merged into the same draw by the display's update-rate limit (0 when drawn on its own).
+    ``card`` is the card drawn (None: the display was cleared) and ``text`` its page ``page``,
+    so a renderer can picture what the wearer saw (``glasses.hud.pictures``).
     """
 
     text: str
@@ -234,6 +297,13 @@ class HudDrawn(Event):
     page: int = 0
     pages: int = 1
     actions: tuple[tuple[str, str], ...] = ()  # the shown card's ``Card.actions``
+    card: Card | None = None  # the card drawn (``text`` is its page ``page``); None: cleared
+
+    def describe(self) -> str:
+        shown = " | ".join(self.text.splitlines()) if self.text else "(clear)"
+        paged = f" (page {self.page + 1}/{self.pages})" if self.pages > 1 else ""
+        extra = f" (+{self.coalesced} coalesced)" if self.coalesced else ""
+        return f"hud drawn: {shown}{paged}{extra}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,6 +311,11 @@ class HudDimmed(Event):
     """The display dimmed (``level`` 0..1 of full brightness; 0 is off) after inactivity."""
 
     level: float
+
+    def describe(self) -> str:
+        if self.level == 0:
+            return "hud off"
+        return "hud at full brightness" if self.level == 1 else f"hud dimmed to {self.level:.0%}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,6 +326,9 @@ class Say(Event):
 
     text: str
     queued: bool = False
+
+    def describe(self) -> str:
+        return f"say{' (queued)' if self.queued else ''}: {self.text}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,6 +343,9 @@ class Speaking(Event):
     audio: np.ndarray | None = field(default=None, repr=False)
     duration_ns: int = 0
 
+    def describe(self) -> str:
+        return f"speaking ({self.duration_ns / 1e9:.1f} s): {self.text}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpeakingStopped(Event):
@@ -273,6 +354,9 @@ class SpeakingStopped(Event):
 
     cut: bool = False
     reason: str = ""
+
+    def describe(self) -> str:
+        return f"speech cut ({self.reason or 'no reason'})" if self.cut else "speech done"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -283,11 +367,17 @@ class SpeechAudio(Event):
     kind: ClassVar[EventKind] = EventKind.DATA
     samples: np.ndarray = field(repr=False)
 
+    def describe(self) -> str:
+        return f"speech audio {len(self.samples) / 16:.0f} ms"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpeechStarted(Event):
     """The voice activity detector decided speech has begun (``t_ns``: when, after the start
     hangover); when the speech itself began is in the matching ``SpeechEnded.started_t_ns``."""
+
+    def describe(self) -> str:
+        return "voice: speech started"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -307,6 +397,10 @@ class SpeechEnded(Event):
     context: np.ndarray | None = field(default=None, repr=False)
     context_t_ns: int = 0
 
+    def describe(self) -> str:
+        length = len(self.audio) / 16_000 if self.audio is not None else 0.0
+        return f"voice: speech ended ({length:.2f} s)"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WakeWord(Event):
@@ -317,6 +411,9 @@ class WakeWord(Event):
     score: float = 0.0
     heard_t_ns: int = 0  # when the phrase ended in the audio (``t_ns`` is when it was decided)
 
+    def describe(self) -> str:
+        return f"wake word {self.phrase} ({self.score:.2f})"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommandRejected(Event):
@@ -326,6 +423,10 @@ class CommandRejected(Event):
     reason: str
     heard: str = ""
 
+    def describe(self) -> str:
+        heard = f": heard {self.heard!r}" if self.heard else ""
+        return f"command rejected ({self.reason}){heard}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Transcript(Event):
@@ -334,6 +435,9 @@ class Transcript(Event):
 
     text: str
     final: bool = True
+
+    def describe(self) -> str:
+        return f"{'heard' if self.final else 'hearing'}: {self.text}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,17 +455,26 @@ class Interrupt(SystemEvent):
 
     reason: str = ""
 
+    def describe(self) -> str:
+        return f"interrupt: {self.reason or 'no reason'}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceLost(SystemEvent):
     device: str
     reason: str
 
+    def describe(self) -> str:
+        return f"{self.device} lost: {self.reason}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceRestored(SystemEvent):
     device: str
     attempts: int
+
+    def describe(self) -> str:
+        return f"{self.device} restored after {self.attempts} attempt(s)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -375,6 +488,9 @@ class QueueOverflow(SystemEvent):
     size: int
     total: int
 
+    def describe(self) -> str:
+        return f"queue {self.queue} full ({self.depth}/{self.size}): lagging"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StageCrashed(SystemEvent):
@@ -387,7 +503,15 @@ class StageCrashed(SystemEvent):
     restart: int
     gave_up: bool = False
 
+    def describe(self) -> str:
+        if self.gave_up:
+            return f"stage {self.stage} gave up after {self.restart} crashes: {self.error}"
+        return f"stage {self.stage} crashed: {self.error} (restart {self.restart})"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shutdown(SystemEvent):
     reason: str = ""
+
+    def describe(self) -> str:
+        return f"shutdown: {self.reason}" if self.reason else "shutdown"

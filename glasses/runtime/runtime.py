@@ -6,10 +6,16 @@ inbox that is then full waits, before it takes its next event, until that inbox 
 a source awaits ``wait_room`` before it reads more. The data path (microphone → VAD → listen,
 captions) has no cycle, so these waits always end: the pipeline lags, it never loses audio.
 How long each stage and source was held back is in ``metrics()["held_back_ms"]``.
+
+Every control and system event a stage emits is a decision of that stage; at DEBUG level this
+module's logger writes one line for each (``glasses -vv``): the time since ``start()``, the
+stage, and the event's ``describe()``; a stage repeating its last line (the same code seen
+frame after frame) is not logged again.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +26,8 @@ from glasses.runtime.inbox import Inbox
 from glasses.runtime.metrics import StageStats, Timelines
 from glasses.runtime.stage import Stage, StageContext
 from glasses.runtime.supervisor import RestartPolicy, Supervisor
+
+log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -47,6 +55,7 @@ class Runtime:
         # Per stage: the inboxes its data events filled up, to wait on before its next event.
         self._filled: dict[str, set[Inbox]] = {}
         self.held_back_ns: dict[str, int] = {}  # stage or source -> time spent waiting for room
+        self.started_ns = clock.now_ns()  # set again by ``start()``: the origin of logged times
 
     def publish(self, event: Event) -> None:
         self.bus.publish(event)
@@ -54,11 +63,18 @@ class Runtime:
     def _stage_context(self, name: str) -> StageContext:
         filled = self._filled.setdefault(name, set())
         bus = self.bus
+        said = ""  # the stage's last logged decision
 
         def emit(event: Event) -> None:
             delivered = bus.publish(event)
             if event.kind is EventKind.DATA:
                 filled.update(inbox for inbox in delivered if inbox.full)
+            elif log.isEnabledFor(logging.DEBUG):
+                nonlocal said
+                line = event.describe()
+                if line != said:
+                    said = line
+                    log.debug("%.3f s %s: %s", (event.t_ns - self.started_ns) / 1e9, name, line)
 
         return StageContext(
             clock=self.clock,
@@ -124,6 +140,7 @@ class Runtime:
         self.supervisor.spawn(name, factory, policy)
 
     async def start(self) -> None:
+        self.started_ns = self.clock.now_ns()
         for stage in self._stages:
             ctx = self._stage_context(stage.name)
             await stage.start(ctx)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from glasses.app.live import LiveConfig, LiveStarted, LiveSummary, run_live
+from glasses.app.live import ENDED_BY, LiveConfig, LiveStarted, LiveSummary, run_live
 from glasses.hud.profile import DisplayProfile, get_profile
 from glasses.hud.stage import HudStage
 from glasses.runtime.clock import NS_PER_S, RealClock
@@ -37,8 +37,19 @@ METRICS_PERIOD_S = 0.25
 
 
 class LiveSession:
-    def __init__(self, config: LiveConfig) -> None:
+    """``observers`` see every event of the session (frames included) on its thread, as
+    ``run_live``'s ``on_event`` does; ``on_start`` is called once the devices are open."""
+
+    def __init__(
+        self,
+        config: LiveConfig,
+        *,
+        observers: Sequence[Callable[[Event], None]] = (),
+        on_start: Callable[[LiveStarted], None] | None = None,
+    ) -> None:
         self.config = config
+        self._observers = tuple(observers)
+        self._on_started = on_start
         self._profile = get_profile(config.profile)
         self.clock = RealClock()
         self.events: deque[Event] = deque(maxlen=5000)
@@ -100,9 +111,13 @@ class LiveSession:
 
     def _on_start(self, started: LiveStarted) -> None:
         self._started = started
+        if self._on_started is not None:
+            self._on_started(started)
         self._ready.set()
 
     def _observe(self, event: Event) -> None:
+        for observer in self._observers:
+            observer(event)
         if isinstance(event, VideoFrame):
             self._frame = event
         elif event.kind is not EventKind.DATA:
@@ -143,6 +158,25 @@ class LiveSession:
     @property
     def paused(self) -> bool:
         return False
+
+    @property
+    def start_ns(self) -> int:
+        """Clock time of the session's start: event times count from it."""
+        return self._started.t_ns if self._started is not None else 0
+
+    virtual = False  # the real clock
+
+    @property
+    def ended(self) -> str:
+        """Why the session ended ("" while it runs)."""
+        if self.summary is not None:
+            return ENDED_BY[self.summary.ended_by]
+        if self.failure is not None or (self._ready.is_set() and not self._thread.is_alive()):
+            return "stopped by an error"
+        return ""
+
+    def keeping_up(self) -> float | None:
+        return None  # the real clock cannot fall behind itself
 
     @property
     def link(self) -> str:
