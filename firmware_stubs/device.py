@@ -103,7 +103,6 @@ class StubGlasses:
         self.led_on = False
         self.led_reasons = 0
         self.led_history: list[tuple[int, bool]] = []
-        self._led_requested = False
         self._camera_task: asyncio.Task[None] | None = None
         self._camera_fps = 0.0
         self._camera_px = 0
@@ -160,7 +159,7 @@ class StubGlasses:
         self._report_power(force=True)
 
     def detach(self) -> None:
-        """The companion is gone: stop the streams (and so the LED), keep the display."""
+        """The companion is gone: stop the streams and turn the LED off; keep the display."""
         self.conn = None
         for attr in ("_camera_task", "_mic_task", "_imu_task"):
             task = getattr(self, attr)
@@ -168,7 +167,8 @@ class StubGlasses:
                 task.cancel()
                 setattr(self, attr, None)
         self._camera_fps = 0.0
-        self._led(m.LedReason.CAMERA | m.LedReason.MICROPHONE, False)
+        # The companion's own request for the LED lapses with it.
+        self._led(m.LedReason.CAMERA | m.LedReason.MICROPHONE | m.LedReason.REQUESTED, False)
 
     async def stop(self) -> None:
         self.detach()

@@ -246,12 +246,12 @@ def test_unknown_uri() -> None:
     assert isinstance(err, BadDeviceUri)
     assert str(err) == (
         "camera rtsp://cam: unknown device URI — use one of: file:PATH (image, folder or "
-        "video), usb:N, default, sim:"
+        "video), usb:N, default, sim:, link://HOST:PORT"
     )
     err = error_of(lambda: open_microphone("clip.wav"))
     assert str(err) == (
         "microphone clip.wav: unknown device URI — for a file write file:clip.wav; otherwise "
-        "use one of: file:PATH.wav, usb:N, default, sim:"
+        "use one of: file:PATH.wav, usb:N, default, sim:, link://HOST:PORT"
     )
     err = error_of(lambda: open_camera("usb:front"))
     assert str(err) == (

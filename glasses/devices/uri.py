@@ -6,6 +6,8 @@
 ``usb:N``              camera N (``/dev/videoN``) / sound device N (``--list-devices``)
 ``default``            camera 0 / the system's default input / default output
 ``sim:`` (``sim:NAME``)  simulator-driven device, fed by the scenario player
+``link://HOST:PORT``   camera / microphone of glasses over the link (docs/protocol.md);
+                       ``link+unix:///PATH`` for a Unix socket
 =====================  ===================================================================
 
 ``file://PATH`` is accepted too. The functions only build the device; ``open()`` (or the device
@@ -23,8 +25,9 @@ from glasses.devices.sim import SimCamera, SimMicrophone, SimSpeaker
 from glasses.devices.usb import SoundDeviceMicrophone, SoundDeviceSpeaker, UsbCamera
 from glasses.runtime.clock import Clock, RealClock
 
-CAMERA_FORMS = "file:PATH (image, folder or video), usb:N, default, sim:"
-MICROPHONE_FORMS = "file:PATH.wav, usb:N, default, sim:"
+CAMERA_FORMS = "file:PATH (image, folder or video), usb:N, default, sim:, link://HOST:PORT"
+MICROPHONE_FORMS = "file:PATH.wav, usb:N, default, sim:, link://HOST:PORT"
+_LINK_SCHEMES = ("link", "link+unix")
 SPEAKER_FORMS = "default, usb:N, file:PATH.wav, sim:"
 
 
@@ -34,7 +37,7 @@ def _split(kind: str, uri: str, forms: str) -> tuple[str, str]:
     if text == "default":
         return "default", ""
     scheme, sep, rest = text.partition(":")
-    if not sep or scheme not in ("file", "usb", "sim"):
+    if not sep or scheme not in ("file", "usb", "sim", *_LINK_SCHEMES):
         hint = f"use one of: {forms}"
         if not sep:
             hint = f"for a file write file:{text}; otherwise {hint}"
@@ -63,6 +66,10 @@ def open_camera(uri: str, *, fps: float | None = None) -> Camera:
     pace of images and folders (10), a video's own rate, or the rate asked of a USB camera.
     """
     scheme, rest = _split("camera", uri, CAMERA_FORMS)
+    if scheme in _LINK_SCHEMES:
+        from glasses.devices.link.devices import LinkCamera, client_for
+
+        return LinkCamera(client_for("camera", uri), fps=fps or 10.0, adaptive=True, uri=uri)
     if scheme == "file":
         return FileCamera(rest, fps=fps, uri=uri)
     if scheme == "sim":
@@ -74,6 +81,10 @@ def open_camera(uri: str, *, fps: float | None = None) -> Camera:
 def open_microphone(uri: str, *, chunk_samples: int = 512) -> Microphone:
     """The microphone named by ``uri`` (not yet opened); chunks of ``chunk_samples`` at 16 kHz."""
     scheme, rest = _split("microphone", uri, MICROPHONE_FORMS)
+    if scheme in _LINK_SCHEMES:
+        from glasses.devices.link.devices import LinkMicrophone, client_for
+
+        return LinkMicrophone(client_for("microphone", uri), chunk_samples=chunk_samples, uri=uri)
     if scheme == "file":
         return FileMicrophone(rest, chunk_samples=chunk_samples, uri=uri)
     if scheme == "sim":

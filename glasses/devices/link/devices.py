@@ -361,7 +361,8 @@ class LinkDisplay:
         if fut.result() and page is not None:
             self.pages_acked.append(page)
 
-    def _text_commands(self, text: str) -> list[m.Message]:
+    def commands_for(self, text: str) -> list[m.Message]:
+        """The display commands that draw ``text`` (before its ``DisplayPage``)."""
         p = self.profile
         cmds: list[m.Message] = [m.DisplayClear(0)]
         for i, line in enumerate(text.split("\n") if text else []):
@@ -385,7 +386,7 @@ class LinkDisplay:
     def _push_text(self) -> None:
         self.client.cancel(self.TEXT_GROUP)
         self.client.cancel(progressive.ProgressiveSender.GROUP)
-        for cmd in self._text_commands(self.text):
+        for cmd in self.commands_for(self.text):
             self._send(cmd, self.TEXT_GROUP)
         self._send(m.DisplayPage(self._next_page()), self.TEXT_GROUP)
 
@@ -473,6 +474,10 @@ class LinkIndicator:
     def on(self) -> bool:
         return self._on and self.client.connected
 
+    @on.setter
+    def on(self, value: bool) -> None:  # the Indicator protocol's attribute: same as set()
+        self.set(value)
+
     def _state(self, msg: m.LedState) -> None:
         lit = bool(msg.on)
         if lit != self._on:
@@ -482,3 +487,40 @@ class LinkIndicator:
     def set(self, on: bool) -> None:
         self.requested = bool(on)
         self.client.want("led", [m.LedControl(on=int(self.requested))])
+
+
+_CLIENTS: dict[str, LinkClient] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def client_for(kind: str, uri: str) -> LinkClient:
+    """The shared ``LinkClient`` of the glasses at ``uri`` (``link://HOST:PORT`` or
+    ``link+unix:///PATH``), made on first use with the pairing key (``GLASSES_LINK_KEY`` or
+    the key file); ``BadDeviceUri`` / ``DeviceNotFound`` say what is wrong."""
+    from glasses.devices.errors import BadDeviceUri
+    from glasses.devices.link.pairing import KEY_ENV, load_key
+    from glasses.devices.link.transport import parse_link_uri
+
+    try:
+        address = parse_link_uri(uri)
+    except ValueError as exc:
+        raise BadDeviceUri(kind, uri, str(exc), "write link://HOST:PORT") from None
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(str(address))
+        if client is None:
+            try:
+                key = load_key()
+            except (ValueError, OSError) as exc:
+                raise DeviceNotFound(
+                    kind, uri, f"bad pairing key: {exc}", f"fix {KEY_ENV}"
+                ) from None
+            if key is None:
+                raise DeviceNotFound(
+                    kind,
+                    uri,
+                    "no pairing key for the glasses link",
+                    f"run `python -m firmware_stubs pair` or set {KEY_ENV} (64 hex digits)",
+                )
+            client = LinkClient(address, key, uri=str(address))
+            _CLIENTS[str(address)] = client
+        return client
