@@ -3,7 +3,10 @@
 * ``tui.svg``: the simulator TUI on the demo scenario, 3.6 s in (paused and stepped, so the
   picture is the same every time);
 * ``hud-frame.png`` / ``hud-g1.png``: what the wearer sees on two display profiles, the HUD
-  added over the camera view (black is transparent on these additive displays).
+  added over the camera view (black is transparent on these additive displays);
+* ``hud-scan.gif`` / ``hud-ask.gif``: every HUD update of ``scenarios/demo.yaml`` and
+  ``scenarios/ask.yaml`` (Gemma 3 270M in process), made as anyone would:
+  ``glasses sim --headless FILE --hud-gif OUT.gif``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from glasses.cli.main import main as glasses
 from glasses.hud import get_profile
 from glasses.hud.raster import render_image
 from glasses.runtime.events import Card
@@ -48,10 +52,19 @@ def hud_previews() -> None:
         image.save(OUT / f"hud-{name}.png")
 
 
+def hud_gifs() -> None:
+    for scenario, name in (("demo.yaml", "hud-scan.gif"), ("ask.yaml", "hud-ask.gif")):
+        path = ROOT / "scenarios" / scenario
+        code = glasses(["sim", "--headless", str(path), "--hud-gif", str(OUT / name)])
+        if code != 0:
+            raise SystemExit(f"glasses sim {scenario} failed (exit {code})")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     asyncio.run(tui_screenshot(OUT / "tui.svg"))
     hud_previews()
+    hud_gifs()
     print(f"wrote {', '.join(sorted(p.name for p in OUT.iterdir()))} in {OUT}")
 
 
