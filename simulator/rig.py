@@ -33,6 +33,7 @@ from glasses.runtime.events import Event, HeadGesture, Swipe, Tap
 from glasses.runtime.runtime import Runtime
 from glasses.runtime.supervisor import RestartPolicy
 from glasses.speech.listen_stage import ListenSettings
+from simulator.media_steps import first_frame, play_video, read_audio, read_times, shown_from
 from simulator.scenario import DeviceSpec, Scenario, Step
 
 # The simulated wall clock at virtual time 0 (2026-01-01 10:00 UTC): memories are dated by it, so
@@ -106,6 +107,8 @@ class SimRig:
         )
         self._player: str | None = None
         self._unplugged: set[str] = set()  # devices a scenario has unplugged
+        self._video: str | None = None  # the task playing a video step, if any
+        self._videos = 0
         self._photo_dir: Path | None = None
         photo = self.photo_skill
         if photo is not None and photo.store_dir is None:
@@ -166,13 +169,18 @@ class SimRig:
             for i, timed in enumerate(scenario.steps):
                 await self.clock.sleep_until(offset_ns + round(timed.t_s * NS_PER_S))
                 step = timed.step
+                if step.video is not None or step.audio is not None:
+                    self._play_media(scenario, step)
+                    continue
                 self._act(step, scenes[i] if step.show else None, said[i] if step.say else None)
 
         # One scenario at a time: a new one replaces the one playing, with every device plugged.
         if self._player is not None:
             self.runtime.supervisor.cancel(self._player)
+        self._stop_video()
         for device in tuple(self._unplugged):
             self._replug(device)
+        self._first_frames(scenario)
         self._player = f"player@{offset_ns}"
         # A player that crashed would replay its cues if restarted: report it and stop instead.
         self.runtime.spawn(self._player, player, RestartPolicy(max_restarts=0))
@@ -181,6 +189,7 @@ class SimRig:
         """Play one step: what the wearer does, or what happens to the devices."""
         now = self.clock.now_ns()
         if step.show is not None and scene is not None:
+            self._stop_video()  # a scene replaces a video playing
             self.camera.show(scene)
         elif step.tap is not None:
             self.publish(Tap(t_ns=now, source="touchpad", count=step.tap.count))
@@ -197,6 +206,47 @@ class SimRig:
             self._unplug(step.unplug)
         elif step.replug is not None:
             self._replug(step.replug)
+
+    def _play_media(self, scenario: Scenario, step: Step) -> None:
+        """A ``video:`` or ``audio:`` step (:mod:`simulator.media_steps`): the video plays on
+        the camera from now, replacing one playing; the audio goes into the microphone (lost
+        if it is unplugged, as speech is)."""
+        if step.audio is not None:
+            if "microphone" not in self._unplugged:
+                self.microphone.feed(read_audio(scenario.resolve(step.audio)))
+            return
+        if step.video is None:
+            return
+        video = step.video
+        path = scenario.resolve(video.file)
+        times = read_times(scenario.resolve(video.times)) if video.times is not None else None
+        start_ns = self.clock.now_ns()
+        self._stop_video()
+        self._videos += 1
+        self._video = f"video{self._videos}"
+        self.runtime.spawn(
+            self._video,
+            lambda: play_video(self.camera, self.clock, path, times=times, start_ns=start_ns),
+            RestartPolicy(max_restarts=0),  # a restart would play the video again
+        )
+
+    def _first_frames(self, scenario: Scenario) -> None:
+        """A video at 0 s whose first frame is due at once is in view from the camera's first
+        read: shown now, before the camera loop (which runs before the player) takes it."""
+        for timed in scenario.steps:
+            if timed.t_s > 0:
+                break
+            video = timed.step.video
+            if video is None:
+                continue
+            times = read_times(scenario.resolve(video.times)) if video.times is not None else None
+            if times is None or shown_from(times)[0] == 0:
+                self.camera.show(first_frame(scenario.resolve(video.file)))
+
+    def _stop_video(self) -> None:
+        if self._video is not None:
+            self.runtime.supervisor.cancel(self._video)
+            self._video = None
 
     def _unplug(self, device: str) -> None:
         """Pull ``device`` out: its next read fails (``DeviceLost``) and so does every reopen

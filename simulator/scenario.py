@@ -252,7 +252,9 @@ def _check_ean13(digits: str) -> None:
         )
 
 
-ACTIONS = ("show", "tap", "say", "nod", "shake", "wait", "swipe", "unplug", "replug")
+ACTIONS = (
+    "show", "tap", "say", "nod", "shake", "wait", "swipe", "unplug", "replug", "video", "audio",
+)  # fmt: skip
 DEVICES = ("camera", "microphone")
 Device = Literal["camera", "microphone"]
 
@@ -329,6 +331,23 @@ def _say(value: Any) -> Any:
     return {"text": value} if isinstance(value, str) else value
 
 
+MediaFile = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_not_blank)]
+
+
+class VideoSpec(_Strict):
+    """Recorded frames for the camera: ``file`` a video, ``times`` a text file of frame times
+    (s from the step, one per frame; without it the video's own frame rate). Both relative to
+    the scenario file. Played by :mod:`simulator.media_steps`."""
+
+    file: MediaFile
+    times: MediaFile | None = None
+
+
+def _video(value: Any) -> Any:
+    # ``video: camera.avi`` is short for ``video: {file: camera.avi}``.
+    return {"file": value} if isinstance(value, str) else value
+
+
 class Step(_Strict):
     """One timeline entry. ``at`` is absolute (s); without it a step follows the previous one."""
 
@@ -343,6 +362,8 @@ class Step(_Strict):
     swipe: Direction = None
     unplug: Unplug = None
     replug: Replug = None
+    video: Annotated[VideoSpec | None, BeforeValidator(_video)] = None
+    audio: MediaFile | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -568,6 +589,7 @@ def _resolve(
     cam = model.device.camera
     frame_bytes = cam.width * cam.height * 3
     scenes = 0
+    media_end = 0.0  # when the last video or audio of the timeline has played out
     for i, step in enumerate(model.timeline):
         if step.at is not None:
             if step.at < t:
@@ -628,7 +650,14 @@ def _resolve(
                     )
                 )
 
-    duration = model.duration if model.duration is not None else t + model.settle
+        if step.video is not None or step.audio is not None:
+            length, problem = _media(path, i, step)
+            if problem is not None:
+                problems.append(problem)
+            media_end = max(media_end, t + length)
+
+    end = max(t, media_end)
+    duration = model.duration if model.duration is not None else end + model.settle
     given: Loc = ("duration",) if model.duration is not None else ("settle",)
     if model.duration is not None and "settle" in model.model_fields_set:
         problems.append(
@@ -657,6 +686,32 @@ def _resolve(
         )
     problems += _check_expectations(model, cues, duration)
     return Scenario(path, model, tuple(steps), cues, duration, step_lines), problems
+
+
+def _media(path: Path, i: int, step: Step) -> tuple[float, tuple[Loc, str] | None]:
+    """How long a ``video:`` or ``audio:`` step plays (s), or the problem with its files."""
+    from simulator.media_steps import MediaError, check_audio, check_video, read_times
+
+    def file(relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else path.parent / p
+
+    loc: Loc = ("timeline", i, "audio")
+    try:
+        if step.video is not None:
+            video = step.video
+            times, times_path = None, ""
+            if video.times is not None:
+                loc = ("timeline", i, "video", "times")
+                times_path = str(file(video.times))
+                times = read_times(Path(times_path))
+            loc = ("timeline", i, "video", "file")
+            return check_video(file(video.file), times, times_name=times_path), None
+        if step.audio is not None:
+            return check_audio(file(step.audio)), None
+    except MediaError as exc:
+        return 0.0, (loc, str(exc))
+    return 0.0, None
 
 
 def _check_expectations(

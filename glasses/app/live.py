@@ -22,10 +22,13 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
 from typing import Any, Literal
 
 from glasses.app.pipeline import build_pipeline
+from glasses.app.recorder import Recording, SessionRecorder
 from glasses.app.services import session_services
 from glasses.app.setup import AssistantSetup
 from glasses.assistant.memory import default_data_dir
@@ -95,6 +98,8 @@ class LiveConfig:
     backend; default ``ListenSettings()``). ``assistant``: the language model, custom skills,
     the photo and data folders and the captions' backend (``glasses.app.setup``; its
     ``profile`` and ``listen`` are not used here: ``profile`` and ``listen`` above are).
+    ``record``: a new or empty folder to record the session into, as a scenario that replays
+    it (``glasses.app.recorder``).
     """
 
     camera: str = "usb:0"
@@ -104,6 +109,7 @@ class LiveConfig:
     speaker: str | None = None
     listen: ListenSettings | None = None
     assistant: AssistantSetup | None = None
+    record: Path | None = None
 
     def __post_init__(self) -> None:
         d = self.duration_s
@@ -163,6 +169,7 @@ class LiveSummary:
     ``audio_held_back_s``: clock seconds a file microphone waited for room in a full pipeline
     (backpressure: the session lags, audio is never dropped). ``queue_overflows``: times an
     inbox ran over its size (each also a ``QueueOverflow`` event).
+    ``recording``: what ``LiveConfig.record`` wrote (None when not recording).
     """
 
     ended_by: EndReason
@@ -184,6 +191,7 @@ class LiveSummary:
     audio_held_back_s: float = 0.0
     queue_overflows: int = 0
     frames_skipped: int = 0
+    recording: Recording | None = None
 
 
 def describe_camera(camera: Camera) -> str:
@@ -498,6 +506,11 @@ async def run_live(
         assistant=config.assistant,
     )
     runtime = session.runtime
+    recorder = None
+    if config.record is not None:
+        listen = (config.listen or ListenSettings()).mode
+        recorder = SessionRecorder(config.record, profile=profile.name, listen=listen)
+    recording: Recording | None = None
     await open_devices(devices, clock)
     if on_event is not None:
         runtime.observe(on_event)
@@ -521,6 +534,14 @@ async def run_live(
                     metrics=runtime.metrics,
                 )
             )
+        if recorder is not None:  # before the sources start: the first frame is recorded
+            recorder.start(
+                start_ns,
+                camera=describe_camera(camera),
+                camera_fps=camera.fps,
+                microphone=describe_microphone(mic) if mic is not None else None,
+            )
+            runtime.observe(recorder.observe)
         camera_led = session.shared_led.claim("camera")
         session.add_source(
             "camera",
@@ -557,5 +578,9 @@ async def run_live(
         # closed after the runtime stopped (the speak stage cuts a reply still playing), which
         # finalises a file speaker's WAV.
         devices.close()
+        if recorder is not None and recorder.started:  # the files out, off the loop
+            finish = partial(recorder.finish, end_ns, ended_by=ended_by)
+            recording = await clock.run_blocking(finish)
     skipped = camera.bad_frames if isinstance(camera, FileCamera) else 0
-    return session.summary(ended_by, start_ns, end_ns, frames_skipped=skipped)
+    summary = session.summary(ended_by, start_ns, end_ns, frames_skipped=skipped)
+    return replace(summary, recording=recording)

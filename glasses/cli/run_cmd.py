@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from glasses.cli import assistant_options, hud_options
@@ -51,9 +52,15 @@ output:
   capture LED). This plain output is
   what --headless asks for and what a pipe always gets; for now a terminal gets it too.
 
+record:
+  --record DIR writes the session into DIR, a new or empty folder: the camera's frames
+  (lossless), what the microphone heard, the taps, swipes and gestures, every event, and
+  DIR/scenario.yaml, which replays it: glasses sim --headless DIR/scenario.yaml
+
 exit codes:
   0  the session ran and ended (duration, end of the files, or Ctrl-C)
-  1  a stage or source crashed and gave up during the session
+  1  a stage or source crashed and gave up during the session, or the recording could not
+     be written
   2  usage error (bad option, unknown profile, malformed device URI), or the config file,
      a --skill or the language model cannot be set up (one line per problem)
   3  device error: a camera, microphone or speaker asked for is missing, unreadable or failed,
@@ -113,6 +120,12 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="list the cameras, microphones and speakers found",
     )
+    p.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="record the session into DIR (new or empty) as a scenario that replays it",
+    )
     assistant_options.add_options(p, profile=True)
     hud_options.add_options(p)
     p.set_defaults(func=run)
@@ -167,6 +180,7 @@ def _choose_speaker(choice: str) -> tuple[str | None, str]:
 
 def run(args: argparse.Namespace) -> int:
     from glasses.app.live import LiveConfig
+    from glasses.app.recorder import RecordingError
     from glasses.devices.errors import BadDeviceUri, DeviceError
     from glasses.runtime.clock import RealClock
     from models.registry import ModelError
@@ -185,6 +199,12 @@ def run(args: argparse.Namespace) -> int:
         _error(problem)
         return EXIT_USAGE
     pictures = hud_options.recorder(args)
+    if args.record is not None:
+        from glasses.app.recorder import recording_problem
+
+        if problem := recording_problem(args.record):
+            _error(f"--record {args.record} {problem}")
+            return EXIT_USAGE
     mic = None if args.mic.strip().lower() == "none" else args.mic
     speaker, notice = _choose_speaker(args.speaker)
     config = LiveConfig(
@@ -195,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
         speaker=speaker,
         listen=settings.listen_settings(),
         assistant=setup,
+        record=args.record,
     )
     if not args.headless and _interactive():
         code = _run_tui(config, notice, pictures)
@@ -211,7 +232,13 @@ def run(args: argparse.Namespace) -> int:
     except (DeviceError, ModelError) as exc:
         _error(str(exc))
         return EXIT_DEVICE
+    except RecordingError as exc:
+        _error(f"--record: {exc}")
+        return EXIT_FAILED
     out.summary(summary)
+    if summary.recording is not None:
+        for line in summary.recording.describe():
+            out._line(line)
     if out.broken:
         raise BrokenPipeError  # the reader went away (``| head``): main() exits quietly
     if pictures is not None and not hud_options.write(args, pictures, prog="glasses run"):
