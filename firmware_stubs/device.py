@@ -52,7 +52,7 @@ class StubSettings:
 
     profile: str = "g2"
     mtu: int = 512
-    window: int = 64
+    window: int = 255
     modes: tuple[m.CameraMode, ...] = (
         m.CameraMode(1280, 720, 15),
         m.CameraMode(640, 480, 30),
@@ -79,6 +79,7 @@ class StubStats:
     power_reports: int = 0
     attaches: int = 0
     pages: list[int] = field(default_factory=list)  # every page id shown, in order
+    page_times: dict[int, int] = field(default_factory=dict)  # page id → when shown (ns)
 
 
 class StubGlasses:
@@ -219,6 +220,7 @@ class StubGlasses:
             return
         if isinstance(msg, m.DisplayPage):
             self.stats.pages.append(msg.page)
+            self.stats.page_times[msg.page] = self.clock.now_ns()
 
     def _camera_control(self, msg: m.CameraControl) -> None:
         if self._camera_task is not None:

@@ -14,7 +14,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("bench", help="measure performance (runtime, hud, vision, speech)")
     p.add_argument(
         "name",
-        choices=["runtime", "hud", "vision", "speech", "assistant"],
+        choices=["runtime", "hud", "vision", "speech", "assistant", "link"],
         help="what to measure",
     )
     p.add_argument(
@@ -100,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.name == "assistant":
         return _assistant(args)
+    if args.name == "link":
+        return _link(args)
     if args.name == "hud":
         return _hud(args)
     if args.name == "vision":
@@ -392,6 +394,17 @@ def _speech(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, f)
     return status
+
+
+def _link(args: argparse.Namespace) -> int:
+    from glasses.bench import link_bench
+
+    print("bench link: the glasses link on a modelled radio (virtual time), both sides real …")
+    figures = link_bench.run(progress=lambda line: print(f"  {line}", flush=True))
+    _print_table(link_bench.rows(figures))
+    if args.json:
+        _write_json(args.json, figures)
+    return 0
 
 
 def _pct(rate: float | None) -> str:

@@ -31,7 +31,7 @@ from glasses.devices.link import messages as m
 from glasses.devices.link.connection import LinkClosed, LinkConnection
 from glasses.devices.link.framing import DEFAULT_MTU, MIN_MTU
 from glasses.devices.link.pairing import LinkRefused, Paired, pair_companion
-from glasses.devices.link.session import SessionSettings
+from glasses.devices.link.session import SessionSettings, default_window
 from glasses.devices.link.transport import (
     LinkAddress,
     LinkModel,
@@ -50,12 +50,13 @@ Dial = Callable[[], Awaitable[Wire]]
 
 @dataclass(frozen=True, slots=True)
 class ClientSettings:
-    """``mtu`` (bytes) and ``window`` (frames) offered; ``name`` told to the glasses;
+    """``mtu`` (bytes) and ``window`` (frames; None: ``default_window(mtu)``, about 8 KB in
+    flight) offered; ``name`` told to the glasses;
     ``reconnect`` back-off; ``dial_timeout_s`` and ``handshake_timeout_s`` (s); ``model``
     shapes what the companion sends (tests, benchmarks)."""
 
     mtu: int = DEFAULT_MTU
-    window: int = 32
+    window: int | None = None
     name: str = "glasses companion"
     reconnect: Reconnect = field(
         default_factory=lambda: Reconnect(backoff_s=0.5, max_backoff_s=5.0)
@@ -123,6 +124,11 @@ class LinkClient:
         self.subscribe(m.ErrorReport, self._error_report)
 
     # ---------------------------------------------------------------------------- state
+
+    @property
+    def window(self) -> int:
+        """The receive window offered (frames)."""
+        return self.settings.window or default_window(self.settings.mtu)
 
     @property
     def connected(self) -> bool:
@@ -307,7 +313,7 @@ class LinkClient:
         conn = LinkConnection(
             wire,
             self.clock,
-            SessionSettings(mtu=MIN_MTU, window=self.settings.window),
+            SessionSettings(mtu=MIN_MTU, window=self.window),
             name=f"companion {self.uri}",
         )
         loop = asyncio.get_running_loop()
@@ -318,7 +324,7 @@ class LinkClient:
                     conn,
                     self.key,
                     mtu=self.settings.mtu,
-                    window=self.settings.window,
+                    window=self.window,
                     resume=self._session,
                     name=self.settings.name,
                     timeout_s=self.settings.handshake_timeout_s,

@@ -362,6 +362,7 @@ class DisplayText(Message):
 class BitmapCodec(enum.IntEnum):
     RAW = 0  # packed pixels, rows padded to a byte
     DEFLATE = 1  # the same, zlib-compressed
+    DELTA_DEFLATE = 2  # each pixel minus its left neighbour (mod 2**bpp), packed, compressed
 
 
 @message

@@ -135,9 +135,14 @@ def encode_image(
             data = pack(pixels, bpp)
             codec = m.BitmapCodec.RAW
             if compress:
-                packed = zlib.compress(data, 6)
-                if len(packed) < len(data):
-                    data, codec = packed, m.BitmapCodec.DEFLATE
+                # Deflate as is, or on left-neighbour differences (smooth images: photos,
+                # gradients); whichever is smaller, and only if smaller than raw.
+                for option, packed in (
+                    (m.BitmapCodec.DEFLATE, zlib.compress(data, 6)),
+                    (m.BitmapCodec.DELTA_DEFLATE, zlib.compress(pack(delta(pixels, bpp), bpp), 6)),
+                ):
+                    if len(packed) < len(data):
+                        data, codec = packed, option
             bands.append(
                 m.DisplayBitmap(
                     x=x,
@@ -161,13 +166,28 @@ def decode_bitmap(msg: m.DisplayBitmap) -> np.ndarray:
     w, h = pass_shape(msg.width, msg.height, msg.pass_index, msg.passes)
     size = packed_size(w, h, msg.bpp)
     data = msg.data
-    if msg.codec == m.BitmapCodec.DEFLATE:
+    if msg.codec in (m.BitmapCodec.DEFLATE, m.BitmapCodec.DELTA_DEFLATE):
         inflater = zlib.decompressobj()
         try:
             data = inflater.decompress(data, size + 1)  # bounded: no decompression bomb
         except zlib.error as exc:
             raise ValueError(f"bitmap data does not inflate: {exc}") from None
-    return unpack(data, w, h, msg.bpp)
+    pixels = unpack(data, w, h, msg.bpp)
+    if msg.codec == m.BitmapCodec.DELTA_DEFLATE:
+        pixels = undelta(pixels, msg.bpp)
+    return pixels
+
+
+def delta(pixels: np.ndarray, bpp: int) -> np.ndarray:
+    """Each pixel minus its left neighbour, modulo 2**bpp (the first of a row as is)."""
+    arr = np.asarray(pixels, dtype=np.int16)
+    out = arr.copy()
+    out[:, 1:] -= arr[:, :-1]
+    return (out % (1 << bpp)).astype(np.uint8)
+
+
+def undelta(pixels: np.ndarray, bpp: int) -> np.ndarray:
+    return (np.cumsum(pixels, axis=1, dtype=np.int64) % (1 << bpp)).astype(np.uint8)
 
 
 def newer(a: int, b: int) -> bool:

@@ -48,7 +48,16 @@ from glasses.devices.link.framing import (
 log = logging.getLogger(__name__)
 
 NS_PER_S = 1_000_000_000
-MAX_WINDOW = 64  # the selective-ack map covers 64 frames past the cumulative ack
+MAX_WINDOW = 255  # frames in flight (a byte in the handshake)
+SACK_SPAN = 64  # the selective-ack map covers 64 frames past the cumulative ack
+
+
+def default_window(mtu: int) -> int:
+    """A window of about 8 KB in flight whatever the MTU: 32 frames at 244 bytes, 255 at 23
+    (at 32 frames of 8 bytes a 23-byte link would idle, waiting for acks)."""
+    return min(MAX_WINDOW, max(32, -(-32 * 244 // mtu)))
+
+
 DUP_THRESHOLD = 3  # later frames selectively acked before a hole is sent again
 
 # Each frame slot goes to the most urgent non-empty queue: 0 link control and commands,
@@ -72,12 +81,12 @@ _LEVELS = 4
 @dataclass(frozen=True, slots=True)
 class SessionSettings:
     """Times in s; ``mtu`` (bytes per frame sent, 23..512), ``window`` (reliable frames in
-    flight, 1..64), ``max_message`` (bytes a reassembled message may reach)."""
+    flight, 1..255), ``max_message`` (bytes a reassembled message may reach)."""
 
     mtu: int = DEFAULT_MTU
     window: int = 32
     rto_initial_s: float = 0.4
-    rto_min_s: float = 0.05
+    rto_min_s: float = 0.2
     rto_max_s: float = 4.0
     max_retries: int = 12
     ack_delay_s: float = 0.01
@@ -400,7 +409,7 @@ class LinkSession:
         bits = 0
         for seq in self._held:
             i = _ahead(self._rcv_next, seq) - 1
-            if 0 <= i < 64:
+            if 0 <= i < SACK_SPAN:
                 bits |= 1 << i
         return m.Ack(bits).encode()
 
@@ -495,7 +504,7 @@ class LinkSession:
         that carried them, which may be older than the newest cumulative ack taken)."""
         span = _ahead(self._snd_una, self._snd_nxt)
         highest = -1
-        for i in range(64):
+        for i in range(SACK_SPAN):
             if not bits >> i & 1:
                 continue
             seq = (ack + 1 + i) % SEQ_MOD
