@@ -93,14 +93,16 @@ class LinkCamera:
     ) -> None:
         self.client = client
         self.uri = uri or client.uri
-        self.fps = float(fps)
+        self.base_fps = float(fps)  # frames/s asked for; ``fps`` is after the degrade scale
         self.width = 0
         self.height = 0
         self.quality = quality
         self.adaptive = adaptive
         self.connect_timeout_s = connect_timeout_s
         self.requested = (width, height)
-        self.size = (width, height)  # asked of the glasses now (adaptive may lower it)
+        self.size = (width, height)  # adaptive: what the link carries (at most the request)
+        self.max_width: int | None = None  # a cap by the power governor (degrade modes)
+        self.fps_scale = 1.0  # likewise
         self.frames = 0  # frames received
         self.repeats = 0
         self.placeholders = 0
@@ -114,10 +116,38 @@ class LinkCamera:
         self._since_change_ns = 0
         client.subscribe(m.CameraFrame, self._frame)
 
-    def _control(self) -> m.CameraControl:
+    @property
+    def asked(self) -> tuple[int, int, float]:
+        """(width, height, fps) asked of the glasses now: the adaptive size within the power
+        governor's cap (one ``LADDER`` step at a time), the frame rate times its scale."""
         w, h = self.size
+        if self.max_width is not None and w > self.max_width:
+            w, h = next(((lw, lh) for lw, lh in LADDER if lw <= self.max_width), LADDER[-1])
+        return w, h, self.fps
+
+    @property
+    def fps(self) -> float:
+        """The frame rate asked of the glasses (and read at): the base times the degrade
+        scale, at least 0.5 frames/s."""
+        return max(0.5, self.base_fps * self.fps_scale)
+
+    @fps.setter
+    def fps(self, value: float) -> None:
+        self.base_fps = float(value)
+
+    def limit(self, max_width: int | None = None, fps_scale: float = 1.0) -> None:
+        """Cap the resolution (px wide; None: no cap) and scale the frame rate (degrade
+        modes); the glasses are told at once if the camera streams."""
+        if (max_width, fps_scale) == (self.max_width, self.fps_scale):
+            return
+        self.max_width, self.fps_scale = max_width, fps_scale
+        if self._open:
+            self.client.want("camera", [self._control()])
+
+    def _control(self) -> m.CameraControl:
+        w, h, fps = self.asked
         return m.CameraControl(
-            mode=m.CaptureMode.STREAM, width=w, height=h, quality=self.quality, fps=self.fps
+            mode=m.CaptureMode.STREAM, width=w, height=h, quality=self.quality, fps=fps
         )
 
     def open(self) -> None:
@@ -125,7 +155,7 @@ class LinkCamera:
             return
         _ensure_connected(self.client, "camera", self.connect_timeout_s)
         self._open = True
-        self.width, self.height = self.size
+        self.width, self.height, _ = self.asked
         self._since_change_ns = self.client.clock.now_ns()
         self.client.want("camera", [self._control()])
 
@@ -147,12 +177,13 @@ class LinkCamera:
         if now - self._since_change_ns < 2 * NS_PER_S:
             return
         rate = len(arrivals) / 2.0
+        fps = self.asked[2]
         step = LADDER.index(self.size) if self.size in LADDER else 0
         new = self.size
-        if rate < 0.7 * self.fps and step + 1 < len(LADDER):
+        if rate < 0.7 * fps and step + 1 < len(LADDER):
             new = LADDER[step + 1]
         elif (
-            rate >= 0.95 * self.fps
+            rate >= 0.95 * fps
             and step > 0
             and now - self._since_change_ns >= 10 * NS_PER_S
             and LADDER[step - 1][0] <= self.requested[0]
@@ -184,7 +215,7 @@ class LinkCamera:
             self.repeats += 1
             return self._last.copy()
         self.placeholders += 1
-        w, h = self.size
+        w, h, _ = self.asked
         return np.full((h, w, 3), 128, dtype=np.uint8)
 
     def close(self) -> None:
