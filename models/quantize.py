@@ -1,34 +1,33 @@
-"""int8 quantization of the OCR models, and the report that decides whether the runtime uses it.
+"""int8 quantization of a model, its report, and the check that decides whether the runtime uses it.
 
-``quantize(model_id)`` follows the manifest's ``[model.quantize]`` recipe (static QDQ, int8
-per-channel weights, uint8 activations calibrated with MinMax on frames of the generated OCR
-set fed through ``OcrReader``'s own preprocessing):
+``quantize(model_id, calibration=…, evaluation=…)`` follows the manifest's ``[model.quantize]``
+recipe (static QDQ, int8 per-channel weights, uint8 activations calibrated with MinMax):
 
 1. convert the shipped model to the recipe's opset (13),
 2. ``quant_pre_process`` with symbolic shape inference skipped,
-3. collect calibration inputs (detector: whole frames; recogniser: the batches of line crops
-   the fp32 detector finds),
+3. collect calibration inputs (``calibration``: the model's input tensors from its task's data),
 4. ``quantize_static`` on the recipe's operator types, keeping its first ``keep_fp32_convs``
-   Conv nodes in fp32 (the recogniser's first three: its accuracy collapses otherwise),
-5. read the validation split with fp32 and with this model in int8, and save the report.
+   Conv nodes in fp32 (the OCR recogniser's first three: its accuracy collapses otherwise),
+5. compare fp32 with this model in int8 (``evaluation``), and save the report.
 
-Dynamic QInt8 is not offered: it destroyed the recogniser. Artefacts go to the user cache
-directory (``$GLASSES_MODELS_DIR`` or ``~/.cache/glasses/models``), ``<id>/<id>.int8.onnx`` with
-``<id>.int8.report.json`` beside it, never into git; both are written atomically. The runtime
-uses an int8 file by default only when its report's ``accepted`` is true (line-exact rate within
-``ACCEPT_POINTS`` of fp32) and the file still has the sha256 the report recorded
-(``check_int8``): an altered or truncated one falls back to the checked fp32 model with a
-warning, and ``glasses models verify`` reports it.
+This layer knows no task's data: the OCR models' calibration and evaluation (the OCR reader on
+the simulator's generated OCR set) live a layer up, in :mod:`glasses.bench.ocr_quantize`, which
+``glasses models quantize`` runs. Dynamic QInt8 is not offered: it destroyed the recogniser.
+Artefacts go to the user cache directory (``$GLASSES_MODELS_DIR`` or ``~/.cache/glasses/models``),
+``<id>/<id>.int8.onnx`` with ``<id>.int8.report.json`` beside it, never into git; both are
+written atomically. The runtime uses an int8 file by default only when its report's
+``accepted`` is true (line-exact rate within ``ACCEPT_POINTS`` of fp32) and the file still has
+the sha256 the report recorded (``check_int8``): an altered or truncated one falls back to the
+checked fp32 model with a warning, and ``glasses models verify`` reports it.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -45,9 +44,6 @@ from models.registry import (
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from glasses.perception.ocr import OcrReader
-    from simulator.ocr_set import OcrSample
 
 ACCEPT_POINTS = 1.0  # int8 is the default when its line-exact rate is within this of fp32 (%)
 REPORT_FIELDS = (
@@ -67,8 +63,10 @@ REPORT_FIELDS = (
 )
 
 Progress = Callable[[str], None]
-# What reads a frame: our reader, or any function from a BGR image to its text lines.
-Reader: TypeAlias = "OcrReader | Callable[[np.ndarray], list[str]]"
+# (model id, frames, registry) -> the model's input tensors from that many calibration frames.
+Calibration: TypeAlias = "Callable[[str, int, Registry], list[np.ndarray]]"
+# (model id, int8 file, validation frames, calibration frames, registry) -> fp32 versus int8.
+Evaluation: TypeAlias = "Callable[[str, Path, int, int, Registry], Report]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +243,8 @@ def recipe(model_id: str, manifest: Path = MANIFEST_PATH) -> Recipe:
 def quantize(
     model_id: str,
     *,
+    calibration: Calibration,
+    evaluation: Evaluation,
     registry: Registry | None = None,
     calibration_frames: int | None = None,
     validation_frames: int | None = None,
@@ -252,7 +252,10 @@ def quantize(
 ) -> Report:
     """Quantize ``model_id`` to int8, validate it against fp32, save both; see the module doc.
 
-    ``validation_frames=0`` skips validation (the report is then not ``accepted``).
+    ``calibration`` gives the input tensors of ``calibration_frames`` frames, ``evaluation``
+    the report of fp32 against the int8 file on ``validation_frames`` frames (the recipe's
+    sizes by default); ``validation_frames=0`` skips validation (the report is then not
+    ``accepted``). The report is saved with the int8 file's sha256.
     """
     registry = registry or Registry()
     rec = recipe(model_id, registry.manifest)
@@ -272,8 +275,8 @@ def quantize(
         progress(f"[2/{steps}] {model_id}: pre-processing (symbolic shape inference skipped) …")
         prepared = tmp / "prepared.onnx"
         _pre_process(converted, prepared)
-        progress(f"[3/{steps}] {model_id}: calibration inputs from {n_cal} generated frames …")
-        inputs = calibration_inputs(model_id, n_cal, registry)
+        progress(f"[3/{steps}] {model_id}: calibration inputs from {n_cal} frames …")
+        inputs = calibration(model_id, n_cal, registry)
         progress(
             f"[4/{steps}] {model_id}: static QDQ int8 ({len(inputs)} calibration tensors, "
             f"per-channel={rec.per_channel}, ops={','.join(rec.op_types) or 'default'}, "
@@ -285,7 +288,7 @@ def quantize(
             f"    wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t0:.0f} s)"
         )
     progress(f"[5/{steps}] {model_id}: fp32 vs int8 on {n_val} validation frames …")
-    report = replace(evaluate(model_id, out, n_val, n_cal, registry), int8_sha256=sha256_of(out))
+    report = replace(evaluation(model_id, out, n_val, n_cal, registry), int8_sha256=sha256_of(out))
     path = report_path(model_id, registry.cache_dir)
     write_text(path, json.dumps(asdict(report), indent=2) + "\n")
     progress(format_report(report))
@@ -323,22 +326,6 @@ def _pre_process(source: Path, target: Path) -> None:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     quant_pre_process(str(source), str(target), skip_symbolic_shape=True)
-
-
-def calibration_inputs(model_id: str, frames: int, registry: Registry) -> list[np.ndarray]:
-    """Input tensors for ``model_id`` from the calibration split, through ``OcrReader``'s own
-    preprocessing (the fp32 reader: the detector's frames, the recogniser's crop batches)."""
-    from glasses.perception.ocr import DET_MODEL, REC_MODEL, OcrReader
-    from simulator.ocr_set import calibration_set
-
-    reader = OcrReader(registry=registry, verify=False, precision="fp32")
-    samples = calibration_set(frames)
-    if model_id == DET_MODEL:
-        return [reader.detector_input(s.image) for s in samples]
-    if model_id == REC_MODEL:
-        crops = [crop for s in samples for crop in reader.crops(s.image)]
-        return [batch for _, batch in reader.recogniser_batches(crops)]
-    raise ModelError(f"model {model_id!r}: no calibration data source (OCR models only)")
 
 
 class _Inputs:
@@ -384,78 +371,3 @@ def _quantize_static(source: Path, target: Path, inputs: list[np.ndarray], rec: 
         nodes_to_exclude=exclude,
         calibrate_method=CalibrationMethod.MinMax,
     )
-
-
-def evaluate(
-    model_id: str, int8_file: Path, frames: int, calibration_frames: int, registry: Registry
-) -> Report:
-    """Read ``frames`` validation frames with all-fp32 and with ``int8_file`` for ``model_id``."""
-    from glasses.perception.ocr import OcrReader
-
-    fp32 = OcrReader(registry=registry, verify=False, precision="fp32")
-    int8 = OcrReader(
-        registry=registry, verify=False, precision="fp32", overrides={model_id: int8_file}
-    )
-    if frames == 0:
-        return Report(model_id, str(int8_file), 0, calibration_frames, 0, 0, 0, 0, 0, 0, 0, False)
-    from simulator.ocr_set import validation_set
-
-    samples = validation_set(frames)
-    results = read_sets({"fp32": fp32, "int8": int8}, samples)
-    a, b = results["fp32"], results["int8"]
-    exact_a, exact_b = 100 * a.line_exact, 100 * b.line_exact
-    return Report(
-        model_id=model_id,
-        int8_path=str(int8_file),
-        validation_frames=frames,
-        calibration_frames=calibration_frames,
-        line_exact_fp32=round(exact_a, 2),
-        line_exact_int8=round(exact_b, 2),
-        cer_fp32=round(a.cer, 5),
-        cer_int8=round(b.cer, 5),
-        ms_p50_fp32=round(a.ms_p50, 1),
-        ms_p50_int8=round(b.ms_p50, 1),
-        speedup=round(a.ms_p50 / b.ms_p50, 3) if b.ms_p50 else 0.0,
-        accepted=exact_b >= exact_a - ACCEPT_POINTS,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SetResult:
-    """One reader over a set: line-exact (0..1), CER, and per-frame wall time in ms."""
-
-    line_exact: float
-    cer: float
-    ms: tuple[float, ...]
-
-    @property
-    def ms_p50(self) -> float:
-        return statistics.median(self.ms) if self.ms else 0.0
-
-
-def read_set(reader: Reader, samples: Sequence[OcrSample]) -> SetResult:
-    """Read every sample (timed, wall clock) and score it against its ground truth."""
-    return read_sets({"": reader}, samples)[""]
-
-
-def read_sets(readers: Mapping[str, Reader], samples: Sequence[OcrSample]) -> dict[str, SetResult]:
-    """``read_set`` for several readers, interleaved frame by frame, so that a machine busy
-    with other work slows every reader alike and their latency ratios stay fair."""
-    from glasses.perception.ocr import OcrReader
-    from simulator.ocr_set import OcrScore, score
-
-    totals = {name: OcrScore() for name in readers}
-    ms: dict[str, list[float]] = {name: [] for name in readers}
-    for s in samples:
-        for name, reader in readers.items():
-            t = time.perf_counter()
-            if isinstance(reader, OcrReader):
-                lines = [line.text for line in reader.read(s.image)]
-            else:
-                lines = reader(s.image)
-            ms[name].append((time.perf_counter() - t) * 1000)
-            totals[name] = totals[name] + score(s.lines, lines)
-    return {
-        name: SetResult(totals[name].line_exact, totals[name].cer, tuple(ms[name]))
-        for name in readers
-    }

@@ -27,7 +27,7 @@ import numpy as np
 import segno
 import zxingcpp
 
-from glasses.perception.faces import draw_face
+from simulator.faces_drawing import draw_face
 
 SceneKind = Literal[
     "qr", "ean13", "upca", "ean8", "code128", "datamatrix", "pdf417",

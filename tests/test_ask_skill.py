@@ -22,7 +22,7 @@ from glasses.assistant.skills.ask import AskSkill
 from glasses.devices.sim import SimDisplay, SimSpeaker
 from glasses.hud.profile import get_profile
 from glasses.hud.stage import HudStage
-from glasses.perception.faces import FaceDetector, draw_face
+from glasses.perception.faces import FaceDetector
 from glasses.runtime.clock import VirtualClock
 from glasses.runtime.events import (
     Event,
@@ -37,6 +37,7 @@ from glasses.runtime.events import (
 )
 from glasses.runtime.testing import drive
 from glasses.speech.speak_stage import SpeakStage
+from simulator.faces_drawing import draw_face
 
 MS = 1_000_000
 S = 1_000_000_000

@@ -17,9 +17,9 @@ from glasses.perception.faces import (
     FaceModelError,
     YuNetFaceDetector,
     blur_faces,
-    draw_face,
     haar_cascade_dir,
 )
+from simulator.faces_drawing import draw_face
 from simulator.scenes import SceneSpec, render_scene
 
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from glasses.assistant.skills.photo import PHOTOS_DIR_ENV, PhotoSkill, default_photo_dir
-from glasses.perception.faces import FaceDetector, draw_face
+from glasses.perception.faces import FaceDetector
 from glasses.runtime.clock import NS_PER_S, VirtualClock
 from glasses.runtime.events import HeadGesture, HudDrawn
+from simulator.faces_drawing import draw_face
 from simulator.harness import judge, prepare_scenes
 from simulator.rig import SimRig
 from simulator.scenario import load_scenario

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from glasses.bench import ocr_quantize
 from glasses.cli.main import main
 from glasses.perception.ocr import DET_MODEL, REC_MODEL, OcrReader
 from models import quantize
@@ -54,7 +55,7 @@ def det_int8(tmp_path_factory: pytest.TempPathFactory) -> tuple[Registry, quanti
     _fonts_or_skip()
     registry = Registry(cache_dir=tmp_path_factory.mktemp("models"))
     lines: list[str] = []
-    report = quantize.quantize(
+    report = ocr_quantize.quantize(
         DET_MODEL, registry=registry, calibration_frames=2, validation_frames=3,
         progress=lines.append,
     )  # fmt: skip
@@ -129,7 +130,7 @@ def test_quantized_recogniser_reads_a_sign(tmp_path: Path) -> None:
     """The recogniser's recipe (Conv only, first three Convs fp32) on 3 calibration frames."""
     _fonts_or_skip()
     registry = Registry(cache_dir=tmp_path)
-    report = quantize.quantize(
+    report = ocr_quantize.quantize(
         REC_MODEL, registry=registry, calibration_frames=3, validation_frames=4,
         progress=lambda _: None,
     )  # fmt: skip

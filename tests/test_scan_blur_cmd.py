@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from glasses.cli.main import main
-from glasses.perception.faces import draw_face
+from simulator.faces_drawing import draw_face
 from simulator.scenes import SceneSpec, render_scene
 
 

@@ -86,6 +86,7 @@ def run(
     ``registry``: where the models and the int8 artefacts are (default: a fresh ``Registry``,
     so ``$GLASSES_MODELS_DIR`` is honoured).
     """
+    from glasses.bench import ocr_quantize
     from glasses.perception.ocr import DET_MODEL, REC_MODEL, OcrReader
     from models import quantize
     from models.registry import Registry
@@ -95,19 +96,19 @@ def run(
     for model_id in (DET_MODEL, REC_MODEL):
         if not quantize.int8_path(model_id, registry.cache_dir).is_file():
             progress(f"int8 {model_id} missing in {registry.cache_dir}: quantizing it first …")
-            quantize.quantize(model_id, registry=registry, progress=progress)
+            ocr_quantize.quantize(model_id, registry=registry, progress=progress)
 
     progress(f"generating {frames} OCR frames …")
     samples = validation_set(frames)
     # "auto" is what the runtime runs: int8 only for the models whose report accepts it.
-    readers: dict[str, quantize.Reader] = {
+    readers: dict[str, ocr_quantize.Reader] = {
         name: OcrReader(registry=registry, precision=name) for name in ("fp32", "int8", "auto")
     }
     if raw:
         progress("loading raw rapidocr (its defaults, bundled model files) …")
         readers["raw"] = raw_rapidocr(registry)
     progress(f"OCR: {frames} frames, each read by {', '.join(readers)} in turn …")
-    results = quantize.read_sets(readers, samples)
+    results = ocr_quantize.read_sets(readers, samples)
     out = {name: _ocr_figures(result) for name, result in results.items()}
     from glasses.bench.opencv_codes import OpenCvCodeReader
     from glasses.perception.codes import CodeReader

@@ -190,7 +190,7 @@ def quantize_models(
 ) -> int:
     """Quantize one model (or both OCR models for ``ocr``), printing each step and each
     report's verdict (a model whose report does not accept int8 stays fp32 at run time)."""
-    from models.quantize import quantize
+    from glasses.bench.ocr_quantize import quantize
     from simulator.ocr_set import FontsMissing
 
     ids = ["ppocr-det", "ppocr-rec"] if model_id == "ocr" else [model_id]
