@@ -95,11 +95,30 @@ class Framebuffer:
             return
         font = hud_font(msg.size)
         pad = msg.size  # ink may overhang the line box (accents, bearings)
+        # Only the characters that can reach the display are drawn: a line as long as any a
+        # companion may send would otherwise render a mask of gigapixels.
+        x = msg.x
+        advances = [font.getlength(c) for c in text]
+        edge = 0.0
+        first = 0
+        while first < len(text) and x + edge + advances[first] < -pad:
+            edge += advances[first]
+            first += 1
+        last, reach = first, edge
+        while last < len(text) and x + reach < self.width + pad:
+            reach += advances[last]
+            last += 1
+        text, x = text[first:last], x + round(edge)
+        if not text:
+            return
         width = round(font.getlength(text)) + 2 * pad
         canvas = Image.new("L", (width, 3 * msg.size), 0)
-        ImageDraw.Draw(canvas).text((pad, pad), text, fill=255, font=font, anchor="la")
+        try:
+            ImageDraw.Draw(canvas).text((pad, pad), text, fill=255, font=font, anchor="la")
+        except Exception as exc:  # a glyph Pillow refuses: the command fails, the glasses go on
+            raise DisplayCommandError(f"text not drawable: {exc}") from None
         cover = np.asarray(canvas)
-        x0, y0 = msg.x - pad, msg.y - pad
+        x0, y0 = x - pad, msg.y - pad
         cx0, cy0 = max(0, -x0), max(0, -y0)
         cx1, cy1 = min(cover.shape[1], self.width - x0), min(cover.shape[0], self.height - y0)
         if cx1 <= cx0 or cy1 <= cy0:

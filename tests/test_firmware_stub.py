@@ -5,17 +5,22 @@ program over a Unix socket."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
+from firmware_stubs.framebuffer import DisplayCommandError, Framebuffer
 from firmware_stubs.harness import LinkedGlasses
 from firmware_stubs.power import Loads, PowerModel, PowerSpec
 from glasses.devices.link import adpcm
@@ -303,8 +308,6 @@ def test_the_stub_as_a_program_over_a_unix_socket(tmp_path: Path) -> None:
                 break
             if proc.poll() is not None:
                 break
-            import time
-
             time.sleep(0.05)  # the child's start-up is real time
         assert sock.exists(), proc.stderr.read() if proc.stderr else ""
 
@@ -335,3 +338,43 @@ def test_the_stub_as_a_program_over_a_unix_socket(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(
+        st.builds(
+            m.DisplayText,
+            x=st.integers(-32768, 32767),
+            y=st.integers(-32768, 32767),
+            size=st.integers(6, 255),
+            colour=st.integers(0, 255),
+            text=st.text(max_size=300),
+        ),
+        max_size=3,
+    ),
+    bitmaps=st.lists(
+        st.builds(
+            m.DisplayBitmap,
+            x=st.integers(0, 700),
+            y=st.integers(0, 400),
+            width=st.integers(1, 700),
+            height=st.integers(1, 400),
+            bpp=st.sampled_from([1, 4]),
+            image=st.integers(0, 65535),
+            pass_index=st.just(1),
+            passes=st.sampled_from([1, 5]),
+            codec=st.sampled_from(list(m.BitmapCodec)),
+            data=st.binary(max_size=600),
+        ),
+        max_size=3,
+    ),
+)
+def test_the_display_controller_refuses_bad_commands_without_a_traceback(
+    texts: list[m.DisplayText], bitmaps: list[m.DisplayBitmap]
+) -> None:
+    fb = Framebuffer(get_profile("g2"))
+    for msg in [*texts, *bitmaps, m.DisplayPage(1)]:
+        with contextlib.suppress(DisplayCommandError):  # reported to the companion
+            fb.apply(msg)
+    assert fb.front.shape == (288, 576) and fb.pages == 1

@@ -254,6 +254,7 @@ class LinkMicrophone:
         self.received_samples = 0
         self.concealed_samples = 0
         self.late_samples = 0
+        self.bad_frames = 0  # frames whose audio did not decode
         self._lock = threading.Lock()
         self._frames: dict[int, np.ndarray] = {}  # by first sample index
         self._play = -1  # index of the next sample to play; -1 before the first frame
@@ -286,7 +287,8 @@ class LinkMicrophone:
             else:
                 samples = np.frombuffer(msg.data, dtype="<i2").astype(np.int16)
         except ValueError:
-            return  # counted by nobody else: a corrupt frame is concealed when its turn comes
+            self.bad_frames += 1  # concealed as silence when its turn comes
+            return
         with self._lock:
             if self._play < 0 or msg.index < self._play - 10 * m.MIC_RATE:
                 # the first frame, or a stream restarted (its index went back): a new time line

@@ -149,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fuzz-link: input {n} failed; saved to {path}", file=sys.stderr)
             return 1
         took = (time.perf_counter() - t0) * 1000
+        if took > args.hang_ms:  # time it again: a shared, niced machine has hiccups
+            t0 = time.perf_counter()
+            check(data, random.Random(n))
+            took = (time.perf_counter() - t0) * 1000
         slowest = max(slowest, took)
         if took > args.hang_ms:
             print(f"fuzz-link: input {n} took {took:.0f} ms (> {args.hang_ms:g})", file=sys.stderr)
