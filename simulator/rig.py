@@ -1,7 +1,9 @@
 """The simulated glasses: sim devices wired to the real pipeline, and the scenario player.
 
 The headless harness and the interactive TUI session both build one of these; they differ only
-in the clock (free-running virtual time vs. virtual time paced to the wall clock).
+in the clock (free-running virtual time vs. virtual time paced to the wall clock). The session
+itself is assembled as live runs assemble theirs (``glasses.app.session.Session``); the rig
+adds the sim devices and the player.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from glasses.app.pipeline import AssistantPipeline, build_pipeline
-from glasses.app.services import session_services
+from glasses.app.pipeline import AssistantPipeline
+from glasses.app.session import Session
 from glasses.app.setup import AssistantSetup
 from glasses.assistant.llm.base import LanguageModel
 from glasses.assistant.skills.photo import PHOTOS_DIR_ENV, PhotoSkill
@@ -26,7 +28,6 @@ from glasses.devices.sim import (
     SimMicrophone,
     SimSpeaker,
 )
-from glasses.devices.state import run_camera, run_microphone
 from glasses.hud.profile import get_profile
 from glasses.runtime.clock import NS_PER_S, Clock
 from glasses.runtime.events import Event, HeadGesture, Swipe, Tap
@@ -69,7 +70,6 @@ class SimRig:
         self.profile = get_profile(
             setup.profile if setup.profile and "profile" not in stated else device.profile
         )
-        self.runtime = Runtime(clock)
         self.camera = SimCamera(
             width=device.camera.width, height=device.camera.height, fps=device.camera.fps
         )
@@ -90,21 +90,24 @@ class SimRig:
         self.microphone = SimMicrophone(
             seed=seed, native_rate=mic.sample_rate, channels=mic.channels, echo=self.echo
         )
-        self.pipeline: AssistantPipeline = build_pipeline(
-            self.runtime,
+        # The memory stays in RAM (no data_dir): an outcome never depends on an earlier run.
+        self.session = Session(
+            clock,
             display=self.display,
+            indicator=self.indicator,
             profile=self.profile,
             speech=True,
             speaker=self.speaker,
-            skills=setup.skills(),
             listen=_listen(setup.listen, device, stated),
-            captions_backend=setup.captions,
-            services=session_services(
-                llm=llm if llm is not None else setup.llm,
-                capturing=lambda: self.indicator.on,
-                wall_time=lambda: SIM_WALL_EPOCH_S + clock.now_ns() / NS_PER_S,
-            ),
+            setup=setup,
+            llm=llm,
+            wall_time=lambda: SIM_WALL_EPOCH_S + clock.now_ns() / NS_PER_S,
+            # Read when asked: a rig that puts another LED in (``firmware_stubs``' LinkRig, the
+            # glasses' own) is followed.
+            capturing=lambda: self.indicator.on,
         )
+        self.runtime: Runtime = self.session.runtime
+        self.pipeline: AssistantPipeline = self.session.pipeline
         self._player: str | None = None
         self._unplugged: set[str] = set()  # devices a scenario has unplugged
         self._video: str | None = None  # the task playing a video step, if any
@@ -138,16 +141,11 @@ class SimRig:
         return self._photo_dir
 
     async def start(self) -> None:
-        await self.runtime.start()
-        self.runtime.spawn(
-            "camera",
-            lambda: run_camera(
-                self.camera, self.clock, self.runtime.publish, indicator=self.indicator
-            ),
-        )
-        self.runtime.spawn(
-            "microphone", lambda: run_microphone(self.microphone, self.clock, self.runtime.publish)
-        )
+        await self.session.start()
+        self.runtime.spawn("camera", self.session.camera_loop(self.camera))
+        # The simulated LED follows the camera alone, as it always has in the rig (live runs
+        # light it for the microphone too): scenarios' outcomes depend on ``capturing``.
+        self.runtime.spawn("microphone", self.session.microphone_loop(self.microphone, lit=False))
 
     def publish(self, event: Event) -> None:
         self.runtime.publish(event)
@@ -268,4 +266,4 @@ class SimRig:
             self.microphone.plug()
 
     async def stop(self, reason: str = "") -> None:
-        await self.runtime.stop(reason=reason)
+        await self.session.stop(reason=reason)

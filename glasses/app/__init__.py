@@ -8,12 +8,14 @@ from glasses.app.live import (
     run_live,
 )
 from glasses.app.pipeline import AssistantPipeline, build_pipeline
+from glasses.app.session import Session
 
 __all__ = [
     "AssistantPipeline",
     "LiveConfig",
     "LiveStarted",
     "LiveSummary",
+    "Session",
     "StageLatency",
     "build_pipeline",
     "run_live",

@@ -27,17 +27,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from glasses.app.pipeline import build_pipeline
 from glasses.app.recorder import Recording, SessionRecorder
-from glasses.app.services import session_services
+from glasses.app.session import Session
 from glasses.app.setup import AssistantSetup
 from glasses.assistant.memory import default_data_dir
 from glasses.devices.errors import DeviceError
 from glasses.devices.file import FileCamera, FileMicrophone, FileSpeaker
-from glasses.devices.indicator import SharedIndicator
-from glasses.devices.protocols import Camera, Microphone, Speaker
-from glasses.devices.sim import SimDisplay, SimIndicator
-from glasses.devices.state import run_camera, run_microphone
+from glasses.devices.headless import HeadlessDisplay, LogIndicator
+from glasses.devices.protocols import Camera, Display, Indicator, Microphone, Speaker
 from glasses.devices.uri import open_camera, open_microphone, open_speaker
 from glasses.devices.usb import SoundDeviceMicrophone, SoundDeviceSpeaker
 from glasses.hud.profile import DEFAULT_PROFILE, DisplayProfile, get_profile
@@ -52,7 +49,6 @@ from glasses.runtime.events import (
     StageCrashed,
     VideoFrame,
 )
-from glasses.runtime.runtime import Runtime
 from glasses.runtime.stage import Stage
 from glasses.runtime.supervisor import RestartPolicy
 from glasses.speech.listen_stage import ListenSettings
@@ -68,18 +64,6 @@ ENDED_BY: dict[EndReason, str] = {
     "error": "a device failed",
 }
 """Each ``EndReason`` in words, for front ends."""
-
-DRAIN_TIMEOUT_S = 10.0
-"""Once the sources end and the pipeline is idle, the longest wait (clock seconds) for the
-speaker to finish its last reply."""
-
-DRAIN_LIMIT_S = 300.0
-"""Once the sources end, the longest wait (clock seconds) for the stages to finish the events
-they hold: long enough for a loaded machine to decode the last utterances (so the load does not
-decide what the session heard), bounded so that a stage stuck for good cannot hang it."""
-
-_DRAIN_POLL_S = 0.005
-_SETTLE_MARGIN_S = 0.05
 
 # A file that fails mid-run will fail again: no restart (a restart would also replay it).
 _FILE_SOURCE_POLICY = RestartPolicy(max_restarts=0)
@@ -124,7 +108,7 @@ class LiveStarted:
     ``t_ns`` is the clock time the session started (event times minus ``t_ns`` = session time).
     ``camera``/``mic``/``speaker`` describe the opened devices (None for a device not used).
     ``display`` is what the HUD shows now (``display.text``); ``led`` the capture LED
-    (``led.on``).
+    (``led.on``): a ``HeadlessDisplay`` and a ``LogIndicator`` (:mod:`glasses.devices.headless`).
     """
 
     t_ns: int
@@ -132,8 +116,8 @@ class LiveStarted:
     mic: str | None
     speaker: str | None
     profile: DisplayProfile
-    display: SimDisplay
-    led: SimIndicator
+    display: Display
+    led: Indicator
     hud: HudStage  # what the HUD shows (card, page, brightness), for a UI
     publish: Callable[[Event], None]  # inject input events (taps); call on the session's loop
     metrics: Callable[[], dict[str, Any]]  # ``Runtime.metrics``; call on the session's loop
@@ -263,22 +247,6 @@ async def open_devices(devices: Devices, clock: Clock) -> None:
         raise
 
 
-def pipeline_idle(runtime: Runtime) -> bool:
-    """True when no stage has an event queued or in hand (crashed-for-good stages excepted).
-
-    Stages emit synchronously while processing, so once every stage is idle nothing is left to
-    happen but timers and new input.
-    """
-    for name, inbox in runtime.inboxes.items():
-        if name in runtime.supervisor.failed:
-            continue
-        taken = inbox.stats.received - inbox.stats.dropped - len(inbox)
-        stats = runtime.stage_stats[name]
-        if len(inbox) or taken != stats.processed + stats.crashes:
-            return False
-    return True
-
-
 class _Tally:
     """Counts what the summary reports, as the events go by."""
 
@@ -306,8 +274,8 @@ class _Tally:
             self.spoken_ns += event.duration_ns
 
 
-class _Session:
-    """One run: the runtime, its sources and the end conditions."""
+class _LiveRun:
+    """One run: the assembled session, its sources and the end conditions."""
 
     def __init__(
         self,
@@ -322,33 +290,24 @@ class _Session:
     ) -> None:
         assistant = assistant or AssistantSetup()
         self.clock = clock
-        self.profile = profile
-        self.runtime = Runtime(clock)
-        self.display = SimDisplay(clock)
-        self.led = SimIndicator(clock)
-        self.shared_led = SharedIndicator(self.led)
+        self.session = Session(
+            clock,
+            display=HeadlessDisplay(clock),
+            indicator=LogIndicator(clock),
+            profile=profile,
+            speech=speech,
+            speaker=speaker,
+            listen=listen,
+            setup=assistant,
+            data_dir=assistant.data_dir or default_data_dir(),
+            stages=stages,
+        )
+        self.runtime = self.session.runtime
         self.tally = _Tally()
         self.wake = asyncio.Event()  # set whenever an end condition may have changed
         self.sources: list[str] = []
         self.ended: set[str] = set()
         self.errors: list[str] = []
-        self.pipeline = build_pipeline(
-            self.runtime,
-            display=self.display,
-            profile=profile,
-            speech=speech,
-            speaker=speaker,
-            listen=listen,
-            skills=assistant.skills(),
-            captions_backend=assistant.captions,
-            services=session_services(
-                llm=assistant.llm,
-                capturing=lambda: self.shared_led.on,
-                data_dir=assistant.data_dir or default_data_dir(),
-            ),
-        )
-        for stage in stages:
-            self.runtime.add_stage(stage)
         self.runtime.observe(self.tally.observe)
         self.runtime.observe(self._watch)
 
@@ -400,45 +359,6 @@ class _Session:
             except TimeoutError:
                 continue  # the deadline came: the check at the top of the loop ends the session
 
-    def _speaking(self) -> bool:
-        speak = self.pipeline.speak
-        return speak is not None and speak.speaking
-
-    async def drain(self, stop: asyncio.Event | None = None) -> None:
-        """Wait until the pipeline is idle, the speaker has finished its reply, and all stays
-        quiet for one display update interval.
-
-        The quiet spell lets an update the HUD holds back (displays take one update per
-        ``min_update_interval_ms``) reach the display. However long the stages take to finish
-        what they hold (up to ``DRAIN_LIMIT_S``), they finish it: a loaded machine decodes the
-        last utterance late, not never. A reply still playing ``DRAIN_TIMEOUT_S`` after the
-        pipeline went idle is cut. ``stop`` ends the wait at once.
-        """
-        clock, runtime = self.clock, self.runtime
-        settle_s = self.profile.min_update_interval_ms / 1000 + _SETTLE_MARGIN_S
-        limit = clock.now_ns() + round(DRAIN_LIMIT_S * NS_PER_S)
-        speaker_deadline: int | None = None
-        while clock.now_ns() < limit and not (stop is not None and stop.is_set()):
-            if not pipeline_idle(runtime):
-                speaker_deadline = None
-                await clock.sleep(_DRAIN_POLL_S)
-                continue
-            if self._speaking():
-                if speaker_deadline is None:
-                    speaker_deadline = clock.now_ns() + round(DRAIN_TIMEOUT_S * NS_PER_S)
-                elif clock.now_ns() >= speaker_deadline:
-                    return
-                await clock.sleep(_DRAIN_POLL_S)
-                continue
-            published = runtime.bus.published
-            await clock.sleep(settle_s)
-            if (
-                runtime.bus.published == published
-                and pipeline_idle(runtime)
-                and not self._speaking()
-            ):
-                return
-
     def summary(
         self, ended_by: EndReason, start_ns: int, end_ns: int, *, frames_skipped: int = 0
     ) -> LiveSummary:
@@ -452,13 +372,13 @@ class _Session:
             audio_chunks=self.tally.audio_chunks,
             audio_s=self.tally.audio_ns / NS_PER_S,
             hud_updates=self.tally.hud_updates,
-            hud_text=self.display.text,
+            hud_text=self.session.display.text,
             device_losses=self.tally.device_losses,
             stages=tuple(
                 StageLatency(name, s["processed"], s["latency_ms_p50"], s["latency_ms_p95"])
                 for name, s in stages.items()
             ),
-            led_on=self.led.on,
+            led_on=self.session.indicator.on,
             errors=tuple(self.errors),
             failed=dict(self.runtime.supervisor.failed),
             metrics=metrics,
@@ -496,7 +416,7 @@ async def run_live(
     profile = get_profile(config.profile)
     devices = make_devices(config, clock)  # malformed URIs fail here, before anything is built
     camera, mic, speaker = devices.camera, devices.mic, devices.speaker
-    session = _Session(
+    run = _LiveRun(
         clock,
         profile,
         speech=mic is not None,
@@ -505,7 +425,7 @@ async def run_live(
         stages=stages,
         assistant=config.assistant,
     )
-    runtime = session.runtime
+    session, runtime = run.session, run.runtime
     recorder = None
     if config.record is not None:
         listen = (config.listen or ListenSettings()).mode
@@ -517,7 +437,7 @@ async def run_live(
     ended_by: EndReason = "stopped"
     start_ns = clock.now_ns()
     try:
-        await runtime.start()
+        await session.start()
         start_ns = clock.now_ns()
         if on_start is not None:
             on_start(
@@ -528,7 +448,7 @@ async def run_live(
                     speaker=describe_speaker(speaker) if speaker is not None else None,
                     profile=profile,
                     display=session.display,
-                    led=session.led,
+                    led=session.indicator,
                     hud=session.pipeline.hud,
                     publish=runtime.publish,
                     metrics=runtime.metrics,
@@ -542,38 +462,20 @@ async def run_live(
                 microphone=describe_microphone(mic) if mic is not None else None,
             )
             runtime.observe(recorder.observe)
-        camera_led = session.shared_led.claim("camera")
-        session.add_source(
-            "camera",
-            lambda: run_camera(camera, clock, runtime.publish, indicator=camera_led),
-            live=camera.live,
-        )
+        run.add_source("camera", session.camera_loop(camera), live=camera.live)
         if mic is not None:
-            mic_led = session.shared_led.claim("microphone")
-            session.add_source(
-                "microphone",
-                lambda: run_microphone(
-                    mic,
-                    clock,
-                    runtime.publish,
-                    indicator=mic_led,
-                    # A file waits for room in the pipeline (it lags, never loses audio); a live
-                    # device cannot be paused: its chunks queue past the bound, reported.
-                    ready=None if mic.live else lambda: runtime.wait_room(AudioChunk, "microphone"),
-                ),
-                live=mic.live,
-            )
+            run.add_source("microphone", session.microphone_loop(mic), live=mic.live)
         if stop is not None:
-            session.watch_stop(stop)
+            run.watch_stop(stop)
         deadline = None
         if config.duration_s is not None:
             deadline = start_ns + round(config.duration_s * NS_PER_S)
-        ended_by = await session.wait_for_end(stop, deadline)
+        ended_by = await run.wait_for_end(stop, deadline)
         if ended_by == "sources":
             await session.drain(stop)  # the last frame reaches the HUD, the last reply plays
     finally:
         end_ns = clock.now_ns()
-        await runtime.stop(reason=f"live session ended ({ended_by})")
+        await session.stop(reason=f"live session ended ({ended_by})")
         # The loops close camera and microphone; this covers a failed start. The speaker is
         # closed after the runtime stopped (the speak stage cuts a reply still playing), which
         # finalises a file speaker's WAV.
@@ -582,5 +484,5 @@ async def run_live(
             finish = partial(recorder.finish, end_ns, ended_by=ended_by)
             recording = await clock.run_blocking(finish)
     skipped = camera.bad_frames if isinstance(camera, FileCamera) else 0
-    summary = session.summary(ended_by, start_ns, end_ns, frames_skipped=skipped)
+    summary = run.summary(ended_by, start_ns, end_ns, frames_skipped=skipped)
     return replace(summary, recording=recording)

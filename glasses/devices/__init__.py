@@ -15,6 +15,7 @@ from glasses.devices.errors import (
     UnsupportedAudioFormat,
 )
 from glasses.devices.file import DEFAULT_IMAGE_FPS, FileCamera, FileMicrophone, FileSpeaker
+from glasses.devices.headless import HeadlessDisplay, LogIndicator
 from glasses.devices.indicator import IndicatorClaim, SharedIndicator
 from glasses.devices.protocols import Camera, Display, Indicator, Inputs, Microphone, Speaker
 from glasses.devices.resample import (
@@ -72,9 +73,11 @@ __all__ = [
     "FileCamera",
     "FileMicrophone",
     "FileSpeaker",
+    "HeadlessDisplay",
     "Indicator",
     "IndicatorClaim",
     "Inputs",
+    "LogIndicator",
     "Microphone",
     "Reconnect",
     "SharedIndicator",

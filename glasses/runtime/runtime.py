@@ -177,6 +177,22 @@ class Runtime:
         for stage in self._stages:
             await stage.stop()
 
+    def idle(self) -> bool:
+        """True when no stage has an event queued or in hand (stages that gave up excepted).
+
+        Stages emit while they process, so once every stage is idle nothing is left to happen
+        but timers (a HUD update held back for the display's interval, a skill's timer) and new
+        input from the sources: a caller waits for this instead of sleeping a guessed time.
+        """
+        for name, inbox in self.inboxes.items():
+            if name in self.supervisor.failed:
+                continue
+            taken = inbox.stats.received - inbox.stats.dropped - len(inbox)
+            stats = self.stage_stats[name]
+            if len(inbox) or taken != stats.processed + stats.crashes:
+                return False
+        return True
+
     def metrics(self) -> dict[str, Any]:
         stages: dict[str, Any] = {}
         for name, stats in self.stage_stats.items():
