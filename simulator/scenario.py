@@ -306,7 +306,9 @@ Replug = Annotated[Device | None, _named("replug", "camera or microphone")]
 
 
 class SaySpec(_Strict):
-    """Speech the wearer says: synthesised with espeak-ng, mixed with noise, fed to the mic."""
+    """Speech the wearer says: synthesised, mixed with noise, fed to the mic. ``voice``: an
+    espeak-ng voice (``en-us``, ``en-us+f3``) or a Piper one (``piper:joe``, with the optional
+    ``piper`` extra; without it the scenario does not load: one line naming the install)."""
 
     text: Spoken
     voice: str = Field("en-us", max_length=64)
@@ -316,7 +318,8 @@ class SaySpec(_Strict):
     @field_validator("voice")
     @classmethod
     def _known_voice(cls, voice: str) -> str:
-        # espeak-ng replaces an unknown +variant by the plain voice without a word: ask it.
+        # espeak-ng replaces an unknown +variant by the plain voice without a word: ask it
+        # (and whether a piper: voice is known and its extra installed).
         from glasses.speech.tts import TtsError, check_voice
 
         try:

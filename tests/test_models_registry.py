@@ -21,9 +21,14 @@ from models.registry import (
     verify,
 )
 
-PACKAGED = [e for e in load_manifest() if e.is_package]
+# Optional entries (a Piper voice: the `piper` extra) are checked only where installed.
+OPTIONAL = [e for e in load_manifest() if e.extra]
+INSTALLED_OPTIONAL = [e for e in OPTIONAL if Registry().package_root(e.package) is not None]
+PACKAGED = [e for e in load_manifest() if e.is_package and not e.extra] + INSTALLED_OPTIONAL
 # Files other wheels ship that the runtime loads: their own formats, licences and repair.
-OTHER_WHEELS = {"silero-vad", "haar-frontalface", "haar-profileface", "pocketsphinx-en-us"}
+OTHER_WHEELS = {
+    "silero-vad", "haar-frontalface", "haar-profileface", "pocketsphinx-en-us", "piper-en-us-joe"
+}  # fmt: skip
 PULLED = [e for e in load_manifest() if e.is_pulled]
 
 
@@ -170,6 +175,8 @@ def test_models_list_and_verify_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.count(" ok (") == len(PACKAGED)
     assert out.count(" not pulled (optional; fetch it with: glasses models pull ") == len(PULLED)
     assert f"{len(PACKAGED)}/{len(PACKAGED)} models verified; {len(PULLED)} optional" in out
+    absent = len(OPTIONAL) - len(INSTALLED_OPTIONAL)
+    assert out.count(" not installed (optional; install it with: pip install 'glasses[") == absent
 
 
 def test_models_verify_fails_with_exit_1_on_an_altered_file(

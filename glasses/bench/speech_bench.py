@@ -1,6 +1,7 @@
 """``glasses bench speech``: wake word, commands, captions and memory, through the real stages.
 
-The corpus (``speech_corpus``) is espeak-ng speech in training and held-out voices; every clip
+The corpus (``speech_corpus``) is espeak-ng speech in training and held-out voices (and Piper's
+neural voice, with the ``piper`` extra); every clip
 set is played as a microphone session through ``VadStage`` → ``ListenStage`` → skills → HUD
 (``speech_listen``), and the figures are read from the events the stages emit. ``KEYS`` are
 the ``--json`` figures (rates are fractions 0..1):
@@ -27,7 +28,11 @@ the ``--json`` figures (rates are fractions 0..1):
 - memory: ``speech_rss_mb_listening`` (RSS growth once VAD and listen stages have heard an
   utterance) and ``speech_rss_mb`` (with the caption stage's dictation too), measured first;
 - ``raw_pocketsphinx_*``: the same command and out-of-grammar clips through a plain JSGF
-  decoder (``speech_raw``), and our figures' ratios to it.
+  decoder (``speech_raw``), and our figures' ratios to it;
+- a second synthesiser, when the optional ``piper`` extra is installed (else None): Piper's
+  neural voice, which no wake training heard, speaks the ``wake`` texts and every command:
+  ``wake_detect_rate_piper`` (10–20 dB SNR), ``wake_command_accuracy_piper``,
+  ``command_accuracy_piper`` (push to talk), and their clip counts.
 
 ``calibrate`` sweeps PocketSphinx's wake threshold (``speech_calibration``) and measures the
 figures at the chosen threshold; the CLI writes it to ``wake.toml`` when it meets the target.
@@ -136,6 +141,11 @@ KEYS = (
     "oog_wake_clips_woke",
     "oog_clips",
     "dictation_clips",
+    "wake_detect_rate_piper",
+    "wake_command_accuracy_piper",
+    "command_accuracy_piper",
+    "wake_clips_piper",
+    "command_clips_piper",
 )
 
 
@@ -237,6 +247,7 @@ def run(
     wake: WakeSettings | None = None,
     cache_dir: Path | None = None,
     real_speech: bool = True,
+    piper: bool | None = None,
     progress: Progress = print,
 ) -> Report:
     """Measure the RSS, synthesise the corpus, (sweep the wake threshold,) play every set.
@@ -244,7 +255,8 @@ def run(
     ``minutes``: length of the distractor stream; ``limit``: clips per set at most (None: all);
     ``wake``: the wake settings measured (default ``WakeSettings()``, ``wake.toml``'s backend;
     with ``calibrate``, PocketSphinx at the chosen threshold); ``cache_dir``: the TTS cache;
-    ``real_speech``: also score Whisper and PocketSphinx on recorded human speech.
+    ``real_speech``: also score Whisper and PocketSphinx on recorded human speech; ``piper``:
+    also play the Piper sets (None: when the ``piper`` extra is installed).
     """
     if not minutes > 0:
         raise ValueError(f"minutes must be > 0, got {minutes}")
@@ -260,7 +272,7 @@ def run(
     progress(f"speech stack RSS: VAD and listen stages ({settings.backend} wake word), captions …")
     vad, rss, rss_listening = measure_rss(warm, phrases, settings)
     corpus = build_corpus(
-        phrases, settings.phrase, limit=limit, cache_dir=cache_dir, progress=progress
+        phrases, settings.phrase, limit=limit, cache_dir=cache_dir, piper=piper, progress=progress
     )
     stream = DistractorStream(minutes, cache_dir=cache_dir)
     rows: list[SweepRow] = []
@@ -289,6 +301,11 @@ def run(
     no_pause = session("no_pause")
     oog_wake = session("oog_wake")
     commands = session("command", mode="push_to_talk")
+    piper_woken = session("wake_piper") if corpus["wake_piper"] else []
+    piper_commands = (
+        session("command_piper", mode="push_to_talk") if corpus["command_piper"] else []
+    )
+    piper_with_command = [h for h in piper_woken if h.clip.intent is not None]
     if chosen is not None:
         oog_wakes, false_accepts = chosen.false_wake_rate_oog, chosen.false_accepts
     else:
@@ -357,6 +374,18 @@ def run(
         "oog_clips": float(len(corpus["oog"])),
         "dictation_clips": float(len(heard_dictation)),
     }
+    if piper_woken or piper_commands:
+        figures |= {
+            "wake_detect_rate_piper": woke_rate(piper_woken),
+            "wake_command_accuracy_piper": rate(
+                sum(h.right for h in piper_with_command), len(piper_with_command)
+            ),
+            "command_accuracy_piper": rate(
+                sum(h.right for h in piper_commands), len(piper_commands)
+            ),
+            "wake_clips_piper": float(len(piper_woken)),
+            "command_clips_piper": float(len(piper_commands)),
+        }
     return Report(
         figures, corpus.describe(), settings.phrase, settings.backend, rows, chosen, meets
     )

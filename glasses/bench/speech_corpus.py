@@ -1,4 +1,4 @@
-"""The speech benchmark's synthetic corpus: which espeak-ng voices speak it, and what they say.
+"""The speech benchmark's synthetic corpus: which voices speak it, and what they say.
 
 Voices come in two sets, so a wake-word model trained on espeak speech is measured on voices it
 never heard:
@@ -9,8 +9,10 @@ never heard:
   exclude them (``is_held_out``); the bench reports its headline wake figures on them.
 
 The bench speaks in ``BENCH_VOICES`` (four training voices and every held-out one) at
-``RATES_WPM``; every clip is deterministic (seeded noise, cached synthesis). The sets
-(``SETS``), per voice/rate pair unless said otherwise:
+``RATES_WPM``; every clip is deterministic (seeded noise, cached synthesis). A second
+synthesiser, Piper (``PIPER_VOICES``: a neural voice no wake training used), speaks the
+``PIPER_SETS`` when the optional ``piper`` extra is installed. The sets (``SETS``), per
+voice/rate pair unless said otherwise:
 
 - ``wake``: "hey glasses" alone and "hey glasses, <command>" for every skill phrase, in white
   noise at 10–20 dB SNR;
@@ -21,7 +23,9 @@ The bench speaks in ``BENCH_VOICES`` (four training voices and every held-out on
 - ``oog_wake``: "hey glasses, <sentence>" for every ``NEAR_MISSES`` and ``EVERYDAY`` sentence
   (out of grammar after the wake phrase);
 - ``oog``: the same sentences alone, each in two pairs (speech that must not wake);
-- ``dictation``: ``DICTATION`` sentences, each in two pairs.
+- ``dictation``: ``DICTATION`` sentences, each in two pairs;
+- ``wake_piper``: as ``wake``, in the Piper voices; ``command_piper``: every skill phrase bare
+  (push to talk), in the Piper voices.
 
 ``DistractorStream`` makes hours of unrelated speech for false accepts from a small pool.
 """
@@ -67,8 +71,16 @@ BENCH_TRAINING_VOICES = ("en-us", "en-us+f3", "en", "en-us+m3")
 BENCH_VOICES = BENCH_TRAINING_VOICES + HELD_OUT_VOICES
 
 
+# Piper voices (``glasses.speech.piper_tts``, the optional ``piper`` extra): another
+# synthesiser, held out from wake training as a whole.
+PIPER_VOICES = ("piper:joe",)
+
+
 def is_held_out(voice: str) -> bool:
-    """True if ``voice`` has a held-out accent or a held-out variant (a trainer must skip it)."""
+    """True if ``voice`` has a held-out accent or a held-out variant, or is a Piper voice (a
+    trainer must skip it)."""
+    if voice.startswith("piper:"):
+        return True
     accent, _, variant = voice.partition("+")
     return accent in HELD_OUT_ACCENTS or variant in HELD_OUT_VARIANTS
 
@@ -190,8 +202,9 @@ DICTATION = (
 )
 
 Kind = Literal[
-    "wake", "wake_clean", "no_pause", "command", "oog_wake", "oog", "dictation", "warmup"
-]
+    "wake", "wake_clean", "no_pause", "command", "oog_wake", "oog", "dictation", "warmup",
+    "wake_piper", "command_piper",
+]  # fmt: skip
 SETS: tuple[Kind, ...] = (
     "wake",
     "wake_clean",
@@ -201,6 +214,7 @@ SETS: tuple[Kind, ...] = (
     "oog",
     "dictation",
 )
+PIPER_SETS: tuple[Kind, ...] = ("wake_piper", "command_piper")
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,11 +260,16 @@ class Corpus:
         voices = len(dict.fromkeys(v for v, _ in self.pairs))
         rates = "/".join(str(r) for r in dict.fromkeys(r for _, r in self.pairs))
         counts = ", ".join(f"{len(c)} {k}" for k, c in self.clips.items())
+        piper = (
+            f"; Piper {', '.join(PIPER_VOICES)} for {' and '.join(PIPER_SETS)}"
+            if any(self.clips.get(k) for k in PIPER_SETS)
+            else "; Piper: not installed"
+        )
         return (
             f"espeak-ng, {voices} voices ({held} held out from wake training) at {rates} wpm, "
             f"white noise at {SNR_DB[0]:g}–{SNR_DB[1]:g} dB SNR (clean set "
-            f"{CLEAN_SNR_DB[0]:g}–{CLEAN_SNR_DB[1]:g} dB between digital silence), seeded; "
-            f"clips: {counts}"
+            f"{CLEAN_SNR_DB[0]:g}–{CLEAN_SNR_DB[1]:g} dB between digital silence), seeded"
+            f"{piper}; clips: {counts}"
         )
 
 
@@ -315,6 +334,28 @@ def _specs(
     return out
 
 
+def _piper_specs(
+    phrases: Sequence[CommandPhrase], wake_phrase: str, pairs: list[tuple[str, int]]
+) -> dict[Kind, list[_Spec]]:
+    """The ``PIPER_SETS``: per Piper voice/rate pair, the ``wake`` texts and every phrase bare."""
+    out: dict[Kind, list[_Spec]] = {kind: [] for kind in PIPER_SETS}
+    for p, pair in enumerate(pairs):
+        out["wake_piper"].append(_Spec("wake_piper", wake_phrase, pair, (8, p, 0)))
+        for c, phrase in enumerate(phrases, 1):
+            text = f"{wake_phrase}, {phrase.phrase}"
+            out["wake_piper"].append(_Spec("wake_piper", text, pair, (8, p, c), phrase.intent))
+            spec = _Spec("command_piper", phrase.phrase, pair, (9, p, c), phrase.intent)
+            out["command_piper"].append(spec)
+    return out
+
+
+def piper_available() -> bool:
+    """Whether the optional ``piper`` extra (piper-tts and its voices) is installed."""
+    from glasses.speech import piper_tts
+
+    return piper_tts.available()
+
+
 def _last_sound(speech: np.ndarray) -> int:
     """Index just after the last sample above 2 % of the peak (espeak trails some silence)."""
     if not len(speech):
@@ -359,18 +400,25 @@ def build_corpus(
     *,
     limit: int | None = None,
     cache_dir: Path | None = None,
+    piper: bool | None = None,
     progress: Progress = print,
 ) -> Corpus:
     """Synthesise (or load from the TTS cache) every clip of every set; ``limit``: at most that
-    many clips per set, evenly spaced."""
+    many clips per set, evenly spaced. ``piper``: add the ``PIPER_SETS`` (None: when the
+    ``piper`` extra is installed)."""
     pairs = voice_rate_pairs()
-    sets = {
-        kind: _spread(specs, limit) for kind, specs in _specs(phrases, wake_phrase, pairs).items()
-    }
+    specs = _specs(phrases, wake_phrase, pairs)
+    if piper is None:
+        piper = piper_available()
+    if piper:
+        specs |= _piper_specs(phrases, wake_phrase, voice_rate_pairs(PIPER_VOICES))
+    sets = {kind: _spread(items, limit) for kind, items in specs.items()}
     total = sum(len(s) for s in sets.values())
     progress(
         f"synthesising {total} clips ({', '.join(f'{len(s)} {k}' for k, s in sets.items())}) "
-        f"with espeak-ng, {len(BENCH_VOICES)} voices × {len(RATES_WPM)} rates (cached) …"
+        f"with espeak-ng, {len(BENCH_VOICES)} voices × {len(RATES_WPM)} rates"
+        + (f", and Piper, {len(PIPER_VOICES)} voice × {len(RATES_WPM)} rates" if piper else "")
+        + " (cached) …"
     )
     clips = {kind: [_synth(spec, cache_dir) for spec in specs] for kind, specs in sets.items()}
     return Corpus(clips, pairs, cache_dir)

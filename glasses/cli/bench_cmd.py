@@ -352,6 +352,13 @@ def _speech(args: argparse.Namespace) -> int:
             "–",
         ),
         ("speech without the wake phrase that wakes %", _pct(f["wake_false_wake_rate_oog"]), "–"),
+        ("Piper voice (never trained on): wake detected %", _pct(f["wake_detect_rate_piper"]), "–"),
+        (
+            '  "hey glasses, <command>" → right intent %',
+            _pct(f["wake_command_accuracy_piper"]),
+            "–",
+        ),
+        ("  push to talk: command → right intent %", _pct(f["command_accuracy_piper"]), "–"),
         (
             "push to talk: command → right intent %",
             _pct(f["command_accuracy"]),

