@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -153,8 +154,8 @@ class SimRig:
     def play(
         self,
         scenario: Scenario,
-        scenes: dict[int, np.ndarray],
-        speech: dict[int, np.ndarray] | None = None,
+        scenes: Mapping[int, np.ndarray],
+        speech: Mapping[int, np.ndarray] | None = None,
         *,
         offset_ns: int = 0,
     ) -> None:

@@ -14,8 +14,11 @@ dropped. Three layers see to that:
   (both with their line), instead of keeping the last key or overflowing the stack;
 * the values: the pydantic models below (finite numbers, capped sizes and durations), then
   ``_resolve`` for what needs the whole timeline: steps in time order, a run that covers them,
-  devices unplugged before they are replugged, cues that exist, expectation windows inside the
-  run, and the memory the pre-rendered scenes take.
+  devices unplugged before they are replugged, cues that exist, and expectation windows
+  inside the run.
+
+Scenes are rendered as the timeline reaches them (``simulator.harness.Scenes``), two held at a
+time, so their number is capped only by ``MAX_STEPS``.
 """
 
 from __future__ import annotations
@@ -49,7 +52,6 @@ MAX_RUN_S = 3600.0  # any one duration, and the whole run: 60 min of virtual tim
 MAX_STEPS = 5000
 MAX_EXPECTATIONS = 1000
 MAX_FACES = 16  # per face scene
-MAX_SCENE_BYTES = 256 << 20  # the raw frames of all scenes, rendered before the run
 MAX_PROBLEMS = 20  # reported per file; the rest are counted
 
 _DURATION = re.compile(r"^\s*(-?(?:\d+(?:\.\d+)?|\.\d+))\s*(ms|s|min)?\s*$")
@@ -589,9 +591,6 @@ def _resolve(
     cues: dict[str, float] = {}
     cue_step: dict[str, int] = {}
     unplugged: dict[str, int] = {}  # device → index of the step that unplugged it
-    cam = model.device.camera
-    frame_bytes = cam.width * cam.height * 3
-    scenes = 0
     media_end = 0.0  # when the last video or audio of the timeline has played out
     for i, step in enumerate(model.timeline):
         if step.at is not None:
@@ -640,18 +639,6 @@ def _resolve(
                     )
                 )
             unplugged.pop(step.replug, None)
-        if step.show is not None:
-            scenes += 1
-            if scenes * frame_bytes > MAX_SCENE_BYTES >= (scenes - 1) * frame_bytes:
-                problems.append(
-                    (
-                        ("timeline", i, "show"),
-                        f"scene {scenes} of {cam.width}×{cam.height} px takes the rendered "
-                        f"scenes over {MAX_SCENE_BYTES >> 20} MiB, the cap (each is a raw frame "
-                        "held from the start of the run); use fewer show steps or a smaller "
-                        "camera",
-                    )
-                )
 
         if step.video is not None or step.audio is not None:
             length, problem = _media(path, i, step)

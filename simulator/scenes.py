@@ -117,6 +117,35 @@ class SceneError(ValueError):
 
 def render_scene(spec: SceneSpec, width: int = 640, height: int = 480) -> np.ndarray:
     """Render ``spec`` into a ``height``×``width``×3 uint8 BGR frame (sizes in px)."""
+    patch = _patch(spec, width, height)
+    frame: np.ndarray
+    if patch is None:
+        frame = np.full((height, width, 3), _background(spec), dtype=np.uint8)
+    else:
+        frame = _place(patch, spec, width, height)
+    if spec.kind == "face":
+        for x, y, size in _face_list(spec):
+            draw_face(
+                frame, (round(x * width), round(y * height)), round(size * min(width, height))
+            )
+    if spec.blur_sigma > 0:
+        frame = cv2.GaussianBlur(frame, (0, 0), sigmaX=spec.blur_sigma, sigmaY=spec.blur_sigma)
+    if spec.noise_sigma > 0:
+        rng = np.random.default_rng(spec.seed)
+        noise = rng.normal(0.0, spec.noise_sigma, frame.shape).astype(np.float32)
+        frame = np.clip(np.rint(frame.astype(np.float32) + noise), 0, 255).astype(np.uint8)
+    return frame
+
+
+def check_scene(spec: SceneSpec, width: int = 640, height: int = 480) -> None:
+    """Raise the ``SceneError`` that ``render_scene`` would, without rendering the frame: the
+    spec's values, the code's content, the sign's text, the image file (read, then let go).
+    Every error ``render_scene`` raises comes from these checks."""
+    _patch(spec, width, height)
+
+
+def _patch(spec: SceneSpec, width: int, height: int) -> np.ndarray | None:
+    """The validated spec's item before placement (None: nothing but the background)."""
     _validate(spec, width, height)
     short_side = min(width, height)
     patch: np.ndarray | None
@@ -134,22 +163,7 @@ def render_scene(spec: SceneSpec, width: int = 640, height: int = 480) -> np.nda
         patch = _fit(_read_image(spec.content), width, height)
     else:
         patch = None
-
-    frame: np.ndarray
-    if patch is None:
-        frame = np.full((height, width, 3), _background(spec), dtype=np.uint8)
-    else:
-        frame = _place(patch, spec, width, height)
-    if spec.kind == "face":
-        for x, y, size in _face_list(spec):
-            draw_face(frame, (round(x * width), round(y * height)), round(size * short_side))
-    if spec.blur_sigma > 0:
-        frame = cv2.GaussianBlur(frame, (0, 0), sigmaX=spec.blur_sigma, sigmaY=spec.blur_sigma)
-    if spec.noise_sigma > 0:
-        rng = np.random.default_rng(spec.seed)
-        noise = rng.normal(0.0, spec.noise_sigma, frame.shape).astype(np.float32)
-        frame = np.clip(np.rint(frame.astype(np.float32) + noise), 0, 255).astype(np.uint8)
-    return frame
+    return patch
 
 
 def ean13_checksum(digits12: str) -> int:

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -274,7 +275,10 @@ class SimSession:
         return True
 
     def _play(
-        self, scenario: Scenario, scenes: dict[int, np.ndarray], speech: dict[int, np.ndarray]
+        self,
+        scenario: Scenario,
+        scenes: Mapping[int, np.ndarray],
+        speech: Mapping[int, np.ndarray],
     ) -> None:
         now = self.clock.now_ns()
         self.run = ScenarioRun(scenario, now, now + round(scenario.duration_s * NS_PER_S))

@@ -6,7 +6,7 @@ progress, and what Ctrl-C cut short is visible); ``print_totals`` closes the bat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from simulator.harness import BatchRun, ScenarioResult
@@ -26,7 +26,7 @@ def print_result(r: ScenarioResult, *, out: TextIO) -> None:
     for o in r.outcomes:
         print(f"  {'✓' if o.passed else '✗'} {o.label}: {o.detail}", file=out)
     for turn, marks in r.turns.items():
-        print(f"  turn {turn}: {timeline_text(marks)} (ms)", file=out)
+        print(f"  turn {turn}: {timeline_text(marks, r.folded.get(turn))} (ms)", file=out)
     frames = r.data_events.get("VideoFrame", 0)
     stages = r.metrics.get("stages", {})
     gave_up = r.metrics.get("failed", {})
@@ -57,13 +57,16 @@ def print_totals(batch: BatchRun, *, out: TextIO) -> None:
     print(line, file=out, flush=True)
 
 
-def timeline_text(marks: Sequence[tuple[str, float]]) -> str:
+def timeline_text(
+    marks: Sequence[tuple[str, float]], folded: Mapping[str, int] | None = None
+) -> str:
     """A turn's marks as ``Label +ms → …``. A label that repeats (a streamed answer's hundred
     HUD updates) is one entry at its first time, with its count and last time:
-    ``HudUpdate +902 (×97, last +2822)``."""
+    ``HudUpdate +902 (×97, last +2822)``. ``folded``: marks of the turn left out of ``marks``
+    (label → how many; ``ScenarioResult.folded``), counted in."""
     first: dict[str, float] = {}
     last: dict[str, float] = {}
-    count: dict[str, int] = {}
+    count: dict[str, int] = dict(folded or {})
     for label, ms in marks:
         first.setdefault(label, ms)
         last[label] = ms

@@ -1,6 +1,7 @@
 """Simulator-driven devices: the scenario player feeds them, tests inspect what they recorded.
 
-* ``SimCamera``: shows whatever image the scenario last ``show()``-ed (blank grey by default).
+* ``SimCamera``: shows whatever image the scenario last ``show()``-ed (blank grey by default),
+  and numbers what it shows (``view``): perception skips work on a view it has already seen.
 * ``SimMicrophone``: plays what the scenario ``feed()``-s, then a low noise floor (never digital
   silence: real microphones always hiss, and code that only works on exact zeros must fail here).
 * ``SimDisplay``, ``SimSpeaker``, ``SimIndicator``: record every output with its clock time.
@@ -44,7 +45,12 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
 
 
 class SimCamera:
-    """A camera whose view the simulator sets with ``show(image)``; ``fps`` in frames/s."""
+    """A camera whose view the simulator sets with ``show(image)``; ``fps`` in frames/s.
+
+    ``view`` counts the images shown (0: the grey one it starts with); every frame of one view
+    is the same read-only array (a consumer that draws on a frame copies it first, as every
+    one does), so a 30 fps camera costs no copy per frame.
+    """
 
     live = True
 
@@ -59,14 +65,16 @@ class SimCamera:
         self.fps = float(fps)
         self.width = 0  # px, set by open()
         self.height = 0
-        self._image = np.full((height, width, 3), 128, dtype=np.uint8)
+        self._image = _frozen(np.full((height, width, 3), 128, dtype=np.uint8))
+        self.view = 0
         self._open = False
         self._plugged = True
         self.opens = 0  # successful open() calls (reconnections included)
 
     def show(self, image: np.ndarray) -> None:
         """What the camera sees from now on: H×W×3 uint8 BGR (gray and BGRA are converted)."""
-        self._image = _as_bgr(image)
+        self._image = _frozen(_as_bgr(image))
+        self.view += 1
         if self._open:
             self.height, self.width = self._image.shape[:2]
 
@@ -97,10 +105,15 @@ class SimCamera:
             raise DeviceDisconnected(
                 "camera", self.uri, "the simulated camera was unplugged", "plug() it back in"
             )
-        return self._image.copy()  # consumers may draw on their frame
+        return self._image  # read-only: a consumer that draws on its frame copies it
 
     def close(self) -> None:
         self._open = False
+
+
+def _frozen(image: np.ndarray) -> np.ndarray:
+    image.flags.writeable = False
+    return image
 
 
 class SimEchoPath:

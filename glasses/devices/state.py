@@ -309,8 +309,13 @@ async def run_camera(
                 next_t = clock.now_ns()
                 continue
             if link.may_publish():
+                # Optional, as ``max_hold_back_ns`` below: a camera that knows when its view
+                # changed (the simulated one) says so; it is not in the Camera protocol.
+                view = getattr(camera, "view", None)
                 publish(
-                    VideoFrame(t_ns=clock.now_ns(), source=source, image=image, index=published)
+                    VideoFrame(
+                        t_ns=clock.now_ns(), source=source, image=image, index=published, view=view
+                    )
                 )
                 published += 1
             # Re-anchor rather than burst: a late read (slow driver) skips frame slots instead

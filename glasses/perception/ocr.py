@@ -96,6 +96,26 @@ class OcrSettings:
             )
 
 
+_SESSIONS: dict[tuple[str, int, int, int], ort.InferenceSession] = {}
+
+
+def _shared_session(path: Path, threads: int) -> tuple[ort.InferenceSession, bool]:
+    """The session of the model file at ``path``, opened once per process (and again when the
+    file changes) and shared by every reader: the read skill's and the frame summary's, and
+    each scenario's of a batch (one reader costs ~130 MB, its weights prepacked by the graph
+    optimisations). onnxruntime sessions may run concurrently. True when it was opened now."""
+    try:
+        info = path.stat()
+    except OSError:  # gone: open_session says so in its one line
+        return open_session(path, session_options(threads)), True
+    key = (str(path.resolve()), info.st_mtime_ns, info.st_size, threads)
+    session = _SESSIONS.get(key)
+    if session is not None:
+        return session, False
+    session = _SESSIONS[key] = open_session(path, session_options(threads))
+    return session, True
+
+
 def session_options(threads: int) -> ort.SessionOptions:
     """Our onnxruntime settings: all graph optimisations, ``threads`` intra-op threads that
     sleep rather than spin between runs (spinning steals the CPU from the event loop).
@@ -142,7 +162,6 @@ class OcrReader:
             raise ValueError(f"precision must be auto, fp32 or int8, got {precision!r}")
         self.settings = settings or OcrSettings()
         registry = registry or default_registry()
-        options = session_options(self.settings.threads)
         det_path = registry.path(DET_MODEL, check=verify)
         rec_path = registry.path(REC_MODEL, check=verify)
         self.model_paths = {DET_MODEL: det_path, REC_MODEL: rec_path}
@@ -159,12 +178,14 @@ class OcrReader:
                     log.warning("%s; using the checked fp32 model instead", check.message())
         self.model_paths.update(overrides or {})
         det_path, rec_path = self.model_paths[DET_MODEL], self.model_paths[REC_MODEL]
-        self._det = open_session(det_path, options)
-        self._rec = open_session(rec_path, options)
+        threads = self.settings.threads
+        self._det, det_new = _shared_session(det_path, threads)
+        self._rec, rec_new = _shared_session(rec_path, threads)
         self._det_input = self._det.get_inputs()[0].name
         self._rec_input = self._rec.get_inputs()[0].name
         self._charset = _charset(self._rec, rec_path)
-        self._warm_up()
+        if det_new or rec_new:
+            self._warm_up()
 
     def read(self, image: np.ndarray, *, center_fraction: float = 1.0) -> list[OcrLine]:
         """The text lines of ``image`` (H×W×3 BGR or H×W grey, uint8), in reading order.

@@ -97,12 +97,18 @@ def _quote(text: str) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VideoFrame(Event):
-    """One camera frame: ``image`` is H×W×3 uint8 BGR (OpenCV order); ``index`` counts from 0."""
+    """One camera frame: ``image`` is H×W×3 uint8 BGR (OpenCV order); ``index`` counts from 0.
+
+    ``view``: what the camera sees, when the camera knows (the simulated camera numbers its
+    scenes): frames with the same ``view`` hold the same pixels, so perception may reuse what
+    it found in an earlier one. None (a live sensor, whose every frame is new) says nothing.
+    """
 
     kind: ClassVar[EventKind] = EventKind.DATA
 
     image: np.ndarray = field(repr=False)
     index: int = 0
+    view: int | None = None
 
     @property
     def width(self) -> int:

@@ -159,15 +159,17 @@ class Runtime:
                 event = await inbox.get()
                 start = clock.now_ns()
                 try:
+                    if stage.skip(event, ctx):
+                        stats.skipped += 1
+                        stats.processed += 1
+                        continue
                     await stage.process(event, ctx)
                 except Exception:
                     stats.crashes += 1
                     stage.reset()
                     raise  # the supervisor reports it and restarts this loop
                 end = clock.now_ns()
-                stats.processed += 1
-                stats.busy_ns.append(end - start)
-                stats.latency_ns.append(end - event.t_ns)
+                stats.record(end - start, end - event.t_ns)
 
         return consume
 

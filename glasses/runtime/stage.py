@@ -37,7 +37,7 @@ class Stage:
     ``latest_wins`` lists event types (camera frames) kept latest-wins while the stage is busy;
     everything else queues FIFO up to ``queue_size``. ``process`` is called for one event at a
     time. If it raises, the runtime reports the crash, calls ``reset`` and carries on with the
-    next event.
+    next event. ``skip`` is asked first: an event it takes needs no ``process`` (a duty cycle).
     """
 
     name: ClassVar[str] = "stage"
@@ -50,6 +50,13 @@ class Stage:
 
     async def process(self, event: Event, ctx: StageContext) -> None:
         raise NotImplementedError
+
+    def skip(self, event: Event, ctx: StageContext) -> bool:
+        """Called before ``process``; True when ``event`` needs no work: it is done with (the
+        stage may emit what it already knows, at once and at no cost) and ``process`` is not
+        called. Skipped events count as processed and as ``skipped`` in the stage's metrics,
+        not in its latency figures. The default skips nothing."""
+        return False
 
     def reset(self) -> None:
         """Called after ``process`` raised, before the stage takes its next event."""
