@@ -48,7 +48,7 @@ class SpeakStage(Stage):
     ``TtsError`` naming ``pip install 'glasses[piper]'``) and loaded in ``start``, off the
     first sentence's path. ``synth_cost_ms`` is what one synthesis is charged on the virtual
     clock (default ``SYNTH_COST_MS[backend]``: a sentence costs 5–60 ms with espeak-ng here,
-    0.13 s with Piper on an idle machine and 0.3 s under load; cached sentences cost nothing).
+    0.1 s with Piper on free cores and 0.3–0.5 s on busy ones; cached sentences cost nothing).
     ``spoken`` counts clips started, ``cut`` those stopped by an ``Interrupt``. A text the
     synthesiser cannot speak is logged and skipped: the card on the HUD still carries the
     answer.
