@@ -443,8 +443,9 @@ def release_memory() -> None:
     """Give back what a finished run no longer holds. A rig's stages, runtime and tasks refer
     to each other, so they (and the frames and audio they hold) are freed only by the cycle
     collector, whose next pass may be files later; and glibc keeps freed pages for reuse
-    unless asked to return them. Measured on the bundled scenarios in one batch: 1.6 GB peak
-    without this, 0.9 GB with it (the largest file alone: 0.6 GB, its language model loaded)."""
+    unless asked to return them. The 19 bundled scenarios in one batch peaked at 1.6 GB
+    without this and peak at 1.0 GB with it: ask.yaml alone takes 0.8 GB (Gemma and Whisper),
+    the others add the models they share (the OCR reader, the face detector)."""
     gc.collect()
     if _malloc_trim is not None:
         _malloc_trim(0)

@@ -191,6 +191,11 @@ def test_frames_of_unknown_view_are_read_at_the_duty_cycle_rate() -> None:
     every = CountingReader()
     drive([CodeStage(every, rate_hz=None)], _frames(1.0, 30, None), until_ns=NS_PER_S)  # type: ignore[arg-type]
     assert every.reads == 30
+    halved = CountingReader()
+    stage = CodeStage(halved)  # type: ignore[arg-type]
+    stage.duty_cycle = 0.5  # as the power governor sets it on a low battery
+    drive([stage], _frames(3.0, 30, None), until_ns=3 * NS_PER_S)
+    assert halved.reads == 15
 
 
 def test_skipped_events_are_counted_but_not_timed() -> None:

@@ -1,4 +1,4 @@
-"""``glasses bench NAME [--json PATH]``: performance figures, printed and optionally saved."""
+"""``glasses bench NAME [--json [PATH]]``: performance figures, printed and optionally saved."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+STDOUT = Path("-")
+"""``--json`` without a path: the figures go to standard output."""
+
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("bench", help="measure performance (runtime, hud, vision, speech)")
+    p = sub.add_parser("bench", help="measure performance (runtime, hud, vision, speech, soak)")
     p.add_argument(
         "name",
-        choices=["runtime", "hud", "vision", "speech", "assistant", "link"],
+        choices=["runtime", "hud", "vision", "speech", "assistant", "soak", "link"],
         help="what to measure",
     )
     p.add_argument(
@@ -24,7 +27,14 @@ def add_parser(sub: Any) -> None:
         help="assistant: the language model answering questions, a manifest id or a GGUF path "
         "(default the Gemma 3 270M test model; 'none' for no model)",
     )
-    p.add_argument("--json", type=Path, metavar="PATH", help="write a flat JSON object of figures")
+    p.add_argument(
+        "--json",
+        type=Path,
+        nargs="?",
+        const=STDOUT,
+        metavar="PATH",
+        help="write a flat JSON object of figures (no PATH: print it)",
+    )
     p.add_argument(
         "--events", type=int, default=20_000, help="runtime: events per run (default 20000)"
     )
@@ -41,7 +51,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--minutes",
         type=float,
-        help="speech: minutes of distractor speech for wake false accepts (default 30)",
+        help="speech: minutes of distractor speech for wake false accepts (default 30); soak: "
+        "minutes of virtual time (default 10, at most 60)",
     )
     p.add_argument(
         "--clips", type=int, metavar="N", help="speech: at most N clips per set (default all)"
@@ -94,7 +105,7 @@ def _thresholds(text: str) -> tuple[float, ...]:
 def run(args: argparse.Namespace) -> int:
     from glasses.atomic import output_problem
 
-    problem = output_problem(args.json) if args.json else ""
+    problem = output_problem(args.json) if args.json and args.json != STDOUT else ""
     if problem:  # checked before a bench that may run for minutes
         print(f"glasses bench: --json {args.json}: {problem}", file=sys.stderr)
         return 2
@@ -102,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         return _assistant(args)
     if args.name == "link":
         return _link(args)
+    if args.name == "soak":
+        return _soak(args)
     if args.name == "hud":
         return _hud(args)
     if args.name == "vision":
@@ -403,6 +416,31 @@ def _speech(args: argparse.Namespace) -> int:
     return status
 
 
+def _soak(args: argparse.Namespace) -> int:
+    from glasses.bench import soak_bench
+
+    minutes = 10.0 if args.minutes is None else args.minutes
+    if not 0 < minutes <= 60:
+        print("glasses bench: --minutes must be more than 0 and at most 60 for soak")
+        return 2
+    out = sys.stderr if args.json == STDOUT else sys.stdout  # keep stdout for the JSON
+    f = soak_bench.run(minutes, progress=lambda line: print(line, file=out, flush=True))
+    growth = "–" if f["rss_growth_pct"] is None else f"{f['rss_growth_pct']:+.1f} %"
+    for line in (
+        f"speed: {f['harness_speed_x']:.1f}× real time ({f['virtual_s']:.0f} s in "
+        f"{f['wall_s']:.1f} s; {f['harness_speed_cpu_x']}× per CPU second)",
+        f"memory: peak {f['rss_mb_peak']:.0f} MB, growth over the last 80 % {growth}",
+        f"restarts {f['restarts']}, dropped frames {f['dropped_frames']}, code reads "
+        f"{f['code_reads']} of {f['frames']} frames; expectations "
+        f"{f['expectations'] - f['expectations_failed']}/{f['expectations']} passed"
+        + (f"; gave up: {', '.join(f['gave_up'])}" if f["gave_up"] else ""),
+    ):
+        print(line, file=out)
+    if args.json:
+        _write_json(args.json, f)
+    return 0 if f["passed"] else 1
+
+
 def _link(args: argparse.Namespace) -> int:
     from glasses.bench import link_bench
 
@@ -436,5 +474,8 @@ def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
 def _write_json(path: Path, figures: dict[str, Any]) -> None:
     from glasses.atomic import write_text
 
+    if path == STDOUT:
+        print(json.dumps(figures, indent=2), flush=True)
+        return
     write_text(path, json.dumps(figures, indent=2) + "\n")
     print(f"wrote {path}")

@@ -16,9 +16,11 @@ class CodeStage(Stage):
     Duty cycle (``skip``): a frame whose ``view`` is the one last read holds the same pixels,
     so it is not read again: the codes found in that view are published for it at once (the
     router sees a code in view frame after frame, as before). Frames of unknown view (a live
-    camera) are read at most ``rate_hz`` times a second (None: every frame the stage gets);
-    the first frame of a new known view is read at once. The camera's own fps is untouched:
-    every frame is still published, for the skills and the preview.
+    camera) are read at most ``rate_hz`` × ``duty_cycle`` times a second (``rate_hz`` None:
+    every frame the stage gets); the first frame of a new known view is read at once.
+    ``duty_cycle`` (0..1] is for a power governor to lower the rate on a low battery. The
+    camera's own fps is untouched: every frame is still published, for the skills and the
+    preview.
 
     ``nominal_cost_ms`` is what one read is charged on the virtual clock (the harness); on the
     real clock the read runs in a worker thread and costs what it costs (see ``glasses bench``).
@@ -39,7 +41,8 @@ class CodeStage(Stage):
             raise ValueError(f"rate_hz must be a finite number > 0 or None, got {rate_hz}")
         self.reader = reader or CodeReader()
         self.cost_ns = int(nominal_cost_ms * 1e6)
-        self.period_ns = 0 if rate_hz is None else round(1e9 / rate_hz)
+        self.rate_hz = rate_hz
+        self.duty_cycle = 1.0
         self.reads = 0  # frames read (the rest were skipped)
         self._view: int | None = None  # the view of the last frame read, when known
         self._found: tuple[DecodedCode, ...] = ()  # what it held
@@ -55,6 +58,13 @@ class CodeStage(Stage):
             return True
         last = self._read_t_ns
         return last is not None and event.t_ns - last < self.period_ns
+
+    @property
+    def period_ns(self) -> int:
+        """The least time between two reads of frames of unknown view (ns)."""
+        if self.rate_hz is None:
+            return 0
+        return round(1e9 / (self.rate_hz * min(1.0, max(self.duty_cycle, 1e-3))))
 
     async def process(self, event: Event, ctx: StageContext) -> None:
         if not isinstance(event, VideoFrame):
