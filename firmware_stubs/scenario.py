@@ -19,16 +19,17 @@ from firmware_stubs.device import StubSettings
 from firmware_stubs.harness import LinkedGlasses
 from glasses.app.setup import AssistantSetup
 from glasses.assistant.llm.base import LanguageModel
+from glasses.devices.link import messages as m
 from glasses.devices.link.devices import LinkDisplay
+from glasses.devices.link.power import LinkPower
 from glasses.devices.link.transport import LinkModel
+from glasses.devices.power import PowerSource
 from glasses.devices.sim import SimDisplay
 from glasses.devices.state import run_camera, run_microphone
-from glasses.runtime.clock import NS_PER_S, Clock, VirtualClock
-from glasses.runtime.events import Event, HudDrawn
-from simulator.assistant_setup import scenario_setup
-from simulator.harness import ScenarioResult, judge, prepare_scenes, prepare_speech
+from glasses.runtime.clock import Clock, VirtualClock
+from simulator.harness import ScenarioResult, run_scenario
 from simulator.rig import SimRig
-from simulator.scenario import DeviceSpec, Scenario
+from simulator.scenario import BatterySpec, DeviceSpec, LinkSpec, Scenario
 
 # BLE 5 with the 2M PHY and data length extension gives about 1.4 Mbit/s to an application.
 DEFAULT_MODEL = LinkModel(bandwidth_bps=1_400_000.0, latency_ms=15.0, jitter_ms=5.0)
@@ -52,6 +53,10 @@ class _BothDisplays:
         self.sim.draw(text)
         self.link.draw(text)
 
+    def set_brightness(self, percent: int) -> None:
+        self.sim.set_brightness(percent)
+        self.link.set_brightness(percent)
+
 
 class LinkRig(SimRig):
     def __init__(
@@ -64,16 +69,11 @@ class LinkRig(SimRig):
         llm: LanguageModel | None = None,
         setup: AssistantSetup | None = None,
     ) -> None:
+        self._model = model or DEFAULT_MODEL
         super().__init__(clock, device, seed=seed, llm=llm, setup=setup)
-        self.link = LinkedGlasses(
-            clock,
-            model=model or DEFAULT_MODEL,
-            settings=StubSettings(profile=self.profile.name),
-            camera=self.camera,
-            microphone=self.microphone,
-        )
         self.link_display = self.link.display()
-        self.pipeline.hud.display = _BothDisplays(self.display, self.link_display)
+        both = _BothDisplays(self.display, self.link_display)
+        self.pipeline.hud.display = both
         spec = device.camera
         self.link_camera = self.link.camera(
             width=spec.width, height=spec.height, fps=spec.fps, quality=CAMERA_QUALITY
@@ -82,6 +82,33 @@ class LinkRig(SimRig):
         # The capture LED the assistant checks (photos) is now the glasses' own.
         self.link_indicator = self.link.indicator()
         self.indicator = self.link_indicator  # type: ignore[assignment]  # same protocol, no history
+        # The degrade modes act on what crosses the link: the glasses' camera and display.
+        governor = self.session.governor
+        if governor is not None:
+            governor.camera, governor.display = self.link_camera, both
+
+    def _power_source(self) -> PowerSource:
+        """The glasses, emulated behind the link, built here (the session needs their power
+        reports); their battery model is the one the scenario sets and the link reports."""
+        self.link = LinkedGlasses(
+            self.clock,
+            model=self._model,
+            settings=StubSettings(profile=self.profile.name),
+            camera=self.camera,
+            microphone=self.microphone,
+        )
+        return LinkPower(self.link.client)
+
+    def set_battery(self, spec: BatterySpec) -> None:
+        """A ``battery:`` step, sent to the glasses (``PowerOverride``): the level, the ambient
+        temperature (the glasses warm above it with their load) and whether they charge."""
+        self.link.client.send(
+            m.PowerOverride(
+                level_pm=0xFFFF if spec.level is None else round(spec.level * 1000),
+                ambient_dc=-32768 if spec.temperature_c is None else round(spec.temperature_c * 10),
+                charging=255 if spec.charging is None else int(spec.charging),
+            )
+        )
 
     async def start(self) -> None:
         await self.runtime.start()
@@ -108,41 +135,41 @@ class LinkScenarioResult:
     link: LinkedGlasses
 
 
+def link_model(spec: LinkSpec | None) -> LinkModel:
+    """The ``LinkModel`` of a scenario's ``link:`` section (None: ``DEFAULT_MODEL``)."""
+    if spec is None:
+        return DEFAULT_MODEL
+    return LinkModel(
+        bandwidth_bps=spec.bandwidth_kbps * 1000,
+        latency_ms=spec.latency_ms,
+        jitter_ms=spec.jitter_ms,
+        loss=spec.loss,
+        reorder=spec.reorder,
+    )
+
+
 def run_scenario_over_link(
-    scenario: Scenario, *, model: LinkModel | None = None, setup: AssistantSetup | None = None
+    scenario: Scenario,
+    *,
+    model: LinkModel | None = None,
+    setup: AssistantSetup | None = None,
+    display_name: str | None = None,
 ) -> LinkScenarioResult:
-    """Play ``scenario`` on a fresh virtual clock through a ``LinkRig`` and judge it."""
-    scenes = prepare_scenes(scenario)
-    speech = prepare_speech(scenario)
-    clock = VirtualClock()
-    result = ScenarioResult(
-        name=scenario.name, file=scenario.path.name, duration_s=scenario.duration_s
-    )
-    rig = LinkRig(
-        clock,
-        scenario.model.device,
-        model=model,
-        seed=scenario.model.seed,
-        setup=scenario_setup(scenario.model.assistant, setup),
-    )
+    """Play ``scenario`` on a fresh virtual clock through a ``LinkRig`` and judge it, as
+    ``simulator.harness.run_scenario`` does with the simulated devices. ``model``: the radio
+    (None: the scenario's ``link:`` section, else ``DEFAULT_MODEL``)."""
+    rigs: list[LinkRig] = []
 
-    def record(event: Event) -> None:
-        if isinstance(event, HudDrawn):
-            result.hud.append((event.t_ns, event.text))
-        if event.kind.value != "data":
-            result.events.append(event.to_dict())
+    def make_rig(clock: VirtualClock, scenario: Scenario, setup: AssistantSetup | None) -> SimRig:
+        rig = LinkRig(
+            clock,
+            scenario.model.device,
+            model=model or link_model(scenario.model.link),
+            seed=scenario.model.seed,
+            setup=setup,
+        )
+        rigs.append(rig)
+        return rig
 
-    rig.runtime.observe(record)
-    result.profile = rig.profile.name
-
-    async def main() -> None:
-        await rig.start()
-        rig.play(scenario, scenes, speech)
-        end_ns = round(scenario.duration_s * NS_PER_S)
-        await clock.sleep_until(end_ns)
-        await rig.stop(reason="scenario finished")
-        result.metrics = rig.runtime.metrics()
-        result.outcomes = judge(scenario, result.hud, offset_ns=0, end_ns=end_ns)
-
-    clock.run(main())
-    return LinkScenarioResult(result, rig.link)
+    result = run_scenario(scenario, setup=setup, display_name=display_name, rig=make_rig)
+    return LinkScenarioResult(result, rigs[-1].link)

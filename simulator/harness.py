@@ -223,6 +223,15 @@ def prepare_speech(scenario: Scenario) -> Speech:
     return speech
 
 
+RigFactory = Callable[[VirtualClock, Scenario, AssistantSetup | None], SimRig]
+"""Builds the rig a scenario plays on from the clock, the scenario and its assistant set-up
+(default: a ``SimRig``; ``firmware_stubs.scenario`` puts the link in between)."""
+
+
+def _sim_rig(clock: VirtualClock, scenario: Scenario, setup: AssistantSetup | None) -> SimRig:
+    return SimRig(clock, scenario.model.device, seed=scenario.model.seed, setup=setup)
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -230,13 +239,15 @@ def run_scenario(
     stages: Sequence[Stage] = (),
     setup: AssistantSetup | None = None,
     observers: Sequence[Callable[[Event], None]] = (),
+    rig: RigFactory = _sim_rig,
 ) -> ScenarioResult:
     """Run ``scenario`` to its end on a fresh virtual clock. Raises ScenarioError if unplayable.
 
     ``stages`` run beside the assistant's (a recorder, a probe, a plug-in under test); one that
     gives up fails the scenario like any other. ``setup``: custom skills, a language model and
     the config's settings (``glasses.app.setup``). ``observers`` see every event as it is
-    published (``Runtime.observe``): quick, and never raising."""
+    published (``Runtime.observe``): quick, and never raising. ``rig`` builds the device
+    the scenario plays on (``RigFactory``)."""
     scenes = prepare_scenes(scenario)
     speech = prepare_speech(scenario)
     clock = VirtualClock()
@@ -257,7 +268,7 @@ def run_scenario(
             task.cancel()
 
         with _ctrl_c_calls(on_ctrl_c):
-            await _play(scenario, scenes, speech, clock, result, stages, setup, observers)
+            await _play(scenario, scenes, speech, clock, result, stages, setup, observers, rig)
 
     try:
         clock.run(main())
@@ -301,9 +312,9 @@ async def _play(
     stages: Sequence[Stage] = (),
     setup: AssistantSetup | None = None,
     observers: Sequence[Callable[[Event], None]] = (),
+    make_rig: RigFactory = _sim_rig,
 ) -> None:
-    setup = scenario_setup(scenario.model.assistant, setup)
-    rig = SimRig(clock, scenario.model.device, seed=scenario.model.seed, setup=setup)
+    rig = make_rig(clock, scenario, scenario_setup(scenario.model.assistant, setup))
     for stage in stages:
         rig.runtime.add_stage(stage)
     data_counts: Counter[str] = Counter()

@@ -21,6 +21,7 @@ from glasses.app.session import Session
 from glasses.app.setup import AssistantSetup
 from glasses.assistant.llm.base import LanguageModel
 from glasses.assistant.skills.photo import PHOTOS_DIR_ENV, PhotoSkill
+from glasses.devices.power import PowerSource, SimBattery
 from glasses.devices.sim import (
     SimCamera,
     SimDisplay,
@@ -36,7 +37,7 @@ from glasses.runtime.runtime import Runtime
 from glasses.runtime.supervisor import RestartPolicy
 from glasses.speech.listen_stage import ListenSettings
 from simulator.media_steps import first_frame, play_video, read_audio, read_times, shown_from
-from simulator.scenario import DeviceSpec, Scenario, Step
+from simulator.scenario import BatterySpec, DeviceSpec, Scenario, Step
 
 # The simulated wall clock at virtual time 0 (2026-01-01 10:00 UTC): memories are dated by it, so
 # "how long ago" reads the same on every run.
@@ -50,8 +51,8 @@ def _listen(listen: ListenSettings | None, device: DeviceSpec, stated: set[str])
 
 
 class SimRig:
-    """A simulated device (camera, microphone, speaker with its echo, display, capture LED)
-    around the assistant pipeline."""
+    """A simulated device (camera, microphone, speaker with its echo, display, capture LED,
+    battery) around the assistant pipeline."""
 
     def __init__(
         self,
@@ -91,6 +92,8 @@ class SimRig:
         self.microphone = SimMicrophone(
             seed=seed, native_rate=mic.sample_rate, channels=mic.channels, echo=self.echo
         )
+        self.battery = SimBattery()
+        self.power: PowerSource = self._power_source()
         # The memory stays in RAM (no data_dir): an outcome never depends on an earlier run.
         self.session = Session(
             clock,
@@ -106,6 +109,7 @@ class SimRig:
             # Read when asked: a rig that puts another LED in (``firmware_stubs``' LinkRig, the
             # glasses' own) is followed.
             capturing=lambda: self.indicator.on,
+            power=self.power,
         )
         self.runtime: Runtime = self.session.runtime
         self.pipeline: AssistantPipeline = self.session.pipeline
@@ -117,6 +121,15 @@ class SimRig:
         photo = self.photo_skill
         if photo is not None and photo.store_dir is None:
             photo.store_dir = self._photos_dir
+
+    def _power_source(self) -> PowerSource:
+        """What the session reads the battery from, built once the devices are: the
+        simulated battery (a rig with emulated glasses between reads theirs)."""
+        return self.battery
+
+    def set_battery(self, spec: BatterySpec) -> None:
+        """A ``battery:`` step: the simulated battery takes what it gives."""
+        self.battery.set(level=spec.level, temperature_c=spec.temperature_c, charging=spec.charging)
 
     @property
     def photo_skill(self) -> PhotoSkill | None:
@@ -205,6 +218,8 @@ class SimRig:
             self._unplug(step.unplug)
         elif step.replug is not None:
             self._replug(step.replug)
+        elif step.battery is not None:
+            self.set_battery(step.battery)
 
     def _play_media(self, scenario: Scenario, step: Step) -> None:
         """A ``video:`` or ``audio:`` step (:mod:`simulator.media_steps`): the video plays on

@@ -1,7 +1,8 @@
 """Scenario files: YAML validated with pydantic, errors reported with file and line numbers.
 
 A scenario is a device set-up, a timeline of cues (show a scene, tap, swipe, say, nod, wait,
-unplug or replug a device) and expectations on what the HUD shows. Times are written ``2.5s``,
+unplug or replug a device, set the battery) and expectations on what the HUD shows; a ``link:``
+section models the radio when it runs over the link. Times are written ``2.5s``,
 ``300ms``, ``1min`` or as plain seconds. The format is documented with examples in
 ``docs/scenarios.md``.
 
@@ -256,6 +257,7 @@ def _check_ean13(digits: str) -> None:
 
 ACTIONS = (
     "show", "tap", "say", "nod", "shake", "wait", "swipe", "unplug", "replug", "video", "audio",
+    "battery",
 )  # fmt: skip
 DEVICES = ("camera", "microphone")
 Device = Literal["camera", "microphone"]
@@ -353,6 +355,65 @@ def _video(value: Any) -> Any:
     return {"file": value} if isinstance(value, str) else value
 
 
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+def _level(value: Any) -> Any:
+    # ``15%`` is 0.15; a bare number is a fraction, so ``15`` is refused rather than guessed.
+    if isinstance(value, str):
+        match = _PERCENT.match(value)
+        if match is None:
+            raise ValueError(
+                f"a battery level is a percentage (15%) or a fraction (0.15), got {_short(value)}"
+            )
+        value = float(match.group(1)) / 100
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(
+            f"a battery level is a percentage (15%) or a fraction (0.15), got {_short(value)}"
+        )
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"battery level {_short(value)} is outside 0..1; write 15% or 0.15, not 15"
+        )
+    return float(value)
+
+
+Level = Annotated[float, BeforeValidator(_level)]
+
+
+class BatterySpec(_Strict):
+    """The glasses' battery from this step on: ``level`` (``15%`` or ``0.15``), the
+    temperature (°C; at 41 °C the glasses are hot and throttle) and whether they charge.
+    ``battery: 15%`` is short for ``battery: {level: 15%}``."""
+
+    level: Level | None = None
+    temperature_c: float | None = Field(None, ge=-20, le=90, description="°C")
+    charging: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> BatterySpec:
+        if self.level is None and self.temperature_c is None and self.charging is None:
+            raise ValueError("give a level (15%), a temperature_c or charging")
+        return self
+
+
+def _battery(value: Any) -> Any:
+    return value if isinstance(value, dict) else {"level": value}
+
+
+class LinkSpec(_Strict):
+    """The radio between the glasses and the companion when the scenario runs over the link
+    (``glasses sim --link``; ``sim:`` runs have no link and ignore it): bandwidth, one-way
+    latency, jitter (a further uniform 0..jitter delay per frame) and loss, per direction,
+    applied on the virtual clock."""
+
+    bandwidth_kbps: float = Field(1400.0, ge=8, le=100_000, description="kbit/s")
+    latency_ms: float = Field(15.0, ge=0, le=5000, description="ms")
+    jitter_ms: float = Field(5.0, ge=0, le=5000, description="ms")
+    loss: float = Field(0.0, ge=0, le=0.5, description="share of frames lost, 0..0.5")
+    reorder: float = Field(0.0, ge=0, le=0.5, description="share of frames held back")
+
+
 class Step(_Strict):
     """One timeline entry. ``at`` is absolute (s); without it a step follows the previous one."""
 
@@ -369,6 +430,7 @@ class Step(_Strict):
     replug: Replug = None
     video: Annotated[VideoSpec | None, BeforeValidator(_video)] = None
     audio: MediaFile | None = None
+    battery: Annotated[BatterySpec | None, BeforeValidator(_battery)] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -462,6 +524,7 @@ class ScenarioModel(_Strict):
     seed: int = Field(0, ge=0, le=2**32 - 1)
     device: DeviceSpec = DeviceSpec()
     assistant: AssistantSpec = AssistantSpec()
+    link: LinkSpec | None = None
     settle: Seconds = Field(2.0, description="run time after the last step, s")
     duration: Seconds | None = Field(None, description="total run time, s (instead of settle)")
     timeline: list[Step] = Field(min_length=1, max_length=MAX_STEPS)

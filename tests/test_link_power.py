@@ -10,7 +10,7 @@ import numpy as np
 from firmware_stubs.harness import LinkedGlasses
 from firmware_stubs.power import PowerModel, PowerSpec
 from glasses.devices.link import messages as m
-from glasses.devices.link.power import DegradeMode, PowerGovernor
+from glasses.devices.link.power import DegradeMode, LinkPower, PowerGovernor
 from glasses.devices.link.transport import LinkModel
 from glasses.devices.sim import SimCamera
 from glasses.runtime.clock import VirtualClock
@@ -35,7 +35,7 @@ def test_each_battery_level_brings_its_degrade_mode_and_back() -> None:
             cam = rig.camera(width=640, height=480, fps=10)
             display = rig.display()
             cards: list[Event] = []
-            gov = PowerGovernor(rig.client, camera=cam, display=display, publish=cards.append)
+            gov = PowerGovernor(LinkPower(rig.client), clock, camera=cam, display=display, publish=cards.append)
             cam.open()
             seen: dict[str, Any] = {}
             for level in (0.25, 0.15, 0.08, 0.04, 0.6):
@@ -68,7 +68,7 @@ def test_hysteresis_keeps_a_hovering_level_from_flapping() -> None:
 
     async def main() -> list[DegradeMode]:
         async with LinkedGlasses(clock, model=FAST) as rig:
-            gov = PowerGovernor(rig.client)
+            gov = PowerGovernor(LinkPower(rig.client), clock)
             for level in (0.30, 0.31, 0.30, 0.315, 0.33):
                 rig.set_battery(level)
                 await clock.sleep(0.5)
@@ -89,7 +89,7 @@ def test_the_battery_model_drives_the_degrade_modes_as_it_drains() -> None:
             display = rig.display()
             display.draw("navigation")
             cards: list[Event] = []
-            gov = PowerGovernor(rig.client, camera=cam, display=display, publish=cards.append)
+            gov = PowerGovernor(LinkPower(rig.client), clock, camera=cam, display=display, publish=cards.append)
             cam.open()
             await clock.sleep(60.0)
             cam.close()

@@ -150,7 +150,7 @@ def test_malformed_nod_names_the_line() -> None:
     ]
     assert problems("name: x\ntimeline:\n  - nod:\n    tap:\n") == [
         "s.yaml:3: timeline[0]: each timeline step needs exactly one of show, tap, say, nod, "
-        "shake, wait, swipe, unplug, replug, video, audio (got tap, nod)"
+        "shake, wait, swipe, unplug, replug, video, audio, battery (got tap, nod)"
     ]
 
 

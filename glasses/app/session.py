@@ -23,6 +23,13 @@ from glasses.app.services import session_services
 from glasses.app.setup import AssistantSetup
 from glasses.assistant.llm.base import LanguageModel
 from glasses.devices.indicator import SharedIndicator
+from glasses.devices.power import (
+    Dimmable,
+    LimitedCamera,
+    PowerGovernor,
+    PowerSource,
+    Throttled,
+)
 from glasses.devices.protocols import Camera, Display, Indicator, Microphone, Speaker
 from glasses.devices.state import run_camera, run_microphone
 from glasses.hud.profile import DisplayProfile
@@ -57,6 +64,11 @@ class Session:
     this session only); ``wall_time``: the skills' wall clock (None: the system's);
     ``capturing``: what the skills read as the capture LED (None: ``led``). ``stages`` run
     beside the assistant's (a recorder, a plug-in). Nothing runs before ``start()``.
+
+    ``power``: the glasses' battery and temperature (``SimBattery`` in the simulator,
+    ``LinkPower`` over the link; None: unknown). With one, the skills read its level
+    (``services.battery``) and a ``PowerGovernor`` (``governor``) steps the camera, the
+    display and the perception stages through the degrade modes, publishing its warning cards.
     """
 
     def __init__(
@@ -75,8 +87,10 @@ class Session:
         wall_time: Callable[[], float] | None = None,
         capturing: Callable[[], bool] | None = None,
         stages: Sequence[Stage] = (),
+        power: PowerSource | None = None,
     ) -> None:
         setup = setup or AssistantSetup()
+        self.power = power
         self.clock = clock
         self.profile = profile
         self.display = display
@@ -97,14 +111,41 @@ class Session:
                 capturing=capturing or (lambda: self.led.on),
                 data_dir=data_dir,
                 wall_time=wall_time,
+                battery=None if power is None else self._battery_level,
             ),
         )
+        self.stages = tuple(stages)
         for stage in stages:
             self.runtime.add_stage(stage)
+        self.governor: PowerGovernor | None = None
+        if power is not None:
+            self.governor = PowerGovernor(
+                power,
+                clock,
+                display=display if isinstance(display, Dimmable) else None,
+                publish=self.runtime.publish,
+                on_mode=self._duty_cycle,
+            )
+
+    def _battery_level(self) -> float | None:
+        status = None if self.power is None else self.power.status
+        return None if status is None else status.level
+
+    def _duty_cycle(self, governor: PowerGovernor) -> None:
+        """The perception duty cycle of the degrade modes, for the stages that take one."""
+        for stage in (self.pipeline.codes, *self.stages):
+            if hasattr(stage, "duty_cycle"):
+                stage.duty_cycle = governor.duty_cycle
 
     def camera_loop(self, camera: Camera) -> Loop:
         """The capture loop of ``camera`` (for ``Runtime.spawn``): frames are published only
-        while its claim on the LED is on."""
+        while its claim on the LED is on. With a ``power`` source the governor throttles it
+        (a camera that cannot be told a size and rate is wrapped in a ``LimitedCamera``)."""
+        if self.governor is not None:
+            throttled = camera if isinstance(camera, Throttled) else LimitedCamera(camera)
+            self.governor.camera = throttled
+            self.governor.apply()
+            camera = throttled  # type: ignore[assignment]  # LimitedCamera is a Camera
         claim = self.led.claim("camera")
         return lambda: run_camera(camera, self.clock, self.runtime.publish, indicator=claim)
 

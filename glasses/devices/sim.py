@@ -342,12 +342,17 @@ class SimMicrophone:
 
 
 class SimDisplay:
-    """Records every ``draw`` as ``(t_ns, text)`` in ``history``; ``text`` is shown now."""
+    """Records every ``draw`` as ``(t_ns, text)`` in ``history``; ``text`` is shown now;
+    ``brightness`` (%) is what the degrade modes last set."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self.text = ""
         self.history: list[tuple[int, str]] = []
+        self.brightness = 100
+
+    def set_brightness(self, percent: int) -> None:
+        self.brightness = max(0, min(100, int(percent)))
 
     def draw(self, text: str) -> None:
         if not isinstance(text, str):
