@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from glasses.app.setup import AssistantSetup
+from glasses.devices.power import PowerStatus
 from glasses.hud.profile import DisplayProfile
 from glasses.hud.stage import HudStage
 from glasses.runtime.clock import NS_PER_S, Pace, VirtualClock
@@ -185,6 +186,11 @@ class SimSession:
     @property
     def now_s(self) -> float:
         return self.clock.now_ns() / NS_PER_S
+
+    @property
+    def power(self) -> PowerStatus | None:
+        """The simulated glasses' battery and temperature (scenario steps ``battery:``)."""
+        return self.rig.power.status
 
     @property
     def capture_led(self) -> bool:

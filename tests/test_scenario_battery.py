@@ -4,18 +4,22 @@ cards, and the battery skill says it; in the simulator and over the link."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from firmware_stubs.scenario import link_model, run_scenario_over_link
 from glasses.app.setup import AssistantSetup
-from glasses.devices.power import DegradeMode
+from glasses.devices.link import messages as m
+from glasses.devices.link.power import status_of
+from glasses.devices.power import DegradeMode, PowerStatus
 from glasses.runtime.clock import NS_PER_S, VirtualClock
 from glasses.runtime.events import Event, VideoFrame
 from simulator.harness import run_scenario
 from simulator.rig import SimRig
 from simulator.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from simulator.tui.app import power_text
 
 DRAIN = """\
 name: The battery runs down
@@ -131,3 +135,29 @@ def test_a_bad_battery_step_names_its_line(step: str, message: str) -> None:
     with pytest.raises(ScenarioError) as err:
         parse_scenario(source, Path("b.yaml"))
     assert "b.yaml:4: timeline[1].battery" in str(err.value) and message in str(err.value)
+
+
+def test_the_status_line_shows_the_battery_and_its_temperature() -> None:
+    assert power_text(None) == ("battery —", "dim")
+    assert power_text(PowerStatus(level=0.8)) == ("battery 80 %", "")
+    assert power_text(PowerStatus(level=0.15)) == ("battery 15 %", "yellow")
+    hot = PowerStatus(level=0.6, temperature_c=43.2, thermal="hot", charging=True)
+    assert power_text(hot) == ("battery 60 %, charging, hot 43 °C", "bold red")
+
+
+def test_the_glasses_power_report_reads_as_a_power_status() -> None:
+    state = m.PowerState(
+        t_ms=0,
+        level_pm=734,
+        voltage_mv=3900,
+        current_ma=80,
+        temp_dc=380,
+        flags=int(m.PowerFlag.CHARGING),
+        minutes_left=0xFFFF,
+    )
+    status = status_of(state)
+    assert status == PowerStatus(
+        level=0.734, temperature_c=38.0, thermal="warm", charging=True, minutes_left=None
+    )
+    hot = status_of(replace(state, temp_dc=395, flags=int(m.PowerFlag.HOT), minutes_left=90))
+    assert (hot.thermal, hot.minutes_left) == ("hot", 90)

@@ -34,6 +34,7 @@ from glasses.assistant.memory import default_data_dir
 from glasses.devices.errors import DeviceError
 from glasses.devices.file import FileCamera, FileMicrophone, FileSpeaker
 from glasses.devices.headless import HeadlessDisplay, LogIndicator
+from glasses.devices.power import PowerSource
 from glasses.devices.protocols import Camera, Display, Indicator, Microphone, Speaker
 from glasses.devices.uri import open_camera, open_microphone, open_speaker
 from glasses.devices.usb import SoundDeviceMicrophone, SoundDeviceSpeaker
@@ -121,6 +122,7 @@ class LiveStarted:
     hud: HudStage  # what the HUD shows (card, page, brightness), for a UI
     publish: Callable[[Event], None]  # inject input events (taps); call on the session's loop
     metrics: Callable[[], dict[str, Any]]  # ``Runtime.metrics``; call on the session's loop
+    power: PowerSource | None = None  # the glasses' battery (``status``), when they report it
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +224,21 @@ class Devices:
             self.speaker.close()
 
 
+def power_of(devices: Devices) -> PowerSource | None:
+    """The glasses' battery when a device is theirs over the link (``link://``; camera and
+    microphone share one client), else None: a USB camera or a file says nothing of it."""
+    if not any(hasattr(d, "client") for d in (devices.camera, devices.mic)):
+        return None
+    from glasses.devices.link.client import LinkClient  # only when a link:// device is used
+    from glasses.devices.link.power import LinkPower
+
+    for device in (devices.camera, devices.mic):
+        client = getattr(device, "client", None)
+        if isinstance(client, LinkClient):
+            return LinkPower(client)
+    return None
+
+
 def make_devices(config: LiveConfig, clock: Clock) -> Devices:
     """The devices of ``config``, not yet opened; raises ``BadDeviceUri`` for a malformed URI."""
     return Devices(
@@ -287,6 +304,7 @@ class _LiveRun:
         listen: ListenSettings | None = None,
         stages: Sequence[Stage] = (),
         assistant: AssistantSetup | None = None,
+        power: PowerSource | None = None,
     ) -> None:
         assistant = assistant or AssistantSetup()
         self.clock = clock
@@ -301,6 +319,7 @@ class _LiveRun:
             setup=assistant,
             data_dir=assistant.data_dir or default_data_dir(),
             stages=stages,
+            power=power,
         )
         self.runtime = self.session.runtime
         self.tally = _Tally()
@@ -424,6 +443,7 @@ async def run_live(
         listen=config.listen,
         stages=stages,
         assistant=config.assistant,
+        power=power_of(devices),
     )
     session, runtime = run.session, run.runtime
     recorder = None
@@ -452,6 +472,7 @@ async def run_live(
                     hud=session.pipeline.hud,
                     publish=runtime.publish,
                     metrics=runtime.metrics,
+                    power=session.power,
                 )
             )
         if recorder is not None:  # before the sources start: the first frame is recorded

@@ -29,6 +29,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
+from glasses.devices.power import PowerStatus
 from glasses.hud.profile import DisplayProfile
 from glasses.hud.stage import HudStage
 from glasses.hud.widget import HudView, cell_size, min_rows
@@ -83,6 +84,8 @@ class Session(Protocol):
     @property
     def capture_led(self) -> bool: ...
     @property
+    def power(self) -> PowerStatus | None: ...
+    @property
     def paused(self) -> bool: ...
     @property
     def link(self) -> str: ...
@@ -131,6 +134,24 @@ STYLES: dict[type[Event], str] = {
     SpeechStarted: "dim",
     SpeechEnded: "dim",
 }
+
+
+BATTERY_LOW = 0.20  # at or under this level the status line shows the battery in yellow
+BATTERY_CRITICAL = 0.05  # … in red (as do glasses too hot)
+
+
+def power_text(power: PowerStatus | None) -> tuple[str, str]:
+    """The battery for the status line: ``battery 80 %`` (and charging, warm or hot),
+    coloured as it runs low; ``battery —`` when no device reports it."""
+    if power is None:
+        return ("battery —", "dim")
+    if power.level <= BATTERY_CRITICAL or power.thermal == "hot":
+        style = "bold red"
+    elif power.level <= BATTERY_LOW or power.thermal == "warm":
+        style = "yellow"
+    else:
+        style = ""
+    return (power.describe(), style)
 
 
 def log_line(event: Event, start_ns: int) -> Text:
@@ -332,7 +353,7 @@ class SimApp(App[None]):
             else:
                 parts.append(f" │ {name}")
         led = ("● capturing", "red") if s.capture_led else ("○ off", "")
-        parts += [" │ LED ", led, f" │ link: {s.link}"]
+        parts += [" │ LED ", led, " │ ", power_text(s.power), f" │ link: {s.link}"]
         if s.error:
             parts += [" │ ", (s.error, "red")]
         gave_up = s.metrics.get("failed", {})

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from glasses.app.live import ENDED_BY, LiveConfig, LiveStarted, LiveSummary, run_live
+from glasses.devices.power import PowerStatus
 from glasses.hud.profile import DisplayProfile, get_profile
 from glasses.hud.stage import HudStage
 from glasses.runtime.clock import NS_PER_S, RealClock
@@ -158,6 +159,12 @@ class LiveSession:
     @property
     def paused(self) -> bool:
         return False
+
+    @property
+    def power(self) -> PowerStatus | None:
+        """The glasses' battery and temperature (None: no device reports them)."""
+        source = self._started.power if self._started is not None else None
+        return None if source is None else source.status
 
     @property
     def start_ns(self) -> int:
