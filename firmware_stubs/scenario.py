@@ -148,6 +148,29 @@ def link_model(spec: LinkSpec | None) -> LinkModel:
     )
 
 
+class LinkRigs:
+    """A ``RigFactory`` for ``simulator.harness.run_scenario`` / ``run_files``: each scenario
+    on a ``LinkRig`` with ``model`` (None: the scenario's ``link:`` section, else
+    ``DEFAULT_MODEL``); ``rigs`` keeps those built, for a look at their links afterwards."""
+
+    def __init__(self, model: LinkModel | None = None) -> None:
+        self.model = model
+        self.rigs: list[LinkRig] = []
+
+    def __call__(
+        self, clock: VirtualClock, scenario: Scenario, setup: AssistantSetup | None
+    ) -> SimRig:
+        rig = LinkRig(
+            clock,
+            scenario.model.device,
+            model=self.model or link_model(scenario.model.link),
+            seed=scenario.model.seed,
+            setup=setup,
+        )
+        self.rigs.append(rig)
+        return rig
+
+
 def run_scenario_over_link(
     scenario: Scenario,
     *,
@@ -158,18 +181,6 @@ def run_scenario_over_link(
     """Play ``scenario`` on a fresh virtual clock through a ``LinkRig`` and judge it, as
     ``simulator.harness.run_scenario`` does with the simulated devices. ``model``: the radio
     (None: the scenario's ``link:`` section, else ``DEFAULT_MODEL``)."""
-    rigs: list[LinkRig] = []
-
-    def make_rig(clock: VirtualClock, scenario: Scenario, setup: AssistantSetup | None) -> SimRig:
-        rig = LinkRig(
-            clock,
-            scenario.model.device,
-            model=model or link_model(scenario.model.link),
-            seed=scenario.model.seed,
-            setup=setup,
-        )
-        rigs.append(rig)
-        return rig
-
-    result = run_scenario(scenario, setup=setup, display_name=display_name, rig=make_rig)
-    return LinkScenarioResult(result, rigs[-1].link)
+    rigs = LinkRigs(model)
+    result = run_scenario(scenario, setup=setup, display_name=display_name, rig=rigs)
+    return LinkScenarioResult(result, rigs.rigs[-1].link)

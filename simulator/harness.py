@@ -400,6 +400,7 @@ def run_files(
     on_result: Callable[[ScenarioResult], None] | None = None,
     setup: AssistantSetup | None = None,
     observers: Sequence[Callable[[Event], None]] = (),
+    rig: RigFactory = _sim_rig,
 ) -> BatchRun:
     """Load and run each file, calling ``on_result`` as each one finishes.
 
@@ -407,7 +408,8 @@ def run_files(
     whose run raises (a bug, a model that will not load, memory) a ``crashed`` result. Ctrl-C
     (``KeyboardInterrupt``) stops the batch cleanly: the run in progress is abandoned, and the
     results so far are returned with ``interrupted`` set and the rest listed in ``not_run``.
-    ``observers`` watch every file's events (``run_scenario``).
+    ``observers`` watch every file's events and ``rig`` builds each file's device
+    (``run_scenario``).
     """
     from simulator.scenario import load_scenario
 
@@ -419,7 +421,7 @@ def run_files(
                 scenario = load_scenario(path)
                 name = scenario.name
                 result = run_scenario(
-                    scenario, display_name=shown, setup=setup, observers=observers
+                    scenario, display_name=shown, setup=setup, observers=observers, rig=rig
                 )
             except ScenarioError as exc:
                 result = ScenarioResult(

@@ -1,4 +1,4 @@
-"""``glasses sim [FILE...] [--headless] [--report PATH] [--junit PATH] [--hud-gif OUT.gif]``.
+"""``glasses sim [FILE...] [--headless] [--link] [--report PATH] [--junit PATH] [--hud-gif GIF]``.
 
 Headless batches are safe to leave running: each file's verdict is printed as soon as it has
 run; an invalid or crashing file is reported as such (summary and reports) and the others run;
@@ -11,6 +11,10 @@ custom skill or the language model cannot be set up (all checked first); 130 int
 (Ctrl-C), after writing the reports of what finished.
 
 ``--hud-gif``/``--hud-png`` picture the HUD of one file's run (headless or in the TUI).
+
+``--link`` runs headless with the glasses' side emulated (``firmware_stubs``) and the camera,
+microphone, display and battery reached over the link protocol, modelled as the scenario's
+``link:`` section says (``firmware_stubs.scenario``).
 """
 
 from __future__ import annotations
@@ -57,6 +61,13 @@ def add_parser(sub: Any) -> None:
         "--speed", type=float, default=1.0, help="TUI: virtual seconds per wall second (1)"
     )
     p.add_argument("--paused", action="store_true", help="TUI: start paused (space resumes)")
+    p.add_argument(
+        "--link",
+        action="store_true",
+        help="headless, over the link: the glasses emulated by the firmware stub, their camera, "
+        "microphone and display reached through link:// backends over a modelled radio (the "
+        "scenario's link: section)",
+    )
     p.add_argument("--report", type=Path, metavar="PATH", help="write a JSON report")
     p.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     # The config file, custom skills and the language model; a scenario's device: section wins
@@ -68,7 +79,7 @@ def add_parser(sub: Any) -> None:
 
 def wants_tui(args: argparse.Namespace, files: list[Path]) -> bool:
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")
-    batch = args.headless or args.report or args.junit or len(files) > 1
+    batch = args.headless or args.link or args.report or args.junit or len(files) > 1
     return interactive and not batch
 
 
@@ -133,7 +144,12 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         code = run_batch(
-            files, report=args.report, junit=args.junit, setup=setup, pictures=pictures
+            files,
+            report=args.report,
+            junit=args.junit,
+            setup=setup,
+            pictures=pictures,
+            link=args.link,
         )
     if pictures is not None and not hud_options.write(args, pictures, prog="glasses sim"):
         return code if code == EXIT_INTERRUPTED else EXIT_INVALID
@@ -147,9 +163,11 @@ def run_batch(
     junit: Path | None,
     setup: AssistantSetup | None = None,
     pictures: HudPictures | None = None,
+    link: bool = False,
 ) -> int:
     """Run ``files`` headless, print each verdict as it comes, write the reports; see the
-    module's exit codes. ``pictures`` watch the HUD (of one file: it gets every file's)."""
+    module's exit codes. ``pictures`` watch the HUD (of one file: it gets every file's);
+    ``link``: over the link, the glasses emulated."""
     from glasses.hud.profile import get_profile
     from simulator.harness import ScenarioResult, run_files
     from simulator.report import write_json, write_junit
@@ -163,7 +181,14 @@ def run_batch(
             pictures.profile = get_profile(result.profile)
 
     observers = [pictures.observe] if pictures is not None else []
-    batch = run_files(files, on_result=finished, setup=setup, observers=observers)
+    if link:
+        from firmware_stubs.scenario import LinkRigs
+
+        batch = run_files(
+            files, on_result=finished, setup=setup, observers=observers, rig=LinkRigs()
+        )
+    else:
+        batch = run_files(files, on_result=finished, setup=setup, observers=observers)
     print_totals(batch, out=sys.stdout)
     written = True
     for path, write in ((report, write_json), (junit, write_junit)):
