@@ -12,12 +12,14 @@ import asyncio
 import contextlib
 import ctypes
 import gc
+import itertools
 import logging
 import signal
 import threading
 import traceback
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -114,35 +116,54 @@ def scene_spec(show: ShowSpec, scenario: Scenario, seed: int) -> SceneSpec:
 
 class Scenes(Mapping[int, np.ndarray]):
     """The frames of a scenario's ``show`` steps by step index, each rendered when the player
-    asks for it, as the timeline reaches its step: at most ``keep`` frames are held at once,
-    however many scenes the file has. ``held_peak`` is the most that were."""
+    asks for it, as the timeline reaches its step, and the next one meanwhile on a worker
+    thread (rendering is a pure function of the step, so the run stays the same; the second
+    core draws while the loop plays): two frames are held at a time however many scenes the
+    file has. ``held_peak`` is the most that were."""
 
-    def __init__(self, specs: dict[int, SceneSpec], width: int, height: int, keep: int = 2):
+    _KEEP = 2  # the scene asked for and the next
+
+    def __init__(self, specs: dict[int, SceneSpec], width: int, height: int) -> None:
         self._specs = specs
         self._size = (width, height)
-        self._keep = max(1, keep)
-        self._held: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._next = dict(itertools.pairwise(specs))
+        self._held: OrderedDict[int, Future[np.ndarray]] = OrderedDict()
         self.held_peak = 0
         self.rendered = 0
 
     def __getitem__(self, i: int) -> np.ndarray:
-        frame = self._held.get(i)
-        if frame is not None:
-            self._held.move_to_end(i)
-            return frame
-        frame = render_scene(self._specs[i], *self._size)
-        self.rendered += 1
-        self._held[i] = frame
-        while len(self._held) > self._keep:
+        spec = self._specs[i]
+        held = self._held.get(i)
+        if held is None:
+            held = self._held[i] = Future()
+            held.set_result(render_scene(spec, *self._size))
+            self.rendered += 1
+        self._held.move_to_end(i)
+        nxt = self._next.get(i)
+        if nxt is not None and nxt not in self._held:
+            self._held[nxt] = _renderer().submit(render_scene, self._specs[nxt], *self._size)
+            self.rendered += 1
+        while len(self._held) > self._KEEP:
             self._held.popitem(last=False)
         self.held_peak = max(self.held_peak, len(self._held))
-        return frame
+        return held.result()
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._specs)
 
     def __len__(self) -> int:
         return len(self._specs)
+
+
+_RENDERER: ThreadPoolExecutor | None = None
+
+
+def _renderer() -> ThreadPoolExecutor:
+    """The thread that renders the next scene ahead (one for the process, made when needed)."""
+    global _RENDERER
+    if _RENDERER is None:
+        _RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glasses-scenes")
+    return _RENDERER
 
 
 def prepare_scenes(scenario: Scenario) -> Scenes:

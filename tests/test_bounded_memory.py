@@ -142,6 +142,19 @@ def test_a_batch_frees_each_file_before_the_next(tmp_path: Path) -> None:
     assert alive == [0, 0]
 
 
+def test_models_are_loaded_once_and_shared() -> None:
+    # The read skill's OCR reader and the frame summary's (another detector size) share their
+    # onnxruntime sessions; the photo skill's face detector and the frame summary's their
+    # cascades (each keeps ~35 MB of detection buffers).
+    from glasses.perception.faces import FaceDetector
+    from glasses.perception.ocr import OcrReader, OcrSettings
+
+    read, summary = OcrReader(), OcrReader(OcrSettings(det_side_px=384))
+    assert read._det is summary._det and read._rec is summary._rec
+    photo, see = FaceDetector(), FaceDetector(min_size_px=40)
+    assert photo._frontal is see._frontal and photo._profile is see._profile
+
+
 # ------------------------------------------------------------------ the code stage's duty cycle
 
 

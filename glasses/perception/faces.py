@@ -15,6 +15,7 @@ Boxes are ``FaceBox`` in px of the input image.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +93,35 @@ def load_cascade(path: Path) -> cv2.CascadeClassifier:
     return cascade
 
 
+@dataclass(frozen=True, slots=True)
+class _Cascade:
+    """A loaded cascade and the lock its detections take (OpenCV's hold state while running)."""
+
+    classifier: cv2.CascadeClassifier
+    lock: threading.Lock
+
+
+_CASCADES: dict[tuple[str, int, int], _Cascade] = {}
+_CASCADES_LOCK = threading.Lock()
+
+
+def _shared_cascade(path: Path) -> _Cascade:
+    """The cascade at ``path``, loaded once per process (again when the file changes) and
+    shared by every detector: the photo skill's, the frame summary's, each run's of a batch.
+    A cascade keeps its detection buffers, ~35 MB for a 640×480 frame, so each copy costs
+    that much."""
+    try:
+        info = path.stat()
+    except OSError:  # load_cascade says what is wrong, in one line
+        return _Cascade(load_cascade(path), threading.Lock())
+    key = (str(path.resolve()), info.st_mtime_ns, info.st_size)
+    with _CASCADES_LOCK:
+        cascade = _CASCADES.get(key)
+        if cascade is None:
+            cascade = _CASCADES[key] = _Cascade(load_cascade(path), threading.Lock())
+    return cascade
+
+
 class FaceDetector:
     """Haar-cascade face detector (frontal, and profile faces looking either way).
 
@@ -100,7 +130,8 @@ class FaceDetector:
     ``cascade_dir``: where the cascade files are (default: OpenCV's bundled ones, checked
     through ``registry``, by default the bundled manifest's: an altered file raises
     ``FaceModelError`` naming the fix; files from a ``cascade_dir`` are loaded as they are).
-    Not thread-safe (OpenCV cascades hold state); use one detector per thread.
+    Detectors share their cascades (loaded once per process); detections on one cascade take
+    its turn, so a detector may be used from any thread.
     """
 
     def __init__(
@@ -121,8 +152,8 @@ class FaceDetector:
             except ModelError as exc:
                 raise FaceModelError(str(exc)) from None
 
-        self._frontal = load_cascade(path(FRONTAL_CASCADE))
-        self._profile = load_cascade(path(PROFILE_CASCADE)) if profile else None
+        self._frontal = _shared_cascade(path(FRONTAL_CASCADE))
+        self._profile = _shared_cascade(path(PROFILE_CASCADE)) if profile else None
         self.min_size_px = min_size_px
         self.min_neighbors = min_neighbors
         self.scale_factor = scale_factor
@@ -159,7 +190,7 @@ class FaceDetector:
 
     def _run(
         self,
-        cascade: cv2.CascadeClassifier,
+        cascade: _Cascade,
         grey: np.ndarray,
         min_px: int,
         kind: str,
@@ -167,12 +198,13 @@ class FaceDetector:
         mirrored: bool,
     ) -> list[FaceBox]:
         src = cv2.flip(grey, 1) if mirrored else grey
-        rects = cascade.detectMultiScale(
-            src,
-            scaleFactor=self.scale_factor,
-            minNeighbors=self.min_neighbors,
-            minSize=(min_px, min_px),
-        )
+        with cascade.lock:
+            rects = cascade.classifier.detectMultiScale(
+                src,
+                scaleFactor=self.scale_factor,
+                minNeighbors=self.min_neighbors,
+                minSize=(min_px, min_px),
+            )
         width = grey.shape[1]
         out = []
         for x, y, w, h in np.asarray(rects, dtype=np.int64).reshape(-1, 4):
