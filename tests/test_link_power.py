@@ -35,7 +35,9 @@ def test_each_battery_level_brings_its_degrade_mode_and_back() -> None:
             cam = rig.camera(width=640, height=480, fps=10)
             display = rig.display()
             cards: list[Event] = []
-            gov = PowerGovernor(LinkPower(rig.client), clock, camera=cam, display=display, publish=cards.append)
+            gov = PowerGovernor(
+                LinkPower(rig.client), clock, camera=cam, display=display, publish=cards.append
+            )
             cam.open()
             seen: dict[str, Any] = {}
             for level in (0.25, 0.15, 0.08, 0.04, 0.6):
@@ -89,7 +91,9 @@ def test_the_battery_model_drives_the_degrade_modes_as_it_drains() -> None:
             display = rig.display()
             display.draw("navigation")
             cards: list[Event] = []
-            gov = PowerGovernor(LinkPower(rig.client), clock, camera=cam, display=display, publish=cards.append)
+            gov = PowerGovernor(
+                LinkPower(rig.client), clock, camera=cam, display=display, publish=cards.append
+            )
             cam.open()
             await clock.sleep(60.0)
             cam.close()
