@@ -10,7 +10,6 @@ import pytest
 
 from firmware_stubs.scenario import run_scenario_over_link
 from simulator.scenario import load_scenario
-from tests.test_scenario_battery import DRAIN
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 
@@ -34,8 +33,13 @@ def test_glasses_sim_link_runs_a_scenario_over_a_modelled_radio(
     section) passes, its battery steps reaching the emulated glasses."""
     from glasses.cli.main import main
 
-    text = DRAIN.replace(
-        "device:", "link: {bandwidth_kbps: 800, latency_ms: 30, jitter_ms: 20, loss: 0.03}\ndevice:"
+    text = (
+        (Path(__file__).parent / "data" / "battery_drain.yaml")
+        .read_text()
+        .replace(
+            "device:",
+            "link: {bandwidth_kbps: 800, latency_ms: 30, jitter_ms: 20, loss: 0.03}\ndevice:",
+        )
     )
     path = tmp_path / "battery_link.yaml"
     path.write_text(text)

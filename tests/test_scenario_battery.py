@@ -21,38 +21,7 @@ from simulator.rig import SimRig
 from simulator.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from simulator.tui.app import power_text
 
-DRAIN = """\
-name: The battery runs down
-device:
-  camera: {width: 640, height: 480, fps: 10}
-timeline:
-  - show: {qr: "https://example.org/battery"}
-  - at: 1s
-    battery: 25%
-  - at: 2s
-    id: low
-    battery: 15%
-  - at: 3s
-    battery: 0.08
-  - at: 4s
-    id: critical
-    battery: {level: 4%}
-  - at: 5s
-    id: asked
-    say: "hey glasses, battery level"
-settle: 4s
-expect:
-  - hud_contains: Battery low
-    after: low
-    within_ms: 500
-  - hud_contains: Battery critical
-    after: critical
-    within_ms: 500
-  - name: the battery skill reads the level the scenario set
-    hud_contains: "4%"
-    after: asked
-    within_ms: 3500
-"""
+DRAIN = (Path(__file__).parent / "data" / "battery_drain.yaml").read_text()
 
 
 def _scenario(tmp_path: Path, text: str = DRAIN) -> Scenario:
