@@ -28,7 +28,7 @@ import numpy as np
 
 from glasses.app.setup import AssistantSetup
 from glasses.runtime.clock import NS_PER_S, VirtualClock
-from glasses.runtime.events import Event, EventKind, HudDrawn
+from glasses.runtime.events import CodesDetected, Event, EventKind, HudDrawn
 from glasses.runtime.stage import Stage
 from simulator.assistant_setup import scenario_setup
 from simulator.expectations import HudHistory, Outcome, evaluate
@@ -339,12 +339,22 @@ async def _play(
     for stage in stages:
         rig.runtime.add_stage(stage)
     data_counts: Counter[str] = Counter()
+    codes_seen: list[Any] = [None, {}]  # the codes of the last CodesDetected recorded, its entry
 
     def record(event: Event) -> None:
         if event.kind is EventKind.DATA:
             data_counts[event.type_name] += 1
+        elif isinstance(event, CodesDetected) and event.codes == codes_seen[0]:
+            # The same codes again (a code in view, frame after frame): counted in the entry of
+            # the first, which says until which frame (one hour would hold 100,000 entries).
+            entry = codes_seen[1]
+            entry["repeats"] = entry.get("repeats", 0) + 1
+            entry["last_frame_index"] = event.frame_index
         else:
-            result.events.append(event.to_dict())
+            entry = event.to_dict()
+            result.events.append(entry)
+            if isinstance(event, CodesDetected):
+                codes_seen[:] = [event.codes, entry]
         if isinstance(event, HudDrawn):
             result.hud.append((event.t_ns, event.text))
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from glasses.devices.sim import SimSpeaker
 from glasses.perception.code_stage import CodeStage
-from glasses.runtime.clock import NS_PER_S
+from glasses.runtime.clock import NS_PER_S, VirtualClock
 from glasses.runtime.events import CodesDetected, DecodedCode, Event, Tap, VideoFrame
 from glasses.runtime.metrics import (
     MAX_EXACT,
@@ -24,9 +25,9 @@ from glasses.runtime.metrics import (
 )
 from glasses.runtime.stage import Stage, StageContext
 from glasses.runtime.testing import drive
-from simulator.harness import prepare_scenes, run_files
+from simulator.harness import prepare_scenes, run_files, run_scenario
 from simulator.rig import SimRig
-from simulator.scenario import Scenario, parse_scenario
+from simulator.scenario import Scenario, load_scenario, parse_scenario
 from simulator.summary import timeline_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,6 +126,28 @@ def test_scenes_are_rendered_as_the_timeline_reaches_them() -> None:
         assert scenes[i].shape == (480, 640, 3)
     assert scenes.held_peak == 2 and scenes.rendered == 300
     assert np.array_equal(first, prepare_scenes(scenario)[0])  # the same frame, re-rendered
+
+
+# ------------------------------------------------------------------ what a run records
+
+
+def test_a_code_in_view_is_one_report_entry_with_its_repeats() -> None:
+    result = run_scenario(load_scenario(ROOT / "scenarios" / "demo.yaml"))
+    entries = [e for e in result.events if e["type"] == "CodesDetected"]
+    # The QR code, then the barcode: one entry each, however many frames showed them.
+    assert [[c["value"] for c in e["codes"]] for e in entries] == [
+        ["https://github.com/glasses-sim"],
+        ["4006381333931"],
+    ]
+    assert all(e["repeats"] > 30 and e["last_frame_index"] > e["frame_index"] for e in entries)
+
+
+def test_the_sim_speaker_keeps_its_newest_clips() -> None:
+    speaker = SimSpeaker(VirtualClock())
+    for k in range(100):
+        speaker.play(np.full(160, k, np.int16), 16_000)
+    assert len(speaker.played) == SimSpeaker.PLAYED_KEPT
+    assert speaker.played[-1][1][0] == 99
 
 
 # ------------------------------------------------------------------ batch

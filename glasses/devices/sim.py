@@ -364,16 +364,20 @@ class SimDisplay:
 class SimSpeaker:
     """Records ``(t_ns, samples, sample_rate)`` in ``played`` and stop times in ``stopped``.
 
+    ``played`` keeps the newest ``PLAYED_KEPT`` clips (a session of hours speaks thousands).
+
     ``playing`` is True until the last clip's duration has elapsed on the clock or ``stop()``.
     ``open()``/``close()`` only set ``is_open`` (``opens`` counts the opens): the simulated
     speaker records whether or not it was opened.
     """
 
+    PLAYED_KEPT = 64
+
     def __init__(self, clock: Clock, *, echo: SimEchoPath | None = None, uri: str = "sim:") -> None:
         self._clock = clock
         self.uri = uri
         self.echo = echo
-        self.played: list[tuple[int, np.ndarray, int]] = []
+        self.played: deque[tuple[int, np.ndarray, int]] = deque(maxlen=self.PLAYED_KEPT)
         self.stopped: list[int] = []
         self._end_ns = 0
         self.is_open = False
