@@ -163,6 +163,10 @@ def test_ask_skill_shows_the_question_and_says_it_has_no_answer() -> None:
         ("What time is it?", "What time is it?"),
         ("Hey glasses", ""),
         ("Hey, Glacin, this miss.", "this miss."),
+        # "glasses" cut short, its "-es" heard as a word of its own; not after a marked pause
+        ("Hey glass of dismiss.", "dismiss."),
+        ("A glass of dismissed", "dismissed"),
+        ("Hey glass, is it raining", "is it raining"),
         ("Hey, what time is it?", "what time is it?"),
         ("There, how are you", "There, how are you"),
         ("the glasses are on the table", "the glasses are on the table"),

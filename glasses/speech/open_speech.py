@@ -57,6 +57,10 @@ _NOISE_TRANSCRIPTS = frozenset(
 )
 
 
+# The unstressed syllable a cut-short wake word loses, as recognisers write it on its own.
+_LOST_SYLLABLE = (["of"], ["is"], ["as"], ["us"], ["es"])
+
+
 def _words(text: str) -> list[str]:
     """Lower-case words without punctuation or bracketed annotations ("[music]")."""
     text = re.sub(r"[\[(][^\])]*[\])]", " ", text.lower())
@@ -113,7 +117,14 @@ class OpenSpeech:
             ):
                 before = [w for t in tokens[: n - 1] for w in _words(t)]
                 if all(w == "a" or w[0] == wake[0][0] for w in before):
-                    return " ".join(tokens[n:]).lstrip(" ,.;:!?-")
+                    rest = tokens[n:]
+                    # A last word heard cut short may leave its lost syllable as a word of its
+                    # own: "glasses" heard as "glass of" / "glass is" (the unstressed "-es").
+                    # Not after a pause the recogniser marked ("Hey glass, is it raining").
+                    cut = word != [last] and tokens[n - 1][-1].isalpha()
+                    if cut and rest and _words(rest[0]) in _LOST_SYLLABLE:
+                        rest = rest[1:]
+                    return " ".join(rest).lstrip(" ,.;:!?-")
         # A last word misheard beyond recognition ("Hey, Glacin, this miss."): the phrase is
         # the punctuated opening, when it starts like the phrase.
         first = _words(tokens[0])
