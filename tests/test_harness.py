@@ -137,3 +137,24 @@ def test_voice_goes_through_the_real_audio_path() -> None:
     # "dismiss" alone: no wake, no intent; the out-of-grammar sentence is a question.
     assert [i["name"] for i in intents] == ["read", "dismiss", "ask"]
     assert result.data_events["AudioChunk"] == pytest.approx(result.duration_s * 16000 / 512, abs=2)
+
+
+BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
+SPEECH = [ROOT / "scenarios" / n for n in ("one_breath.yaml", "own_voice.yaml", "voice_clean.yaml")]
+
+
+def test_every_bundled_scenario_is_run_by_some_test() -> None:
+    # A bundled scenario nobody runs can break unnoticed (one_breath.yaml once did).
+    assert len(BUNDLED) >= 19
+    tested = {p.name for p in (DEMO, SCAN, READ, VOICE, PRICE, PAY, *SPEECH)}
+    others = " ".join(
+        f.read_text() for f in (ROOT / "tests").glob("test_*.py") if f.name != "test_harness.py"
+    )
+    untested = [p.name for p in BUNDLED if p.name not in tested and p.name not in others]
+    assert untested == []
+
+
+@pytest.mark.parametrize("path", SPEECH, ids=lambda p: p.name)
+def test_speech_scenarios_pass(path: Path) -> None:
+    result = run_scenario(load_scenario(path))
+    assert result.passed, [o.detail for o in result.outcomes if not o.passed]
