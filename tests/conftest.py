@@ -13,8 +13,8 @@ def _user_data_in_a_temporary_folder(
     folder, for subprocesses too (they inherit the environment), and so do the simulator's
     photos (``$GLASSES_PHOTOS_DIR``; otherwise each run would leave a folder in /tmp). The
     user's config file (``$XDG_CONFIG_HOME``) is never read: a developer's own config must
-    not change what a test sees. The cache directory is left alone: tests share its synthesised speech and models with the
-    developer's runs."""
+    not change what a test sees. The cache directory is left alone: tests share its
+    synthesised speech and models with the developer's runs."""
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("XDG_DATA_HOME", str(base / "xdg-data"))
     monkeypatch.setenv("GLASSES_PHOTOS_DIR", str(base / "photos"))
