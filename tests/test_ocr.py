@@ -149,7 +149,7 @@ def test_bad_center_fraction_is_a_value_error(reader: OcrReader) -> None:
 def test_altered_model_file_stops_the_reader_with_a_model_error(tmp_path: Path) -> None:
     root = tmp_path / "rapidocr" / "models"
     root.mkdir(parents=True)
-    for entry in (e for e in load_manifest() if e.is_package):
+    for entry in (e for e in load_manifest() if e.package == "rapidocr"):
         data = resolve(entry).read_bytes()
         (root / resolve(entry).name).write_bytes(data[:1000] if entry.id == "ppocr-det" else data)
     registry = Registry(package_roots={"rapidocr": tmp_path / "rapidocr"})
