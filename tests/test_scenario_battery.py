@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from firmware_stubs.scenario import link_model, run_scenario_over_link
@@ -130,3 +131,34 @@ def test_the_glasses_power_report_reads_as_a_power_status() -> None:
     )
     hot = status_of(replace(state, temp_dc=395, flags=int(m.PowerFlag.HOT), minutes_left=90))
     assert (hot.thermal, hot.minutes_left) == ("hot", 90)
+
+
+class _SceneCamera:
+    """A camera showing scene ``view`` (as the simulator's numbers its scenes)."""
+
+    uri = "test:"
+    live = False
+    fps = 30.0
+    width, height = 640, 480
+    view = 3
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def read(self) -> np.ndarray:
+        return np.zeros((480, 640, 3), np.uint8)
+
+
+def test_a_limited_camera_makes_a_new_view_when_its_limits_change() -> None:
+    # The code stage reuses its result while the view stays: a frame at another size is not
+    # the same view, even when the scene is.
+    from glasses.devices.power import LimitedCamera
+
+    camera = LimitedCamera(_SceneCamera())  # type: ignore[arg-type]
+    before = camera.view
+    camera.limit(max_width=320)
+    halved = camera.view
+    camera.limit(max_width=320)  # the same limits: the same view
+    assert before != halved == camera.view
+    assert camera.read().shape == (240, 320, 3)

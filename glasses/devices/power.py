@@ -143,6 +143,9 @@ class Dimmable(Protocol):
     def set_brightness(self, percent: int) -> None: ...
 
 
+_VIEW_STRIDE = 1 << 16
+
+
 class LimitedCamera:
     """Any ``Camera`` made ``Throttled``: frames wider than the cap are scaled down (by an
     integer factor, as a sensor bins), and the frame rate is scaled. ``view`` is passed on."""
@@ -152,6 +155,7 @@ class LimitedCamera:
         self.max_width: int | None = None
         self.fps_scale = 1.0
         self._scaled: tuple[np.ndarray, np.ndarray] | None = None  # (source, scaled)
+        self._limits = 0  # changes of the limits so far (they make a new view)
 
     @property
     def uri(self) -> str:
@@ -163,7 +167,10 @@ class LimitedCamera:
 
     @property
     def view(self) -> int | None:
-        return getattr(self.camera, "view", None)
+        """The camera's scene number, made new by every change of the limits: the same scene
+        at another size is another view (a perception stage must not reuse its results)."""
+        base = getattr(self.camera, "view", None)
+        return None if base is None else base * _VIEW_STRIDE + self._limits % _VIEW_STRIDE
 
     @property
     def fps(self) -> float:
@@ -186,6 +193,8 @@ class LimitedCamera:
         return self.width, self.height, self.fps
 
     def limit(self, max_width: int | None = None, fps_scale: float = 1.0) -> None:
+        if (max_width, fps_scale) != (self.max_width, self.fps_scale):
+            self._limits += 1
         self.max_width, self.fps_scale = max_width, fps_scale
 
     def open(self) -> None:
