@@ -3,7 +3,6 @@ time and date, battery, repeat, stop; and which open speech each one claims."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import ClassVar
@@ -291,7 +290,7 @@ class Streams(Skill):
 
     async def handle(self, intent: Intent, ctx: SkillContext) -> Reply:
         ctx.emit(HudUpdate(t_ns=ctx.clock.now_ns(), turn_id=ctx.turn_id, card=Card(body="…")))
-        await asyncio.sleep(10.0)
+        await ctx.clock.sleep(10.0)  # the runtime's (virtual) clock
         return Reply(card=Card(body="finished"))
 
 

@@ -10,7 +10,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -296,20 +295,17 @@ def test_the_stub_as_a_program_over_a_unix_socket(tmp_path: Path) -> None:
     sock = tmp_path / "glasses.sock"
     png = tmp_path / "hud.png"
     key = os.urandom(32).hex()
-    env = {**os.environ, "GLASSES_LINK_KEY": key}
+    env = {**os.environ, "GLASSES_LINK_KEY": key, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "firmware_stubs", "--listen", f"link+unix://{sock}",
          "--profile", "g1", "--png", str(png), "--duration", "2", "--mic", "none"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        for _ in range(100):
-            if sock.exists():
-                break
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)  # the child's start-up is real time
-        assert sock.exists(), proc.stderr.read() if proc.stderr else ""
+        # The stub says it serves once its socket is bound: read that line (blocking).
+        ready = proc.stdout.readline() if proc.stdout else ""
+        assert "serving link+unix://" in ready, proc.stderr.read() if proc.stderr else ""
+        assert sock.exists()
 
         async def companion() -> tuple[str, int]:
             client = LinkClient(LinkAddress(path=str(sock)), bytes.fromhex(key), clock=RealClock())
@@ -317,21 +313,16 @@ def test_the_stub_as_a_program_over_a_unix_socket(tmp_path: Path) -> None:
             assert await client.wait_connected(5.0), client.last_error
             display = LinkDisplay(client, get_profile("g1"))
             display.draw("over a socket")
-            conn = client.conn
-            assert conn is not None
-            for _ in range(200):
-                if display.pages_acked:
-                    break
-                await asyncio.sleep(0.01)
+            assert client.conn is not None
+            assert await display.settled(5.0)
             caps = client.capabilities
             await client.close()
             return (caps.profile if caps else ""), len(display.pages_acked)
 
         profile, acked = asyncio.run(companion())
         assert profile == "g1" and acked == 1
-        out, err = proc.communicate(timeout=15)
+        _, err = proc.communicate(timeout=15)
         assert proc.returncode == 0, err
-        assert "serving link+unix://" in out
         image = Image.open(png)
         assert image.size == (640, 200) and np.asarray(image.convert("L")).max() > 0
     finally:

@@ -207,7 +207,9 @@ def test_in_order_delivery_under_loss_and_reordering() -> None:
         deadline = min(d for d in (pair.a.next_deadline_ns(), pair.b.next_deadline_ns()) if d)
         pair.clock.t = max(pair.clock.t + 1_000_000, min(deadline, pair.clock.t + 50_000_000))
     assert pair.got_b == sent
-    assert pair.a.stats.retransmits > 0 and pair.b.stats.duplicates >= 0
+    # Held-back frames arrive after their retransmissions: the copies were received (and
+    # counted) but delivered once, as got_b == sent shows.
+    assert pair.a.stats.retransmits > 0 and pair.b.stats.duplicates > 0
 
 
 def test_heartbeats_then_dead_link() -> None:

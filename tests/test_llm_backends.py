@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import queue
 import socket
 import subprocess
 import sys
@@ -126,7 +127,9 @@ def test_close_from_another_thread_stops_a_prefill_at_once(gemma: LlamaCppModel)
 
     reader = threading.Thread(target=read, name="llm-reader")
     reader.start()
-    time.sleep(0.3)  # the prefill of ~1500 tokens takes > 2 s on two cores
+    # llama.cpp is computing the prefill (~1500 tokens: > 2 s on two cores) once its abort
+    # callback has been called for this reply.
+    assert gemma.computing.wait(timeout=30)
     closed_at = time.monotonic()
     stream.close()
     reader.join(timeout=10)
@@ -186,25 +189,34 @@ def llama_server(gemma_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         "--n_ctx", "1024", "--n_threads", "2", "--verbose", "false",
         "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        with log_path.open("w") as log:
+            for line in server.stdout or ():
+                log.write(line)
+                lines.put(line)
+        lines.put(None)  # the server's output ended
+
+    threading.Thread(target=read, daemon=True).start()
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + SERVER_START_S
+        # Uvicorn says when it listens: block on the server's output lines until it does.
         while True:
-            if server.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited {server.returncode}: {_tail(log_path)}")
             try:
-                with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass  # not listening yet
-            if time.monotonic() > deadline:
+                line = lines.get(timeout=SERVER_START_S)
+            except queue.Empty:
                 pytest.fail(
                     f"llama_cpp.server not ready in {SERVER_START_S:g} s: {_tail(log_path)}"
                 )
-            time.sleep(0.2)
+            if line is None:
+                server.wait(timeout=10)
+                pytest.fail(f"llama_cpp.server exited {server.returncode}: {_tail(log_path)}")
+            if "Uvicorn running on" in line:
+                break
+        with urllib.request.urlopen(f"{base_url}/models", timeout=10) as response:
+            assert response.status == 200
         yield base_url
     finally:
         server.terminate()

@@ -139,6 +139,9 @@ class LlamaCppModel:
         self._lock = threading.Lock()
         self._abort_cb: Any = None
         self._generating: LlamaCppStream | None = None  # whose step runs now (abort callback)
+        # Set while llama.cpp computes a reply's step (its abort callback has been called):
+        # what a caller waits on to know a prefill or decode is under way.
+        self.computing = threading.Event()
         self._live: LlamaCppStream | None = None  # whose generator is open on the context
         self._newest: LlamaCppStream | None = None
 
@@ -252,7 +255,11 @@ class LlamaCppModel:
     def _should_abort(self, _data: Any) -> bool:
         """llama.cpp's abort callback, called between graph nodes of every decode."""
         stream = self._generating
-        return stream is not None and stream.closed
+        if stream is None:
+            return False
+        if not self.computing.is_set():
+            self.computing.set()
+        return stream.closed
 
     def _end_live(self) -> None:
         """Close the open generator on the context (lock held)."""
@@ -323,6 +330,7 @@ class LlamaCppStream:
                 ) from None
             finally:
                 model._generating = None
+                model.computing.clear()
             if self._closed:
                 self._end()
                 raise StopIteration

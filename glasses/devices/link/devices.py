@@ -364,6 +364,7 @@ class LinkDisplay:
         self.brightness = 100
         self._page = 0
         self._tickets: dict[int, int] = {}  # ticket → page
+        self._acks: list[asyncio.Future[bool]] = []  # pages' acknowledgements still awaited
         self._sender = progressive.ProgressiveSender(
             lambda msg, group: self._send(msg, group), self._cancel_group, self._next_page
         )
@@ -386,8 +387,22 @@ class LinkDisplay:
             self._tickets[ticket] = msg.page
             conn = self.client.conn
             if conn is not None:
-                conn.acked(ticket).add_done_callback(functools.partial(self._acked, ticket))
+                ack = conn.acked(ticket)
+                ack.add_done_callback(functools.partial(self._acked, ticket))
+                self._acks.append(ack)
         return ticket
+
+    async def settled(self, timeout_s: float) -> bool:
+        """Wait until every page sent so far is acknowledged or given up on; False when
+        ``timeout_s`` (runtime clock seconds) passes first."""
+        pending, self._acks = [a for a in self._acks if not a.done()], []
+        if not pending:
+            return True
+        try:
+            await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), timeout_s)
+        except TimeoutError:
+            return False
+        return True
 
     def _acked(self, ticket: int, fut: asyncio.Future[bool]) -> None:
         page = self._tickets.pop(ticket, None)
