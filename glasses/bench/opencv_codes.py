@@ -34,12 +34,10 @@ Corners are always reported in px of the input image.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
+from glasses.perception.codes import Crop, as_corners, as_grey, dedupe
 from glasses.runtime.events import DecodedCode
 
 QR = "QR"
@@ -54,9 +52,7 @@ _QR_RETRY_MAX_FACTOR = 6.0
 # Barcode retry: the crop enlarged 2×. It rescues only some bars thinner than ~1.6 px per
 # module (measured at 1.0–1.5 px/module: 42 vs 38 of 100); from 1.6 px up the first pass reads.
 _BARCODE_RETRY_UPSCALE = 2.0
-# Margin added around a candidate before the retry, as a fraction of its larger side: enough
-# for the quiet zone (4 QR modules ≈ 15% of a version-1 symbol) and for loose corners.
-_CROP_MARGIN = 0.25
+# The margin around a candidate before the retry is the code reader's (``Crop``).
 # Smoothing for QR localisation only: sensor noise otherwise yields thousands of contour
 # candidates (measured on a noisy blank 640×480 frame: 12 ms → 1.3 ms) and a 3×3 kernel keeps
 # finder patterns of codes down to ~2.5 px/module. Decoding always uses the unsmoothed image.
@@ -87,7 +83,7 @@ class OpenCvCodeReader:
         ``corners`` in px of ``image``. Raises ``ValueError`` for anything but a non-empty uint8
         grey or BGR image.
         """
-        grey = _as_grey(image)
+        grey = as_grey(image)
         half = (
             cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
             if min(grey.shape[:2]) >= _COARSE_MIN_SIDE
@@ -98,7 +94,7 @@ class OpenCvCodeReader:
             found += self._read_qr(grey, half)
         if self._barcode is not None:
             found += self._read_barcodes(grey)
-        return _dedupe(found)
+        return dedupe(found)
 
     # ----------------------------------------------------------------------------------------
     # QR
@@ -135,7 +131,7 @@ class OpenCvCodeReader:
         Corners found at half scale are up to ~2 px off at full scale, enough to fail the
         decode and fall through to the slower upscaled retry (measured: 19 vs 6 ms per code).
         """
-        crop = _Crop.around(quad, grey.shape[:2])
+        crop = Crop.around(quad, grey.shape[:2])
         fine = self._locate_qr(cv2.GaussianBlur(crop.of(grey), _QR_LOCATE_KERNEL, 0))
         if fine is None:
             return self._decode_qr_at(grey, quad)
@@ -147,7 +143,7 @@ class OpenCvCodeReader:
     def _decode_qr_at(self, grey: np.ndarray, quad: np.ndarray) -> list[DecodedCode]:
         """Decode the QR code located at ``quad`` (4×2 px), retrying on an upscaled crop."""
         assert self._qr is not None
-        crop = _Crop.around(quad, grey.shape[:2])
+        crop = Crop.around(quad, grey.shape[:2])
         pixels = crop.of(grey)
         try:
             # decode() on a crop rather than the frame: it binarises the whole image it is
@@ -156,7 +152,7 @@ class OpenCvCodeReader:
         except cv2.error:
             text = ""
         if text:
-            return [DecodedCode(QR, text, _as_corners(quad))]
+            return [DecodedCode(QR, text, as_corners(quad))]
         # Retry: re-detect in the crop enlarged to ~400 px. The located quad is often a pixel
         # or two off for small or rotated codes (corners found on the smoothed frame), and
         # re-detection at more px per module both tightens it and resolves the modules.
@@ -169,7 +165,7 @@ class OpenCvCodeReader:
         if not ok or quads is None:
             return []
         return [
-            DecodedCode(QR, t, _as_corners(crop.to_frame(q, factor)))
+            DecodedCode(QR, t, as_corners(crop.to_frame(q, factor)))
             for t, q in zip(texts, quads, strict=False)
             if t
         ]
@@ -185,9 +181,9 @@ class OpenCvCodeReader:
         found: list[DecodedCode] = []
         for text, kind, quad in candidates:
             if text:
-                found.append(DecodedCode(kind, text, _as_corners(quad)))
+                found.append(DecodedCode(kind, text, as_corners(quad)))
                 continue
-            crop = _Crop.around(quad, grey.shape[:2])
+            crop = Crop.around(quad, grey.shape[:2])
             big = cv2.resize(
                 crop.of(grey),
                 None,
@@ -196,7 +192,7 @@ class OpenCvCodeReader:
                 interpolation=cv2.INTER_LINEAR,
             )
             found += [
-                DecodedCode(k, t, _as_corners(crop.to_frame(q, _BARCODE_RETRY_UPSCALE)))
+                DecodedCode(k, t, as_corners(crop.to_frame(q, _BARCODE_RETRY_UPSCALE)))
                 for t, k, q in self._detect_barcodes(big)
                 if t
             ]
@@ -219,76 +215,6 @@ class OpenCvCodeReader:
         ]
 
 
-@dataclass(frozen=True, slots=True)
-class _Crop:
-    """An axis-aligned window of a frame: ``x``, ``y`` its top-left corner in frame px."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @staticmethod
-    def around(quad: np.ndarray, frame_hw: tuple[int, ...]) -> _Crop:
-        """The bounding box of ``quad`` (4×2 px) plus a margin, clipped to the frame."""
-        lo = quad.min(axis=0)
-        hi = quad.max(axis=0)
-        margin = _CROP_MARGIN * float(max(hi - lo))
-        height, width = int(frame_hw[0]), int(frame_hw[1])
-        x0 = int(np.clip(np.floor(lo[0] - margin), 0, width - 1))
-        y0 = int(np.clip(np.floor(lo[1] - margin), 0, height - 1))
-        x1 = int(np.clip(np.ceil(hi[0] + margin), x0 + 1, width))
-        y1 = int(np.clip(np.ceil(hi[1] + margin), y0 + 1, height))
-        return _Crop(x0, y0, x1 - x0, y1 - y0)
-
-    def of(self, image: np.ndarray) -> np.ndarray:
-        """A view of this window of ``image`` (OpenCV takes row-strided views without a copy)."""
-        return image[self.y : self.y + self.h, self.x : self.x + self.w]
-
-    def to_crop(self, quad: np.ndarray) -> np.ndarray:
-        return (quad - np.array([self.x, self.y], np.float32)).astype(np.float32)
-
-    def to_frame(self, quad: np.ndarray, scale: float) -> np.ndarray:
-        """Points found in this crop resized by ``scale``, in frame px."""
-        points = np.asarray(quad, np.float32).reshape(-1, 2) / scale
-        return points + np.array([self.x, self.y], np.float32)
-
-
 def _qr_retry_factor(pixels: np.ndarray) -> float:
     longer = max(pixels.shape[:2])
     return float(np.clip(_QR_RETRY_PX / longer, 1.0, _QR_RETRY_MAX_FACTOR))
-
-
-def _as_grey(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise ValueError(f"expected a numpy uint8 image, got {type(image).__name__}")
-    if image.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 image, got dtype {image.dtype} (shape {image.shape})")
-    if image.size == 0:
-        raise ValueError(f"expected a non-empty image, got shape {image.shape}")
-    if image.ndim == 3 and image.shape[2] == 3:
-        grey: np.ndarray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        return grey
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 2:
-        # Copied once here if strided (e.g. one channel of a BGR frame): OpenCV's bindings
-        # would otherwise copy it again on every call.
-        return np.ascontiguousarray(image)
-    raise ValueError(f"expected an H×W grey or H×W×3 BGR uint8 image, got shape {image.shape}")
-
-
-def _as_corners(quad: np.ndarray) -> tuple[tuple[float, float], ...]:
-    return tuple((float(x), float(y)) for x, y in np.asarray(quad).reshape(-1, 2))
-
-
-def _dedupe(codes: Iterable[DecodedCode]) -> list[DecodedCode]:
-    """Keep the first of each (symbology, value): overlapping candidates decode twice."""
-    seen: set[tuple[str, str]] = set()
-    out: list[DecodedCode] = []
-    for code in codes:
-        key = (code.symbology, code.value)
-        if key not in seen:
-            seen.add(key)
-            out.append(code)
-    return out

@@ -96,14 +96,14 @@ class CodeReader:
         other 2-D codes, then barcodes, with ``corners`` in px of ``image``. Raises
         ``ValueError`` for anything but a non-empty uint8 grey or BGR image.
         """
-        grey = _as_grey(image)
+        grey = as_grey(image)
         if not self._names:
             return []
         found = self._read_frame(grey)
         if not found:
             found = self._read_upright(grey)
         # Stable: in ``SYMBOLOGIES`` order (QR codes first), then as zxing-cpp found them.
-        return _dedupe(sorted(found, key=lambda c: SYMBOLOGIES.index(c.symbology)))
+        return dedupe(sorted(found, key=lambda c: SYMBOLOGIES.index(c.symbology)))
 
     def _read_frame(self, grey: np.ndarray) -> list[DecodedCode]:
         """The first pass, then retries 1 and 2 (module docstring) while nothing is decoded."""
@@ -152,11 +152,11 @@ class CodeReader:
             extra = barcode.extra  # zxing-cpp's text is the UPC-A; the UPC-E digits are here
             if isinstance(extra, dict):
                 value = str(extra.get("UPCE", value))
-        return DecodedCode(name, value, _as_corners(quad))
+        return DecodedCode(name, value, as_corners(quad))
 
     def _read_enlarged(self, grey: np.ndarray, quad: np.ndarray) -> list[DecodedCode]:
         """Re-read a located symbol on a crop around it enlarged to ~``_RETRY_PX`` px."""
-        crop = _Crop.around(quad, grey.shape[:2])
+        crop = Crop.around(quad, grey.shape[:2])
         pixels = crop.of(grey)
         factor = float(np.clip(_RETRY_PX / max(pixels.shape[:2]), 1.0, _RETRY_MAX_FACTOR))
         big = cv2.resize(pixels, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
@@ -219,7 +219,7 @@ def _turn(grey: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Crop:
+class Crop:
     """An axis-aligned window of a frame: ``x``, ``y`` its top-left corner in frame px."""
 
     x: int
@@ -228,7 +228,7 @@ class _Crop:
     h: int
 
     @staticmethod
-    def around(quad: np.ndarray, frame_hw: tuple[int, ...]) -> _Crop:
+    def around(quad: np.ndarray, frame_hw: tuple[int, ...]) -> Crop:
         """The bounding box of ``quad`` (4×2 px) plus a margin, clipped to the frame."""
         lo = quad.min(axis=0)
         hi = quad.max(axis=0)
@@ -238,11 +238,15 @@ class _Crop:
         y0 = int(np.clip(np.floor(lo[1] - margin), 0, height - 1))
         x1 = int(np.clip(np.ceil(hi[0] + margin), x0 + 1, width))
         y1 = int(np.clip(np.ceil(hi[1] + margin), y0 + 1, height))
-        return _Crop(x0, y0, x1 - x0, y1 - y0)
+        return Crop(x0, y0, x1 - x0, y1 - y0)
 
     def of(self, image: np.ndarray) -> np.ndarray:
         """A view of this window of ``image``."""
         return image[self.y : self.y + self.h, self.x : self.x + self.w]
+
+    def to_crop(self, quad: np.ndarray) -> np.ndarray:
+        """Frame-px points ``quad`` in this crop's px."""
+        return (quad - np.array([self.x, self.y], np.float32)).astype(np.float32)
 
     def to_frame(self, quad: np.ndarray, scale: float) -> np.ndarray:
         """Points found in this crop resized by ``scale``, in frame px."""
@@ -258,10 +262,10 @@ def _quad(position: zxingcpp.Position) -> np.ndarray:
 def _moved(code: DecodedCode, to_frame: _ToFrame, scale: float) -> DecodedCode:
     """``code`` with its corners, found in a resized or turned copy, in frame px."""
     quad = to_frame(np.asarray(code.corners, np.float32), scale)
-    return DecodedCode(code.symbology, code.value, _as_corners(quad))
+    return DecodedCode(code.symbology, code.value, as_corners(quad))
 
 
-def _as_grey(image: np.ndarray) -> np.ndarray:
+def as_grey(image: np.ndarray) -> np.ndarray:
     if not isinstance(image, np.ndarray):
         raise ValueError(f"expected a numpy uint8 image, got {type(image).__name__}")
     if image.dtype != np.uint8:
@@ -279,13 +283,13 @@ def _as_grey(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected an H×W grey or H×W×3 BGR uint8 image, got shape {image.shape}")
 
 
-def _as_corners(
+def as_corners(
     quad: np.ndarray | Sequence[tuple[float, float]],
 ) -> tuple[tuple[float, float], ...]:
     return tuple((float(x), float(y)) for x, y in np.asarray(quad).reshape(-1, 2))
 
 
-def _dedupe(codes: Iterable[DecodedCode]) -> list[DecodedCode]:
+def dedupe(codes: Iterable[DecodedCode]) -> list[DecodedCode]:
     """Keep the first of each (symbology, value): overlapping candidates decode twice."""
     seen: set[tuple[str, str]] = set()
     out: list[DecodedCode] = []
