@@ -13,7 +13,6 @@ Camera and microphone are ``live``: ``unplug()`` makes reads fail and reopening 
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 
 import cv2
@@ -21,6 +20,7 @@ import numpy as np
 
 from glasses.devices._fifo import SampleFifo
 from glasses.devices.errors import DeviceDisconnected, DeviceNotFound
+from glasses.devices.event_queue import EventQueue
 from glasses.devices.resample import (
     TARGET_RATE,
     StreamingResampler,
@@ -436,9 +436,7 @@ class SimInputs:
     def __init__(self, clock: Clock, *, source: str = "sim:inputs") -> None:
         self._clock = clock
         self.source = source
-        self._events: deque[Event] = deque()
-        # Created per wait, not in __init__: the device may outlive one event loop (tests).
-        self._waiter: asyncio.Future[None] | None = None
+        self._queue = EventQueue()
 
     def tap(self, count: int = 1) -> Tap:
         """A tap (``count`` 1) or double tap (2) now."""
@@ -449,15 +447,7 @@ class SimInputs:
         return event
 
     def put(self, event: Event) -> None:
-        self._events.append(event)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        self._queue.put(event)
 
     async def get(self) -> Event:
-        while not self._events:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._events.popleft()
+        return await self._queue.get()

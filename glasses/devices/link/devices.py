@@ -35,6 +35,7 @@ import numpy as np
 
 from glasses.devices._fifo import SampleFifo
 from glasses.devices.errors import DeviceDisconnected, DeviceNotFound
+from glasses.devices.event_queue import EventQueue
 from glasses.devices.link import adpcm, progressive
 from glasses.devices.link import messages as m
 from glasses.devices.link.client import LinkClient
@@ -478,8 +479,7 @@ class LinkInputs:
     def __init__(self, client: LinkClient, *, source: str = "touchpad") -> None:
         self.client = client
         self.source = source
-        self._events: deque[Event] = deque()
-        self._waiter: asyncio.Future[None] | None = None
+        self._queue = EventQueue()
         client.subscribe(m.InputEvent, self._input)
 
     def _input(self, msg: m.InputEvent) -> None:
@@ -493,18 +493,10 @@ class LinkInputs:
             event = Tap(
                 t_ns=t, source=self.source, count=2 if kind == m.InputKind.DOUBLE_TAP else 1
             )
-        self._events.append(event)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        self._queue.put(event)
 
     async def get(self) -> Event:
-        while not self._events:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._events.popleft()
+        return await self._queue.get()
 
 
 class LinkIndicator:
