@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from glasses.runtime.clock import NS_PER_S
-from glasses.runtime.events import AudioChunk, Event, VideoFrame
-from glasses.runtime.stage import Stage, StageContext
+from glasses.runtime.testing import SensorProbe
 from simulator.harness import run_scenario
 from simulator.media_steps import shown_from
 from simulator.scenario import ScenarioError, load_scenario
@@ -61,24 +60,6 @@ expect:
     return path
 
 
-class Probe(Stage):
-    """Keeps every frame and audio chunk the pipeline is given."""
-
-    name = "probe"
-    accepts = (VideoFrame, AudioChunk)
-    queue_size = 100_000
-
-    def __init__(self) -> None:
-        self.frames: list[VideoFrame] = []
-        self.chunks: list[AudioChunk] = []
-
-    async def process(self, event: Event, ctx: StageContext) -> None:
-        if isinstance(event, VideoFrame):
-            self.frames.append(event)
-        elif isinstance(event, AudioChunk):
-            self.chunks.append(event)
-
-
 def problems(path: Path) -> list[str]:
     with pytest.raises(ScenarioError) as exc:
         load_scenario(path)
@@ -100,7 +81,7 @@ def test_video_frames_play_at_their_times_and_the_last_stays(tmp_path: Path) -> 
     )
     scenario = load_scenario(path)
     assert scenario.duration_s == pytest.approx(0.52 + 0.3)  # settle counts from the video's end
-    probe = Probe()
+    probe = SensorProbe()
     run_scenario(scenario, stages=[probe])
     seen = [(round(f.t_ns / NS_PER_S, 3), int(f.image[0, 0, 0])) for f in probe.frames]
     assert seen == [
@@ -127,7 +108,7 @@ def test_a_video_without_times_plays_at_its_own_rate(tmp_path: Path) -> None:
     path = write_scenario(tmp_path, "  - at: 1.05s\n    video: clip.avi", extra="settle: 500ms")
     scenario = load_scenario(path)
     assert scenario.duration_s == pytest.approx(1.05 + 0.5 + 0.5)
-    probe = Probe()
+    probe = SensorProbe()
     run_scenario(scenario, stages=[probe])
     level = {round(f.t_ns / NS_PER_S, 3): int(f.image[0, 0, 0]) for f in probe.frames}
     # The camera's grey until the step; then each read sees the frame nearest in time.
@@ -138,7 +119,7 @@ def test_a_show_step_stops_the_video(tmp_path: Path) -> None:
     write_video(tmp_path / "clip.avi", [10, 20, 30, 40, 50, 60], fps=10.0)
     timeline = "  - at: 0s\n    video: clip.avi\n  - at: 0.25s\n    show: {blank: true}"
     scenario = load_scenario(write_scenario(tmp_path, timeline, extra="settle: 500ms"))
-    probe = Probe()
+    probe = SensorProbe()
     run_scenario(scenario, stages=[probe])
     levels = [int(f.image[0, 0, 0]) for f in probe.frames if f.t_ns >= 0.3 * NS_PER_S]
     assert levels and not set(levels) & {40, 50, 60}
@@ -151,7 +132,7 @@ def test_audio_is_fed_sample_for_sample_from_its_time(tmp_path: Path) -> None:
     path = write_scenario(tmp_path, "  - at: 0.3s\n    audio: mic.wav", extra="settle: 200ms")
     scenario = load_scenario(path)
     assert scenario.duration_s == pytest.approx(0.3 + 0.5 + 0.2)
-    probe = Probe()
+    probe = SensorProbe()
     run_scenario(scenario, stages=[probe])
     heard = np.concatenate([c.samples for c in probe.chunks])
     first = next(c for c in probe.chunks if np.array_equal(c.samples[:16], clip[:16]))

@@ -35,7 +35,8 @@ from glasses.runtime.events import (
     Swipe,
     Tap,
 )
-from glasses.runtime.stage import Stage, StageContext
+from glasses.runtime.stage import Stage
+from glasses.runtime.testing import SensorProbe
 from glasses.speech.tts import synthesize_16k
 from simulator.harness import ScenarioResult, run_scenario
 from simulator.scenario import ScenarioError, load_scenario
@@ -76,24 +77,6 @@ def decisions(events: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         if e["type"] == "HudDrawn" and e["text"] and e["text"] not in texts:
             texts.append(e["text"])
     return intents, texts
-
-
-class Probe(Stage):
-    """Keeps every frame and audio chunk the replay's pipeline is given."""
-
-    name = "probe"
-    accepts = (VideoFrame, AudioChunk)
-    queue_size = 100_000
-
-    def __init__(self) -> None:
-        self.frames: list[VideoFrame] = []
-        self.chunks: list[AudioChunk] = []
-
-    async def process(self, event: Event, ctx: StageContext) -> None:
-        if isinstance(event, VideoFrame):
-            self.frames.append(event)
-        elif isinstance(event, AudioChunk):
-            self.chunks.append(event)
 
 
 def replay(folder: Path, stages: tuple[Stage, ...] = ()) -> ScenarioResult:
@@ -205,7 +188,7 @@ def test_the_replay_sees_the_very_frames_and_samples_at_their_times(tmp_path: Pa
     live_frames = [e for e in seen if isinstance(e, VideoFrame)]
     assert len(live_frames) == len(frames)
 
-    probe = Probe()
+    probe = SensorProbe()
     result = replay(rec, (probe,))
     replayed = {f.t_ns: f.image for f in probe.frames}
     for live in live_frames:  # the same frame at the same time, pixel for pixel

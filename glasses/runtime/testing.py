@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from glasses.runtime.clock import NS_PER_S, VirtualClock
-from glasses.runtime.events import Event, StageCrashed
+from glasses.runtime.events import AudioChunk, Event, StageCrashed, VideoFrame
 from glasses.runtime.runtime import Runtime
-from glasses.runtime.stage import Stage
+from glasses.runtime.stage import Stage, StageContext
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Event)
@@ -181,3 +181,23 @@ def drive(
 
     clock.run(main())
     return Driven(kept, runtime)
+
+
+class SensorProbe(Stage):
+    """A stage that keeps every camera frame and audio chunk the pipeline is given, in
+    order: add it beside the assistant (``run_scenario(stages=[probe])``) to check what a
+    replay or a device fed it."""
+
+    name = "probe"
+    accepts = (VideoFrame, AudioChunk)
+    queue_size = 100_000
+
+    def __init__(self) -> None:
+        self.frames: list[VideoFrame] = []
+        self.chunks: list[AudioChunk] = []
+
+    async def process(self, event: Event, ctx: StageContext) -> None:
+        if isinstance(event, VideoFrame):
+            self.frames.append(event)
+        elif isinstance(event, AudioChunk):
+            self.chunks.append(event)
