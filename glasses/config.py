@@ -106,18 +106,23 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def _one_of(value: str | None, known: Sequence[str], what: str) -> str | None:
+    """``value`` if it is None or one of ``known``; else a ValueError naming ``what``, with a
+    did-you-mean hint and the known values."""
+    if value is not None and value not in known:
+        raise ValueError(
+            f"unknown {what} {value!r}{_hint(value, known)}; known: {', '.join(known)}"
+        )
+    return value
+
+
 class DisplaySection(_Section):
     profile: str | None = None
 
     @field_validator("profile")
     @classmethod
     def _known(cls, profile: str | None) -> str | None:
-        if profile is not None and profile not in PROFILES:
-            raise ValueError(
-                f"unknown display profile {profile!r}{_hint(profile, PROFILES)}; known: "
-                f"{', '.join(sorted(PROFILES))}"
-            )
-        return profile
+        return _one_of(profile, sorted(PROFILES), "display profile")
 
 
 class WakeSection(_Section):
@@ -136,12 +141,7 @@ class AsrSection(_Section):
     @field_validator("captions")
     @classmethod
     def _dictation(cls, backend: str | None) -> str | None:
-        if backend is not None and backend not in DICTATION_BACKENDS:
-            raise ValueError(
-                f"unknown captions backend {backend!r}{_hint(backend, DICTATION_BACKENDS)}; "
-                f"known: {', '.join(DICTATION_BACKENDS)}"
-            )
-        return backend
+        return _one_of(backend, DICTATION_BACKENDS, "captions backend")
 
 
 class LlmSection(_Section):
