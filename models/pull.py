@@ -184,6 +184,21 @@ def pull(
     return PullResult(entry, path, downloaded, dest.stat().st_size)
 
 
+def ensure_model(model_id: str, registry: Registry) -> Path:
+    """The verified path of ``model_id`` (a directory entry's directory). A model missing from
+    the cache whose parts ship in installed packages is joined first (``assemble``, no
+    network); anything else missing or altered raises ``ModelError`` naming the fix. Raises
+    ``PullError`` when joining fails."""
+    entry = registry.get(model_id)
+    result = registry.verify(entry)
+    if result.ok:
+        return registry.resolve(entry)
+    main = registry.resolve(entry) / entry.filename if entry.is_directory else result.path
+    if main.exists() or not entry.parts:
+        raise ModelError(result.message())
+    return assemble(entry, registry).path
+
+
 def assemble(entry: ModelEntry, registry: Registry) -> PullResult:
     """Join ``entry``'s files from installed package parts into the cache, never downloading.
 

@@ -118,7 +118,7 @@ def model_dir(model_id: str = MODEL_ID, registry: Registry | None = None) -> Pat
     not installed) is a ``WhisperUnavailable`` naming the ``glasses models`` command that fixes
     it.
     """
-    from models.pull import PullError, assemble
+    from models.pull import PullError, ensure_model
     from models.registry import ModelError, default_registry
 
     registry = registry or default_registry()
@@ -126,15 +126,7 @@ def model_dir(model_id: str = MODEL_ID, registry: Registry | None = None) -> Pat
     if key in _VERIFIED:
         return _VERIFIED[key]
     try:
-        entry = registry.get(model_id)
-        result = registry.verify(entry)
-        if result.ok:
-            path = registry.resolve(entry)
-        else:
-            main = registry.resolve(entry) / entry.filename if entry.is_directory else result.path
-            if main.exists() or not entry.parts:
-                raise ModelError(result.message())
-            path = assemble(entry, registry).path
+        path = ensure_model(model_id, registry)
     except (ModelError, PullError) as exc:
         raise WhisperUnavailable(str(exc)) from None
     _VERIFIED[key] = path

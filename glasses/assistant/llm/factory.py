@@ -138,7 +138,7 @@ def manifest_gguf(model_id: str, registry: Registry | None = None) -> Path:
     and cache directory). One whose parts ship in installed packages (the Gemma test model) is
     joined into the cache first, with no network; anything else missing or altered is an
     ``LlmError`` naming the ``glasses models`` command that fixes it."""
-    from models.pull import PullError, assemble
+    from models.pull import PullError, ensure_model
     from models.registry import ModelError, default_registry
 
     registry = registry or default_registry()
@@ -146,14 +146,7 @@ def manifest_gguf(model_id: str, registry: Registry | None = None) -> Path:
     if key in _VERIFIED:
         return _VERIFIED[key]
     try:
-        entry = registry.get(model_id)
-        result = registry.verify(entry)
-        if result.ok:
-            path = result.path
-        elif result.exists or not entry.parts:
-            raise ModelError(result.message())
-        else:
-            path = assemble(entry, registry).path
+        path = ensure_model(model_id, registry)
     except (ModelError, PullError) as exc:
         raise LlmError(str(exc)) from None
     _VERIFIED[key] = path
