@@ -50,11 +50,16 @@ bench: $(STAMP)
 	$(BIN)/glasses bench hud
 
 # Retrain the "hey glasses" head (models/wake/hey_glasses.onnx and its .json record) from the
-# committed seed; 43 minutes on 2 shared cores (26 to make the data, cached under
-# ~/.cache/glasses/wake_train, then 18 to train), so a rerun only trains.
-# Needs the train extra (torch, CPU); never run in CI.
+# committed seed. Its voices: espeak-ng (the wheel), Piper's joe (the piper extra, GPL-3.0: used
+# for training data only, never shipped) and Flite; Festival and Flite's slt are held out for the
+# figures. Shards are cached under ~/.cache/glasses/wake_train, so a rerun only trains; from an
+# empty cache about an hour on 2 shared cores. Needs the train extra (torch, CPU) and root for
+# apt-get (or the packages installed); never run in CI.
+WAKE_DEBS := flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 wake-model: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[train]'
+	$(BIN)/python -m pip install --quiet -e '.[train,piper]'
+	@dpkg -s $(WAKE_DEBS) >/dev/null 2>&1 || apt-get install -y -qq $(WAKE_DEBS) >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq $(WAKE_DEBS) >/dev/null)
 	nice -n 10 $(BIN)/python -m glasses.training.wake_word --seed 1 --out models/wake/hey_glasses.onnx
 
 # Fuzz the link's receive path (frame parser, session, message decoders) with 1 M mutated

@@ -35,7 +35,7 @@ from glasses.speech.tts import (
 
 log = logging.getLogger(__name__)
 
-SYNTH_COST_MS: dict[TtsBackend, float] = {"espeak": 30.0, "piper": 130.0}
+SYNTH_COST_MS: dict[TtsBackend, float] = {"espeak": 30.0, "piper": 130.0, "system": 40.0}
 
 
 class SpeakStage(Stage):

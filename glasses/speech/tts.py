@@ -49,9 +49,11 @@ from glasses.cache import cache_dir as glasses_cache_dir
 from glasses.cache import save_npz
 from glasses.devices.resample import TARGET_RATE, resample
 
-TtsBackend = Literal["espeak", "piper"]
-"""A synthesiser: ``espeak`` (espeak-ng, the default) or ``piper`` (the optional extra)."""
-TTS_BACKENDS: tuple[TtsBackend, ...] = ("espeak", "piper")
+TtsBackend = Literal["espeak", "piper", "system"]
+"""A synthesiser: ``espeak`` (espeak-ng, the default), ``piper`` (the optional extra) or
+``system`` (Debian's Flite and Festival, for training and test data:
+``glasses.speech.system_tts``)."""
+TTS_BACKENDS: tuple[TtsBackend, ...] = ("espeak", "piper")  # the ones a user may pick
 PIPER_PREFIX = "piper:"  # a Piper voice's name: "piper:joe"
 DEFAULT_VOICE = "en-us"
 DEFAULT_VOICES: dict[TtsBackend, str] = {"espeak": DEFAULT_VOICE, "piper": f"{PIPER_PREFIX}joe"}
@@ -80,8 +82,13 @@ class TtsError(RuntimeError):
 
 
 def backend_of(voice: str) -> TtsBackend:
-    """The backend that speaks ``voice``: ``piper`` for ``piper:<name>``, else ``espeak``."""
-    return "piper" if voice.startswith(PIPER_PREFIX) else "espeak"
+    """The backend that speaks ``voice``: ``piper`` for ``piper:<name>``, ``system`` for
+    ``flite:<name>`` and ``festival:<name>``, else ``espeak``."""
+    if voice.startswith(PIPER_PREFIX):
+        return "piper"
+    if voice.startswith(("flite:", "festival:")):
+        return "system"
+    return "espeak"
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +290,11 @@ def check_voice(voice: str) -> None:
 
         piper_tts.check_voice(voice)
         return
+    if backend_of(voice) == "system":
+        from glasses.speech import system_tts
+
+        system_tts.check_voice(voice)
+        return
     _check_variant(voice)
     if not get_engine().has_voice(voice.partition("+")[0]):
         raise TtsError(_no_voice(voice))
@@ -331,13 +343,17 @@ def synthesize(
     unknown name or ``+variant``, a Piper voice without the extra).
     """
     _check(text, rate_wpm, pitch)
-    piper = backend_of(voice) == "piper"
-    if piper:
+    backend = backend_of(voice)
+    if backend == "piper":
         from glasses.speech import piper_tts
 
         piper_tts.check_voice(voice)
         if pitch != DEFAULT_PITCH:
             raise ValueError(f"Piper voices have no pitch setting (got pitch {pitch}; use 50)")
+    elif backend == "system":
+        from glasses.speech import system_tts
+
+        system_tts.check_voice(voice)
     else:
         _check_variant(voice)
     directory = cache_dir or default_cache_dir()
@@ -348,8 +364,10 @@ def synthesize(
                 return npz["samples"].astype(np.int16, copy=False), int(npz["sample_rate"])
         except (OSError, ValueError, KeyError):
             pass  # a corrupt or partial cache entry: synthesise again and overwrite it
-    if piper:
+    if backend == "piper":
         samples, sample_rate = piper_tts.synthesize(text, voice, rate_wpm, pitch)
+    elif backend == "system":
+        samples, sample_rate = system_tts.synthesize(text, voice, rate_wpm, pitch)
     else:
         engine = get_engine()
         samples, sample_rate = engine.synth(text, voice, rate_wpm, pitch), engine.sample_rate

@@ -38,6 +38,7 @@ from glasses.speech.tts import espeak_paths, to_16k
 
 RATE = 16_000
 PHRASE = "hey glasses"
+JOIN = "|"  # where a text's parts meet ("hey glasses|read this"): spoken as one breath
 LANGUAGES = (
     "en",
     "en-us",
@@ -204,14 +205,28 @@ def variants() -> tuple[str, ...]:
     return tuple(v for v in found if " " not in v)
 
 
-def voices(split: str) -> tuple[str, ...]:
-    """``"train"``: every ``LANGUAGES`` × variant voice the benchmark does not hold out;
-    ``"eval"``: the held-out ones (``glasses.bench.speech_corpus.is_held_out``: accents and
-    variants no training voice may have). A voice is ``language`` or ``language+variant``."""
-    from glasses.bench.speech_corpus import is_held_out
+SYNTHESISERS = ("espeak", "piper", "flite", "festival")
+
+
+def voices(split: str, synth: str = "espeak") -> tuple[str, ...]:
+    """The voices of ``synth`` for ``split``. espeak-ng: ``"train"`` is every ``LANGUAGES`` ×
+    variant voice the benchmark does not hold out, ``"eval"`` the held-out ones
+    (``glasses.bench.speech_corpus.is_held_out``: accents and variants no training voice may
+    have); a voice is ``language`` or ``language+variant``. The others (``piper:joe``,
+    ``flite:slt`` …): ``speech_corpus.TRAINING_OTHER_VOICES`` and ``HELD_OUT_OTHER_VOICES``."""
+    from glasses.bench.speech_corpus import (
+        HELD_OUT_OTHER_VOICES,
+        TRAINING_OTHER_VOICES,
+        is_held_out,
+    )
 
     if split not in ("train", "eval"):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
+    if synth not in SYNTHESISERS:
+        raise ValueError(f"synth must be one of {', '.join(SYNTHESISERS)}, got {synth!r}")
+    if synth != "espeak":
+        pool = TRAINING_OTHER_VOICES if split == "train" else HELD_OUT_OTHER_VOICES
+        return tuple(v for v in pool if v.startswith(f"{synth}:"))
     names = [f"{lang}+{v}" if v else lang for lang in LANGUAGES for v in ("", *variants())]
     return tuple(n for n in names if is_held_out(n) == (split == "eval"))
 
@@ -312,6 +327,7 @@ def engine() -> WordTimedEspeak:
 def phrase_end(spoken: Spoken, text: str) -> int:
     """The sample where "glasses" (of the first "hey glasses" in ``text``) ends: the start of
     the next word, or the end of sound when it is the last word."""
+    text = text.replace(JOIN, " ")
     match = re.search(r"hey,? glasses", text.lower())
     if match is None:
         raise ValueError(f"{text!r} does not say {PHRASE!r}")
@@ -404,7 +420,53 @@ def _voice(rng: np.random.Generator, pool: Sequence[str]) -> tuple[str, int, int
 
 
 def _speak(rng: np.random.Generator, text: str, pool: Sequence[str]) -> Spoken:
-    return engine().speak(text, *_voice(rng, pool))
+    """``text`` (its parts joined by ``JOIN``) in a voice of ``pool``, with word starts."""
+    voice, rate, pitch = _voice(rng, pool)
+    if not is_other_voice(voice):
+        return engine().speak(text.replace(JOIN, " "), voice, rate, pitch)
+    return _speak_parts(rng, text.split(JOIN), voice, rate, pitch)
+
+
+def is_other_voice(voice: str) -> bool:
+    """A voice of another synthesiser than espeak-ng (Piper, Flite, Festival)."""
+    return voice.startswith(("piper:", "flite:", "festival:"))
+
+
+def _speak_parts(
+    rng: np.random.Generator, parts: list[str], voice: str, rate: int, pitch: int
+) -> Spoken:
+    """Each part synthesised on its own (these synthesisers give no word timings), trimmed,
+    and joined by 0–150 ms of silence: one breath or nearly. Each part's first word starts
+    where the part before it stopped sounding, so ``phrase_end`` finds the end of "glasses"
+    exactly."""
+    from glasses.speech.tts import synthesize
+
+    if not voice.startswith("flite:"):
+        pitch = (
+            50  # Piper and Festival have no pitch setting; the augmentation's resampling moves it
+        )
+    pieces: list[np.ndarray] = []
+    starts: list[int] = []
+    chars: list[int] = []
+    at, char = 0, 0
+    for n, part in enumerate(parts):
+        samples, sr = synthesize(part, voice=voice, rate_wpm=rate, pitch=pitch, use_cache=False)
+        x = to_16k(samples, sr).astype(np.float64)
+        loud = np.nonzero(np.abs(x) > 200.0)[0]
+        x = x[max(0, int(loud[0]) - 160) : int(loud[-1]) + 160] if len(loud) else x[:0]
+        if n:
+            gap = np.zeros(int(rng.uniform(0.0, 0.15) * RATE))
+            starts.append(at)
+            chars.append(char)
+            pieces.append(gap)
+            at += len(gap)
+        pieces.append(x)
+        at += len(x)
+        char += len(part) + 1
+    audio = np.concatenate(pieces) if pieces else np.zeros(0)
+    return Spoken(
+        np.clip(np.rint(audio), -32768, 32767).astype(np.int16), tuple(starts), tuple(chars)
+    )
 
 
 def _trim(spoken: Spoken) -> tuple[np.ndarray, int]:
@@ -423,11 +485,11 @@ def positive_text(rng: np.random.Generator) -> str:
         return hey
     command = _pick(rng, COMMANDS)
     if r < 0.75:
-        return f"{hey.rstrip('!,')} {command}"
+        return f"{hey.rstrip('!,')}{JOIN}{command}"
     before = sentence(rng) if rng.random() < 0.7 else _pick(rng, ("okay", "um", "so", "right"))
     if r < 0.88:
-        return f"{before}, {hey}"
-    return f"{before} {hey.rstrip('!,')} {command}"
+        return f"{before},{JOIN}{hey}"
+    return f"{before}{JOIN}{hey.rstrip('!,')}{JOIN}{command}"
 
 
 def negative_text(rng: np.random.Generator) -> tuple[str, str]:
@@ -436,9 +498,9 @@ def negative_text(rng: np.random.Generator) -> tuple[str, str]:
     if r < 0.35:
         text = _pick(rng, LOOK_ALIKES)
         if rng.random() < 0.4:
-            text = f"{text} {_pick(rng, COMMANDS)}"
+            text = f"{text}{JOIN}{_pick(rng, COMMANDS)}"
         elif rng.random() < 0.2:
-            text = f"{sentence(rng)}, {text}"
+            text = f"{sentence(rng)},{JOIN}{text}"
         return text, "lookalike"
     if r < 0.45:
         return _pick(rng, GLASSES_SENTENCES), "lookalike"

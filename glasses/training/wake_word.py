@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from glasses.atomic import write_bytes, write_text
-from glasses.bench.speech_corpus import HELD_OUT_ACCENTS, HELD_OUT_VARIANTS
+from glasses.bench.speech_corpus import HELD_OUT_ACCENTS, HELD_OUT_OTHER_VOICES, HELD_OUT_VARIANTS
 from glasses.cache import cache_dir as glasses_cache_dir
 from glasses.cache import save_npz
 from glasses.speech.wake_features import EMBED_DIM, RATE, STEP, FrontEnd, clip_embeddings
@@ -47,6 +47,7 @@ from glasses.speech.wake_model import WINDOW
 from glasses.training import wake_data
 
 RECIPE_VERSION = 2  # bump when wake_data or the labelling changes what a shard holds
+OTHER_RECIPE_VERSION = 1  # the same, for the shards of other synthesisers than espeak-ng
 SHARD = 200
 POSITIVE_BEFORE_S = 0.08
 POSITIVE_AFTER_S = 0.24
@@ -102,9 +103,21 @@ def clip_steps(clip: wake_data.Clip, front: FrontEnd) -> Steps:
     return Steps(np.concatenate([lead, emb]).astype(np.float16), labels, kind)
 
 
-def shard(split: str, polarity: str, seed: int, index: int, front: FrontEnd | None = None) -> Steps:
-    """Shard ``index`` of ``polarity`` ("pos"/"neg") clips of ``split`` voices, cached."""
-    key = f"v{RECIPE_VERSION}-{split}-{polarity}-{seed}-{index}"
+def shard(
+    split: str,
+    polarity: str,
+    seed: int,
+    index: int,
+    front: FrontEnd | None = None,
+    synth: str = "espeak",
+) -> Steps:
+    """Shard ``index`` of ``polarity`` ("pos"/"neg") clips of ``synth``'s ``split`` voices,
+    cached. espeak-ng shards keep their recipe-2 keys (``OTHER_RECIPE_VERSION`` versions the
+    others), so adding synthesisers does not remake them."""
+    if synth == "espeak":
+        key = f"v{RECIPE_VERSION}-{split}-{polarity}-{seed}-{index}"
+    else:
+        key = f"v{OTHER_RECIPE_VERSION}-{synth}-{split}-{polarity}-{seed}-{index}"
     path = cache_root() / f"{key}.npz"
     if path.is_file():
         try:
@@ -114,7 +127,9 @@ def shard(split: str, polarity: str, seed: int, index: int, front: FrontEnd | No
             pass  # a partial file from an interrupted run: make it again
     digest = hashlib.sha256(key.encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-    pool = wake_data.voices(split)
+    pool = wake_data.voices(split, synth)
+    if not pool:
+        raise ValueError(f"{synth} has no {split} voices")
     make = wake_data.positive_clip if polarity == "pos" else wake_data.negative_clip
     front = front or _worker_front_end()
     steps = Steps.concat([clip_steps(make(rng, pool), front) for _ in range(SHARD)])
@@ -127,17 +142,25 @@ def _worker_front_end() -> FrontEnd:
     return FrontEnd(threads=1)
 
 
-def _shard_job(job: tuple[str, str, int, int]) -> Steps:
-    return shard(*job)
+def _shard_job(job: tuple[str, str, int, int, str]) -> Steps:
+    split, polarity, seed, index, synth = job
+    return shard(split, polarity, seed, index, synth=synth)
 
 
 def dataset(
-    split: str, positives: int, negatives: int, seed: int, progress: Progress, *, jobs: int = 2
+    split: str,
+    counts: dict[str, tuple[int, int]],
+    seed: int,
+    progress: Progress,
+    *,
+    jobs: int = 2,
 ) -> Steps:
-    """The steps of ``positives`` + ``negatives`` clips of ``split`` voices (whole shards),
-    made by ``jobs`` processes (one ONNX thread each)."""
-    todo = [(split, "pos", seed, i) for i in range((positives + SHARD - 1) // SHARD)]
-    todo += [(split, "neg", seed, i) for i in range((negatives + SHARD - 1) // SHARD)]
+    """The steps of (positives, negatives) clips of each synthesiser's ``split`` voices
+    (``counts``; whole shards), made by ``jobs`` processes (one ONNX thread each)."""
+    todo = []
+    for synth, (positives, negatives) in counts.items():
+        todo += [(split, "pos", seed, i, synth) for i in range((positives + SHARD - 1) // SHARD)]
+        todo += [(split, "neg", seed, i, synth) for i in range((negatives + SHARD - 1) // SHARD)]
     parts = []
     t0 = time.monotonic()
     # fork: the workers inherit nothing heavy (no ONNX session exists in the parent yet).
@@ -329,9 +352,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     # The defaults are the committed head's run (models/wake/hey_glasses.json).
-    parser.add_argument("--positives", type=int, default=4000, help="positive clips")
-    parser.add_argument("--negatives", type=int, default=6000, help="negative clips")
-    parser.add_argument("--eval-clips", type=int, default=200, help="held-out clips of each kind")
+    parser.add_argument("--positives", type=int, default=4000, help="espeak-ng positive clips")
+    parser.add_argument("--negatives", type=int, default=6000, help="espeak-ng negative clips")
+    parser.add_argument(
+        "--other-positives", type=int, default=1200,
+        help="positive clips of each other synthesiser with training voices (Piper, Flite)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--other-negatives", type=int, default=1800, help="negative clips of each of them"
+    )
+    parser.add_argument(
+        "--eval-clips", type=int, default=200, help="held-out clips of each kind and synthesiser"
+    )
     parser.add_argument("--epochs", type=int, default=HeadConfig().epochs)
     parser.add_argument("--jobs", type=int, default=2, help="processes making the data")
     parser.add_argument(
@@ -343,8 +375,25 @@ def main(argv: list[str] | None = None) -> int:
     def progress(line: str) -> None:
         print(line, flush=True)
 
-    train = dataset("train", args.positives, args.negatives, args.seed, progress, jobs=args.jobs)
-    held = dataset("eval", args.eval_clips, args.eval_clips, args.seed, progress, jobs=args.jobs)
+    def counts(
+        split: str, espeak: tuple[int, int], other: tuple[int, int]
+    ) -> dict[str, tuple[int, int]]:
+        return {
+            synth: espeak if synth == "espeak" else other
+            for synth in wake_data.SYNTHESISERS
+            if wake_data.voices(split, synth) and (synth == "espeak" or min(other) > 0)
+        }
+
+    train_counts = counts(
+        "train", (args.positives, args.negatives), (args.other_positives, args.other_negatives)
+    )
+    eval_counts = counts("eval", (args.eval_clips,) * 2, (args.eval_clips,) * 2)
+    train = dataset("train", train_counts, args.seed, progress, jobs=args.jobs)
+    helds = {
+        synth: dataset("eval", {synth: n}, args.seed, progress, jobs=args.jobs)
+        for synth, n in eval_counts.items()
+    }
+    held = Steps.concat(list(helds.values()))
     t_data = time.monotonic() - t0
     config = HeadConfig(epochs=args.epochs, hard_rounds=args.hard_rounds)
     weights = train_head(train, config, args.seed, progress)
@@ -358,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     drift = float(np.max(np.abs(exported - forward_numpy(weights, probe))))
     if drift > 1e-4:
         raise SystemExit(f"the exported head differs from the trained one by {drift:g}")
-    figures = quick_figures(weights, held, 0.5)
+    figures = {synth: quick_figures(weights, h, 0.5) for synth, h in helds.items()}
     record = {
         "model": str(args.out),
         "sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
@@ -368,20 +417,25 @@ def main(argv: list[str] | None = None) -> int:
         + " ".join(sys.argv[1:] if argv is None else argv),
         "seed": args.seed,
         "recipe_version": RECIPE_VERSION,
-        "positives": args.positives,
-        "negatives": args.negatives,
+        "clips": {
+            synth: {"positives": p, "negatives": n} for synth, (p, n) in train_counts.items()
+        },
         "train_windows": len(window_index(train)),
         "train_positive_windows": int(np.sum(train.labels == 1)),
-        "train_voices": len(wake_data.voices("train")),
+        "train_voices": {synth: len(wake_data.voices("train", synth)) for synth in train_counts},
         "held_out_voices": "glasses.bench.speech_corpus.is_held_out (accents "
         + ", ".join(HELD_OUT_ACCENTS)
         + "; variants "
         + ", ".join(HELD_OUT_VARIANTS)
+        + "; voices "
+        + ", ".join(HELD_OUT_OTHER_VOICES)
         + ")",
         "head": asdict(config),
         "data_seconds": round(t_data, 1),
         "train_seconds": round(t_train, 1),
-        "held_out_at_0.5": {k: round(v, 5) for k, v in figures.items()},
+        "held_out_at_0.5": {
+            synth: {k: round(v, 5) for k, v in f.items()} for synth, f in figures.items()
+        },
     }
     write_text(args.out.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     progress(json.dumps(record, indent=2))
