@@ -45,6 +45,10 @@ RATES = (
     "oog_rejection_rate",
     "raw_pocketsphinx_command_accuracy",
     "raw_pocketsphinx_oog_rejection_rate",
+    "wake_detect_rate_other",
+    "wake_detect_rate_clean_other",
+    "wake_command_accuracy_other",
+    "command_accuracy_other",
 )
 
 
@@ -52,6 +56,35 @@ def test_the_json_keys_cover_the_issue() -> None:
     assert set(speech_bench.KEYS) >= ISSUE_KEYS
     assert len(set(speech_bench.KEYS)) == len(speech_bench.KEYS)
     assert set(RATES) <= set(speech_bench.KEYS)
+
+
+def test_the_other_synthesisers_speak_held_out_voices_in_sets_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ``_other`` sets: held-out voices only, the wake texts, a clean pair and every
+    command per voice/rate pair, noise seeds of their own; left out where not installed."""
+    from glasses.assistant.skills import builtin_skills
+    from glasses.speech.commands import phrases_from_skills
+
+    phrases = phrases_from_skills(builtin_skills())
+    pairs = corpus.voice_rate_pairs(corpus.HELD_OUT_OTHER_VOICES)
+    sets = corpus._other_specs(phrases, "hey glasses", pairs, corpus.OTHER)
+    assert tuple(sets) == corpus.OTHER_SETS
+    assert len(sets["wake_other"]) == len(pairs) * (1 + len(phrases))
+    assert len(sets["wake_clean_other"]) == 2 * len(pairs)
+    assert len(sets["command_other"]) == len(pairs) * len(phrases)
+    assert all(corpus.is_held_out(s.pair[0]) for specs in sets.values() for s in specs)
+    assert not set(corpus.HELD_OUT_OTHER_VOICES) & set(corpus.TRAINING_OTHER_VOICES)
+    espeak = corpus._specs(phrases, "hey glasses", corpus.voice_rate_pairs())
+    piper = corpus._other_specs(phrases, "hey glasses", pairs, corpus.PIPER)
+    keys = [s.key for group in (sets, espeak, piper) for specs in group.values() for s in specs]
+    assert len(set(keys)) == len(keys)  # each clip its own noise seed
+    assert set(corpus.CLEAN_SETS) == {"wake_clean", "wake_clean_other"}
+    # Without Flite and Festival (CI): no such sets, and the figures stay None.
+    monkeypatch.setattr("shutil.which", lambda *_args, **_kwargs: None)
+    tiny = corpus.build_corpus(phrases, "hey glasses", limit=1, piper=False, progress=print)
+    assert tiny.other_voices == () and not any(tiny[kind] for kind in corpus.OTHER_SETS)
+    assert "held-out other voices: none installed" in tiny.describe()
 
 
 def test_the_shipped_wake_config_gives_the_defaults() -> None:
@@ -193,7 +226,10 @@ def test_a_tiny_real_run_calibrates_and_writes_the_json(
     printed = capsys.readouterr().out
     assert "raw pocketsphinx" in printed and "synthesising" in printed and "sweep" in printed
     data = json.loads(out.read_text())
-    assert tuple(data) == speech_bench.KEYS
+    assert tuple(data) == (*speech_bench.KEYS, "other_voices")
+    others = corpus.installed_voices(corpus.HELD_OUT_OTHER_VOICES)  # none on CI
+    assert data["other_voices"] == list(others)
+    assert (data["wake_detect_rate_other"] is None) == (not others)
     for key in RATES:
         assert data[key] is None or 0.0 <= data[key] <= 1.0, key
     assert data["distractor_minutes"] == 0.1

@@ -1,10 +1,12 @@
 """``glasses bench speech``: wake word, commands, captions and memory, through the real stages.
 
-The corpus (``speech_corpus``) is espeak-ng speech in training and held-out voices (and Piper's
-neural voice, with the ``piper`` extra); every clip
-set is played as a microphone session through ``VadStage`` → ``ListenStage`` → skills → HUD
-(``speech_listen``), and the figures are read from the events the stages emit. ``KEYS`` are
-the ``--json`` figures (rates are fractions 0..1):
+The corpus (``speech_corpus``) is espeak-ng speech in training and held-out voices, plus the
+held-out voices of other synthesisers that are installed (Flite's ``slt``, Festival's ``ked``
+and ``slt_hts``: ``speech_corpus.HELD_OUT_OTHER_VOICES``) and Piper's neural voice (with the
+``piper`` extra); every clip set is played as a microphone session through ``VadStage`` →
+``ListenStage`` → skills → HUD (``speech_listen``), and the figures are read from the events
+the stages emit. ``KEYS`` are the ``--json`` figures (rates are fractions 0..1; ``Report.json``
+adds ``other_voices``, the list of other-synthesiser voices measured):
 
 - wake word, on voices no wake training may use (``HELD_OUT_VOICES``): ``wake_detect_rate``
   (10–20 dB SNR; ``wake_detect_rate_training_voices`` the same on four training voices),
@@ -29,10 +31,18 @@ the ``--json`` figures (rates are fractions 0..1):
   utterance) and ``speech_rss_mb`` (with the caption stage's dictation too), measured first;
 - ``raw_pocketsphinx_*``: the same command and out-of-grammar clips through a plain JSGF
   decoder (``speech_raw``), and our figures' ratios to it;
-- a second synthesiser, when the optional ``piper`` extra is installed (else None): Piper's
-  neural voice, which no wake training heard, speaks the ``wake`` texts and every command:
-  ``wake_detect_rate_piper`` (10–20 dB SNR), ``wake_command_accuracy_piper``,
-  ``command_accuracy_piper`` (push to talk), and their clip counts.
+- other synthesisers, held out (``HELD_OUT_OTHER_VOICES``, each where its Debian package is
+  installed; None when none is): "hey glasses" and "hey glasses, <command>" for every skill
+  phrase, and every phrase bare, in each voice at each rate: ``wake_detect_rate_other``
+  (10–20 dB SNR), ``wake_detect_rate_clean_other`` (40–60 dB between digital silence),
+  ``wake_command_accuracy_other`` ("hey glasses, <command>" → the right intent),
+  ``command_accuracy_other`` (push to talk), their clip counts (``wake_clips_other``,
+  ``wake_clean_clips_other``, ``command_clips_other``) and ``other_voices_count``;
+- Piper, when the optional ``piper`` extra is installed (else None): its neural voice
+  ``piper:joe`` is a *training* voice of the wake word (``TRAINING_OTHER_VOICES``), not held
+  out; it speaks the same wake texts and commands: ``wake_detect_rate_piper`` (10–20 dB SNR),
+  ``wake_command_accuracy_piper``, ``command_accuracy_piper`` (push to talk), and their clip
+  counts.
 
 ``calibrate`` sweeps PocketSphinx's wake threshold (``speech_calibration``) and measures the
 figures at the chosen threshold; the CLI writes it to ``wake.toml`` when it meets the target.
@@ -57,10 +67,15 @@ from glasses.bench.speech_calibration import (
     woke_rate,
 )
 from glasses.bench.speech_corpus import (
+    OTHER,
+    OTHER_SETS,
+    PIPER,
+    PIPER_SETS,
     Clip,
     DistractorStream,
     Kind,
     Progress,
+    VoiceSets,
     build_corpus,
     warmup_clips,
 )
@@ -141,6 +156,14 @@ KEYS = (
     "oog_wake_clips_woke",
     "oog_clips",
     "dictation_clips",
+    "wake_detect_rate_other",
+    "wake_detect_rate_clean_other",
+    "wake_command_accuracy_other",
+    "command_accuracy_other",
+    "wake_clips_other",
+    "wake_clean_clips_other",
+    "command_clips_other",
+    "other_voices_count",
     "wake_detect_rate_piper",
     "wake_command_accuracy_piper",
     "command_accuracy_piper",
@@ -190,8 +213,9 @@ def measure_rss(
 
 @dataclass
 class Report:
-    """``figures``: the ``--json`` object (exactly ``KEYS``); ``sweep`` and ``chosen`` only when
-    calibrating; ``wake_backend`` and ``wake_threshold``: what was measured."""
+    """``figures``: the measured figures (exactly ``KEYS``); ``other_voices``: the held-out
+    voices of other synthesisers that spoke the ``_other`` sets; ``sweep`` and ``chosen``
+    only when calibrating; ``wake_backend`` and ``wake_threshold``: what was measured."""
 
     figures: dict[str, float | None]
     corpus: str
@@ -200,6 +224,11 @@ class Report:
     sweep: list[SweepRow] = field(default_factory=list)
     chosen: SweepRow | None = None
     meets_target: bool = False
+    other_voices: tuple[str, ...] = ()
+
+    def json(self) -> dict[str, object]:
+        """The ``--json`` object: ``figures``, then ``other_voices`` (a list of voice names)."""
+        return {**self.figures, "other_voices": list(self.other_voices)}
 
     def calibration(self, *, date: datetime.date | None = None) -> dict[str, object]:
         """The ``[calibration]`` record of ``wake.toml`` (needs a calibrated report)."""
@@ -247,6 +276,7 @@ def run(
     wake: WakeSettings | None = None,
     cache_dir: Path | None = None,
     real_speech: bool = True,
+    other_voices: Sequence[str] | None = None,
     piper: bool | None = None,
     progress: Progress = print,
 ) -> Report:
@@ -255,8 +285,10 @@ def run(
     ``minutes``: length of the distractor stream; ``limit``: clips per set at most (None: all);
     ``wake``: the wake settings measured (default ``WakeSettings()``, ``wake.toml``'s backend;
     with ``calibrate``, PocketSphinx at the chosen threshold); ``cache_dir``: the TTS cache;
-    ``real_speech``: also score Whisper and PocketSphinx on recorded human speech; ``piper``:
-    also play the Piper sets (None: when the ``piper`` extra is installed).
+    ``real_speech``: also score Whisper and PocketSphinx on recorded human speech;
+    ``other_voices``: the other synthesisers' held-out voices to play (None: those of
+    ``HELD_OUT_OTHER_VOICES`` installed here); ``piper``: also play the Piper sets (None: when
+    the ``piper`` extra is installed).
     """
     if not minutes > 0:
         raise ValueError(f"minutes must be > 0, got {minutes}")
@@ -272,8 +304,9 @@ def run(
     progress(f"speech stack RSS: VAD and listen stages ({settings.backend} wake word), captions …")
     vad, rss, rss_listening = measure_rss(warm, phrases, settings)
     corpus = build_corpus(
-        phrases, settings.phrase, limit=limit, cache_dir=cache_dir, piper=piper, progress=progress
-    )
+        phrases, settings.phrase, limit=limit, cache_dir=cache_dir, other_voices=other_voices,
+        piper=piper, progress=progress,
+    )  # fmt: skip
     stream = DistractorStream(minutes, cache_dir=cache_dir)
     rows: list[SweepRow] = []
     chosen: SweepRow | None = None
@@ -291,6 +324,8 @@ def run(
 
     def session(kind: Kind, mode: ListenMode = "wake") -> list[Heard]:
         clips = corpus[kind]
+        if not clips:  # a set whose synthesiser is not installed
+            return []
         progress(f"{kind}: {len(clips)} clips, {what} …")
         return play(clips, phrases, vad, wakes, mode=mode, warmup=warm).heard[LISTEN]
 
@@ -301,11 +336,8 @@ def run(
     no_pause = session("no_pause")
     oog_wake = session("oog_wake")
     commands = session("command", mode="push_to_talk")
-    piper_woken = session("wake_piper") if corpus["wake_piper"] else []
-    piper_commands = (
-        session("command_piper", mode="push_to_talk") if corpus["command_piper"] else []
-    )
-    piper_with_command = [h for h in piper_woken if h.clip.intent is not None]
+    other_heard = {kind: session(kind, _mode(kind)) for kind in OTHER_SETS}
+    piper_heard = {kind: session(kind, _mode(kind)) for kind in PIPER_SETS}
     if chosen is not None:
         oog_wakes, false_accepts = chosen.false_wake_rate_oog, chosen.false_accepts
     else:
@@ -374,21 +406,40 @@ def run(
         "oog_clips": float(len(corpus["oog"])),
         "dictation_clips": float(len(heard_dictation)),
     }
-    if piper_woken or piper_commands:
+    if any(other_heard.values()):
         figures |= {
-            "wake_detect_rate_piper": woke_rate(piper_woken),
-            "wake_command_accuracy_piper": rate(
-                sum(h.right for h in piper_with_command), len(piper_with_command)
-            ),
-            "command_accuracy_piper": rate(
-                sum(h.right for h in piper_commands), len(piper_commands)
-            ),
-            "wake_clips_piper": float(len(piper_woken)),
-            "command_clips_piper": float(len(piper_commands)),
+            **_voice_set_figures(other_heard, OTHER, "_other"),
+            "wake_detect_rate_clean_other": woke_rate(other_heard["wake_clean_other"]),
+            "wake_clean_clips_other": float(len(other_heard["wake_clean_other"])),
+            "other_voices_count": float(len(corpus.other_voices)),
         }
+    if any(piper_heard.values()):
+        figures |= _voice_set_figures(piper_heard, PIPER, "_piper")
     return Report(
-        figures, corpus.describe(), settings.phrase, settings.backend, rows, chosen, meets
-    )
+        figures, corpus.describe(), settings.phrase, settings.backend, rows, chosen, meets,
+        corpus.other_voices,
+    )  # fmt: skip
+
+
+def _mode(kind: Kind) -> ListenMode:
+    return "push_to_talk" if kind in (OTHER.command, PIPER.command) else "wake"
+
+
+def _voice_set_figures(
+    heard: dict[Kind, list[Heard]], sets: VoiceSets, suffix: str
+) -> dict[str, float | None]:
+    """Another synthesiser's wake and command figures, keys ending in ``suffix``."""
+    woken, commands = heard[sets.wake], heard[sets.command]
+    with_command = [h for h in woken if h.clip.intent is not None]
+    return {
+        f"wake_detect_rate{suffix}": woke_rate(woken),
+        f"wake_command_accuracy{suffix}": rate(
+            sum(h.right for h in with_command), len(with_command)
+        ),
+        f"command_accuracy{suffix}": rate(sum(h.right for h in commands), len(commands)),
+        f"wake_clips{suffix}": float(len(woken)),
+        f"command_clips{suffix}": float(len(commands)),
+    }
 
 
 def calibrated_wake_config(report: Report, *, date: datetime.date | None = None) -> str:

@@ -9,10 +9,16 @@ never heard:
   exclude them (``is_held_out``); the bench reports its headline wake figures on them.
 
 The bench speaks in ``BENCH_VOICES`` (four training voices and every held-out one) at
-``RATES_WPM``; every clip is deterministic (seeded noise, cached synthesis). A second
-synthesiser, Piper (``PIPER_VOICES``: a neural voice no wake training used), speaks the
-``PIPER_SETS`` when the optional ``piper`` extra is installed. The sets (``SETS``), per
-voice/rate pair unless said otherwise:
+``RATES_WPM``; every clip is deterministic (seeded noise, cached synthesis). Other
+synthesisers speak two more groups of sets, each voice only where its synthesiser is installed:
+
+- ``OTHER_SETS``, the held-out other synthesisers: ``HELD_OUT_OTHER_VOICES`` (Flite's ``slt``,
+  Festival's ``ked`` and ``slt_hts``; Debian packages, ``glasses.speech.system_tts``), whose
+  speakers and one whole synthesiser no wake training heard;
+- ``PIPER_SETS``: Piper's ``PIPER_VOICES`` (the optional ``piper`` extra), a *training* voice
+  of the wake word since it learned from ``TRAINING_OTHER_VOICES``: not held out.
+
+The sets (``SETS``), per voice/rate pair unless said otherwise:
 
 - ``wake``: "hey glasses" alone and "hey glasses, <command>" for every skill phrase, in white
   noise at 10–20 dB SNR;
@@ -24,8 +30,11 @@ voice/rate pair unless said otherwise:
   (out of grammar after the wake phrase);
 - ``oog``: the same sentences alone, each in two pairs (speech that must not wake);
 - ``dictation``: ``DICTATION`` sentences, each in two pairs;
-- ``wake_piper``: as ``wake``, in the Piper voices; ``command_piper``: every skill phrase bare
-  (push to talk), in the Piper voices.
+- ``wake_other``: "hey glasses" alone and "hey glasses, <command>" for every skill phrase at
+  10–20 dB SNR, ``wake_clean_other``: as ``wake_clean``, and ``command_other``: every skill
+  phrase bare (push to talk), in the available ``HELD_OUT_OTHER_VOICES``;
+- ``wake_piper``: as ``wake_other``, and ``command_piper``: every skill phrase bare, in the
+  Piper voices (a training voice).
 
 ``DistractorStream`` makes hours of unrelated speech for false accepts from a small pool.
 """
@@ -208,7 +217,7 @@ DICTATION = (
 
 Kind = Literal[
     "wake", "wake_clean", "no_pause", "command", "oog_wake", "oog", "dictation", "warmup",
-    "wake_piper", "command_piper",
+    "wake_other", "wake_clean_other", "command_other", "wake_piper", "command_piper",
 ]  # fmt: skip
 SETS: tuple[Kind, ...] = (
     "wake",
@@ -219,7 +228,31 @@ SETS: tuple[Kind, ...] = (
     "oog",
     "dictation",
 )
-PIPER_SETS: tuple[Kind, ...] = ("wake_piper", "command_piper")
+CLEAN_SETS: tuple[Kind, ...] = ("wake_clean", "wake_clean_other")  # digital silence around
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceSets:
+    """The sets another synthesiser's voices speak, per voice/rate pair: ``wake`` ("hey
+    glasses" and "hey glasses, <command>" for every skill phrase, 10–20 dB SNR), ``clean`` (if
+    any: "hey glasses" and one "hey glasses, <command>" at 40–60 dB between digital silence)
+    and ``command`` (every skill phrase bare, push to talk). ``tag``: the first number of their
+    clips' noise seeds (``tag``, ``tag + 1`` and ``tag + 2``)."""
+
+    wake: Kind
+    command: Kind
+    clean: Kind | None
+    tag: int
+
+    @property
+    def kinds(self) -> tuple[Kind, ...]:
+        return (self.wake, *((self.clean,) if self.clean else ()), self.command)
+
+
+OTHER = VoiceSets("wake_other", "command_other", "wake_clean_other", 10)
+PIPER = VoiceSets("wake_piper", "command_piper", None, 8)
+OTHER_SETS = OTHER.kinds  # the held-out other synthesisers
+PIPER_SETS = PIPER.kinds  # Piper: a training voice, not held out
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +284,14 @@ class Clip:
 
 @dataclass(frozen=True, slots=True)
 class Corpus:
-    """The clips of each set (``SETS``), their voice/rate ``pairs``, and the TTS cache."""
+    """The clips of each set (``SETS``, and ``OTHER_SETS`` and ``PIPER_SETS`` where their
+    voices are installed), the espeak-ng voice/rate ``pairs``, the TTS cache, and the
+    ``HELD_OUT_OTHER_VOICES`` that spoke the ``OTHER_SETS``."""
 
     clips: dict[Kind, list[Clip]]
     pairs: list[tuple[str, int]]
     cache_dir: Path | None = None
+    other_voices: tuple[str, ...] = ()
 
     def __getitem__(self, kind: Kind) -> list[Clip]:
         return self.clips.get(kind, [])
@@ -265,8 +301,13 @@ class Corpus:
         voices = len(dict.fromkeys(v for v, _ in self.pairs))
         rates = "/".join(str(r) for r in dict.fromkeys(r for _, r in self.pairs))
         counts = ", ".join(f"{len(c)} {k}" for k, c in self.clips.items())
+        other = (
+            f"; held-out other voices {', '.join(self.other_voices)} for {', '.join(OTHER_SETS)}"
+            if any(self.clips.get(k) for k in OTHER_SETS)
+            else "; held-out other voices: none installed"
+        )
         piper = (
-            f"; Piper {', '.join(PIPER_VOICES)} for {' and '.join(PIPER_SETS)}"
+            f"; Piper {', '.join(PIPER_VOICES)} (a training voice) for {' and '.join(PIPER_SETS)}"
             if any(self.clips.get(k) for k in PIPER_SETS)
             else "; Piper: not installed"
         )
@@ -274,7 +315,7 @@ class Corpus:
             f"espeak-ng, {voices} voices ({held} held out from wake training) at {rates} wpm, "
             f"white noise at {SNR_DB[0]:g}–{SNR_DB[1]:g} dB SNR (clean set "
             f"{CLEAN_SNR_DB[0]:g}–{CLEAN_SNR_DB[1]:g} dB between digital silence), seeded"
-            f"{piper}; clips: {counts}"
+            f"{other}{piper}; clips: {counts}"
         )
 
 
@@ -339,19 +380,44 @@ def _specs(
     return out
 
 
-def _piper_specs(
-    phrases: Sequence[CommandPhrase], wake_phrase: str, pairs: list[tuple[str, int]]
+def _other_specs(
+    phrases: Sequence[CommandPhrase],
+    wake_phrase: str,
+    pairs: list[tuple[str, int]],
+    sets: VoiceSets,
 ) -> dict[Kind, list[_Spec]]:
-    """The ``PIPER_SETS``: per Piper voice/rate pair, the ``wake`` texts and every phrase bare."""
-    out: dict[Kind, list[_Spec]] = {kind: [] for kind in PIPER_SETS}
+    """``sets`` (``OTHER`` or ``PIPER``) for another synthesiser's voice/rate ``pairs``."""
+    out: dict[Kind, list[_Spec]] = {kind: [] for kind in sets.kinds}
+    m = len(phrases)
     for p, pair in enumerate(pairs):
-        out["wake_piper"].append(_Spec("wake_piper", wake_phrase, pair, (8, p, 0)))
+        out[sets.wake].append(_Spec(sets.wake, wake_phrase, pair, (sets.tag, p, 0)))
         for c, phrase in enumerate(phrases, 1):
             text = f"{wake_phrase}, {phrase.phrase}"
-            out["wake_piper"].append(_Spec("wake_piper", text, pair, (8, p, c), phrase.intent))
-            spec = _Spec("command_piper", phrase.phrase, pair, (9, p, c), phrase.intent)
-            out["command_piper"].append(spec)
+            out[sets.wake].append(_Spec(sets.wake, text, pair, (sets.tag, p, c), phrase.intent))
+            key = (sets.tag + 1, p, c)
+            out[sets.command].append(_Spec(sets.command, phrase.phrase, pair, key, phrase.intent))
+        if sets.clean is not None:
+            out[sets.clean].append(_Spec(sets.clean, wake_phrase, pair, (sets.tag + 2, p, 0)))
+            phrase = phrases[p % m]
+            text = f"{wake_phrase}, {phrase.phrase}"
+            key = (sets.tag + 2, p, 1)
+            out[sets.clean].append(_Spec(sets.clean, text, pair, key, phrase.intent))
     return out
+
+
+def installed_voices(voices: Sequence[str]) -> tuple[str, ...]:
+    """The ``voices`` that can be spoken here (``glasses.speech.tts.check_voice`` passes: for
+    Flite and Festival, ``system_tts.check_voice``; the program and voice are installed)."""
+    from glasses.speech.tts import TtsError, check_voice
+
+    found = []
+    for voice in voices:
+        try:
+            check_voice(voice)
+        except TtsError:
+            continue  # not installed here: its sets are left out, their figures None
+        found.append(voice)
+    return tuple(found)
 
 
 def piper_available() -> bool:
@@ -383,7 +449,7 @@ def _synth(spec: _Spec, cache_dir: Path | None) -> Clip:
 
     voice, rate = spec.pair
     rng = np.random.default_rng([SEED, *spec.key])
-    clean = spec.kind == "wake_clean"
+    clean = spec.kind in CLEAN_SETS
     snr = round(float(rng.uniform(*(CLEAN_SNR_DB if clean else SNR_DB))), 1)
     speech = synthesize_16k(spec.text, voice=voice, rate_wpm=rate, cache_dir=cache_dir)
     noise_rms = max(_rms(speech), 1.0) / 10 ** (snr / 20)
@@ -405,28 +471,36 @@ def build_corpus(
     *,
     limit: int | None = None,
     cache_dir: Path | None = None,
+    other_voices: Sequence[str] | None = None,
     piper: bool | None = None,
     progress: Progress = print,
 ) -> Corpus:
     """Synthesise (or load from the TTS cache) every clip of every set; ``limit``: at most that
-    many clips per set, evenly spaced. ``piper``: add the ``PIPER_SETS`` (None: when the
-    ``piper`` extra is installed)."""
+    many clips per set, evenly spaced. ``other_voices``: the voices of the ``OTHER_SETS``
+    (None: the installed ``HELD_OUT_OTHER_VOICES``; empty: no such sets). ``piper``: add the
+    ``PIPER_SETS`` (None: when the ``piper`` extra is installed)."""
     pairs = voice_rate_pairs()
     specs = _specs(phrases, wake_phrase, pairs)
+    others = tuple(
+        installed_voices(HELD_OUT_OTHER_VOICES) if other_voices is None else other_voices
+    )
+    if others:
+        specs |= _other_specs(phrases, wake_phrase, voice_rate_pairs(others), OTHER)
     if piper is None:
         piper = piper_available()
     if piper:
-        specs |= _piper_specs(phrases, wake_phrase, voice_rate_pairs(PIPER_VOICES))
+        specs |= _other_specs(phrases, wake_phrase, voice_rate_pairs(PIPER_VOICES), PIPER)
     sets = {kind: _spread(items, limit) for kind, items in specs.items()}
     total = sum(len(s) for s in sets.values())
     progress(
         f"synthesising {total} clips ({', '.join(f'{len(s)} {k}' for k, s in sets.items())}) "
         f"with espeak-ng, {len(BENCH_VOICES)} voices × {len(RATES_WPM)} rates"
+        + (f", {', '.join(others)} × {len(RATES_WPM)} rates" if others else "")
         + (f", and Piper, {len(PIPER_VOICES)} voice × {len(RATES_WPM)} rates" if piper else "")
         + " (cached) …"
     )
     clips = {kind: [_synth(spec, cache_dir) for spec in specs] for kind, specs in sets.items()}
-    return Corpus(clips, pairs, cache_dir)
+    return Corpus(clips, pairs, cache_dir, others)
 
 
 def warmup_clips(

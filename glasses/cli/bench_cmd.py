@@ -365,7 +365,19 @@ def _speech(args: argparse.Namespace) -> int:
             "–",
         ),
         ("speech without the wake phrase that wakes %", _pct(f["wake_false_wake_rate_oog"]), "–"),
-        ("Piper voice (never trained on): wake detected %", _pct(f["wake_detect_rate_piper"]), "–"),
+        (
+            f"other synthesisers' held-out voices ({len(report.other_voices)}): wake detected %",
+            _pct(f["wake_detect_rate_other"]),
+            "–",
+        ),
+        ("  clean (≥ 40 dB, digital silence) %", _pct(f["wake_detect_rate_clean_other"]), "–"),
+        (
+            '  "hey glasses, <command>" → right intent %',
+            _pct(f["wake_command_accuracy_other"]),
+            "–",
+        ),
+        ("  push to talk: command → right intent %", _pct(f["command_accuracy_other"]), "–"),
+        ("Piper joe (a training voice): wake detected %", _pct(f["wake_detect_rate_piper"]), "–"),
         (
             '  "hey glasses, <command>" → right intent %',
             _pct(f["wake_command_accuracy_piper"]),
@@ -412,7 +424,7 @@ def _speech(args: argparse.Namespace) -> int:
         f"{_num(f['command_accuracy_vs_raw'], 3)}×; corpus: {report.corpus}"
     )
     if args.json:
-        _write_json(args.json, f)
+        _write_json(args.json, report.json())
     return status
 
 
