@@ -1,9 +1,17 @@
 """The trained wake detector's figures on voices it never heard: ``wake_figures()``.
 
-Run: ``python -m glasses.bench.wake_figures [--hours 4] [--json out.json]``. All speech is
-espeak-ng in the benchmark's held-out voices (``speech_corpus.HELD_OUT_VOICES`` for the wake
-clips, every held-out voice of ``glasses.training.wake_data.voices("eval")`` for the stream),
-none of which reached training:
+Run: ``python -m glasses.bench.wake_figures [--hours 4] [--json out.json] [--head PATH]``
+(``--head``: a candidate head file, measured before it is committed). All speech is in voices
+that never reached training, of two synthesiser families, reported apart:
+
+- espeak-ng: the benchmark's held-out voices (``speech_corpus.HELD_OUT_VOICES``) for the clip
+  sets below, every held-out voice of ``glasses.training.wake_data.voices("eval")`` for the
+  stream;
+- other synthesisers: the installed voices of ``speech_corpus.HELD_OUT_OTHER_VOICES`` (Flite's
+  ``slt``, Festival's ``ked`` and ``slt_hts``; ``glasses.speech.system_tts``) speak the same
+  clip sets, named with ``_other`` (``noisy_other`` …); without them those figures are None.
+
+The clip sets, each at 140, 170 and 200 wpm in every voice:
 
 - ``noisy``: "hey glasses" and "hey glasses, <command>" at 10–20 dB SNR (white noise, 0.3 s
   of it before and after), each clip a fresh stream;
@@ -11,7 +19,10 @@ none of which reached training:
   ``clean_40db``: noise 40–60 dB under the speech only, digital silence around;
 - ``one_breath``: "hey glasses <command>" with no pause (half at 10–20 dB, half clean);
   ``one_breath_cut``: the share whose detection falls within 0.3 s of where the command's
-  first word starts (espeak's word events), so the listener cuts the command after it;
+  first word starts (espeak's word events), so the listener cuts the command after it. The
+  other synthesisers give no word timings: their "hey glasses" and command are synthesised
+  apart and joined by 0–150 ms of silence as wake training joins them
+  (``wake_data._speak_parts``), and the command starts where "glasses" stops sounding;
 - ``stream``: ``hours`` of distractor audio fed 512 samples at a time through one spotter:
   generated everyday sentences, the bench's ``EVERYDAY``/``DICTATION`` sentences, strings of
   dictionary words, look-alikes ("hey class", "okay glasses", the bench's ``NEAR_MISSES`` …) at
@@ -19,8 +30,9 @@ none of which reached training:
   (white or pink, or digital silence). Every detection is a false accept.
 
 The stream's and clips' embeddings are cached under ``$GLASSES_CACHE_DIR/wake_figures`` (they do
-not depend on the head), so re-measuring a new head or threshold takes seconds. Detections come
-from ``ModelWakeSpotter.decide`` (the runtime's rule), one spotter per threshold.
+not depend on the head; the other synthesisers' clips in a file per set of installed voices),
+so re-measuring a new head or threshold takes seconds. Detections come from
+``ModelWakeSpotter.decide`` (the runtime's rule), one spotter per threshold.
 """
 
 from __future__ import annotations
@@ -35,7 +47,14 @@ from pathlib import Path
 import numpy as np
 
 from glasses.atomic import write_text
-from glasses.bench.speech_corpus import DICTATION, EVERYDAY, HELD_OUT_VOICES, NEAR_MISSES
+from glasses.bench.speech_corpus import (
+    DICTATION,
+    EVERYDAY,
+    HELD_OUT_OTHER_VOICES,
+    HELD_OUT_VOICES,
+    NEAR_MISSES,
+    installed_voices,
+)
 from glasses.cache import cache_dir as glasses_cache_dir
 from glasses.cache import save_npz
 from glasses.speech.tts import mix_noise, synthesize_16k
@@ -58,8 +77,11 @@ ONE_BREATH = (
 )
 THRESHOLDS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
 CUT_SLACK_S = 0.3
-FIGURES_VERSION = 1  # bump when a clip set's recipe changes
+FIGURES_VERSION = 1  # bump when an espeak-ng clip set's recipe changes
+OTHER_FIGURES_VERSION = 1  # bump when an other synthesisers' clip set's recipe changes
 STREAM_VERSION = 2  # bump when the stream's recipe changes
+SETS = ("noisy", "clean", "clean_40db", "one_breath")
+OTHER = "_other"  # the suffix of the other synthesisers' sets and figures
 LOOK_ALIKE_SPAN_S = 3.0  # a false accept this soon after a look-alike starts is blamed on it
 
 
@@ -89,49 +111,23 @@ def _silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * RATE), np.int16)
 
 
-def _clips(progress: Progress) -> dict[str, list[Scored]]:
-    """Every clip set's embeddings (cached)."""
-    path = cache_dir() / f"clips-v{FIGURES_VERSION}.npz"
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as npz:
-            out: dict[str, list[Scored]] = {}
-            for key in npz.files:
-                if key.endswith("__cut"):
-                    continue
-                name, _, _ = key.rpartition("__")
-                out.setdefault(name, []).append(
-                    Scored(npz[key], float(npz[f"{key}__cut"]) if f"{key}__cut" in npz else -1)
-                )
-            return out
-    features = StreamingFeatures()
-    rng = np.random.default_rng(20_241)
-    sets: dict[str, list[Scored]] = {"noisy": [], "clean": [], "clean_40db": [], "one_breath": []}
-    texts = ("hey glasses", *(f"hey glasses, {c}" for c in COMMANDS))
-    pairs = [(v, r) for v in HELD_OUT_VOICES for r in RATES_WPM]
-    for n, (voice, rate) in enumerate(pairs, start=1):
-        progress(f"wake clips: {voice} at {rate} wpm ({n}/{len(pairs)})")
-        for text in texts:
-            speech = synthesize_16k(text, voice=voice, rate_wpm=rate)
-            snr = float(rng.uniform(10.0, 20.0))
-            noisy = mix_noise(speech, snr, seed=int(rng.integers(1 << 30)))
-            sets["noisy"].append(Scored(_embed(noisy, features)))
-            clean = np.concatenate([_silence(0.5), speech, _silence(0.5)])
-            sets["clean"].append(Scored(_embed(clean, features)))
-            under = mix_noise(speech, float(rng.uniform(40.0, 60.0)), seed=n, pad_s=0.0)
-            sets["clean_40db"].append(
-                Scored(_embed(np.concatenate([_silence(0.5), under, _silence(0.5)]), features))
+def _load(path: Path) -> dict[str, list[Scored]] | None:
+    """Clip sets saved by ``_save``, or None when ``path`` is missing."""
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as npz:
+        out: dict[str, list[Scored]] = {}
+        for key in npz.files:
+            if key.endswith("__cut"):
+                continue
+            name, _, _ = key.rpartition("__")
+            out.setdefault(name, []).append(
+                Scored(npz[key], float(npz[f"{key}__cut"]) if f"{key}__cut" in npz else -1)
             )
-        for i, command in enumerate(ONE_BREATH):
-            spoken = wake_data.engine().speak(f"hey glasses {command}", voice, rate, 50)
-            x = spoken.samples
-            if i % 2:
-                x = mix_noise(x, float(rng.uniform(10.0, 20.0)), seed=i)
-                lead = int(0.3 * RATE)
-            else:
-                x = np.concatenate([_silence(0.5), x, _silence(0.5)])
-                lead = int(0.5 * RATE)
-            cut = (lead + spoken.word_starts[2]) / RATE  # "hey", "glasses", <command>
-            sets["one_breath"].append(Scored(_embed(x, features), cut))
+        return out
+
+
+def _save(path: Path, sets: dict[str, list[Scored]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {}
     for name, items in sets.items():
@@ -140,6 +136,101 @@ def _clips(progress: Progress) -> dict[str, list[Scored]]:
             if item.cut_at >= 0:
                 arrays[f"{name}__{i}__cut"] = np.array(item.cut_at)
     save_npz(path, **arrays)
+
+
+def _clips(progress: Progress) -> tuple[dict[str, list[Scored]], tuple[str, ...]]:
+    """Every clip set's embeddings (cached): espeak-ng's sets (``SETS``) and, for the
+    installed ``HELD_OUT_OTHER_VOICES`` (also returned), the same sets named with ``OTHER``."""
+    sets = _espeak_clips(progress)
+    others = installed_voices(HELD_OUT_OTHER_VOICES)
+    if others:
+        sets |= _other_clips(others, progress)
+    else:
+        progress(f"other synthesisers: none of {', '.join(HELD_OUT_OTHER_VOICES)} installed")
+    return sets, others
+
+
+def _espeak_clips(progress: Progress) -> dict[str, list[Scored]]:
+    path = cache_dir() / f"clips-v{FIGURES_VERSION}.npz"
+    cached = _load(path)
+    if cached is None:
+        rng = np.random.default_rng(20_241)
+        cached = _clip_sets(HELD_OUT_VOICES, "", rng, _espeak_one_breath, progress)
+        _save(path, cached)
+    return cached
+
+
+def _other_clips(voices: Sequence[str], progress: Progress) -> dict[str, list[Scored]]:
+    """``SETS`` (named with ``OTHER``) spoken by ``voices`` of other synthesisers, cached in a
+    file per voice list."""
+    names = "+".join(v.replace(":", "-") for v in voices)
+    path = cache_dir() / f"clips-other-v{OTHER_FIGURES_VERSION}-{names}.npz"
+    cached = _load(path)
+    if cached is None:
+        rng = np.random.default_rng(20_243)
+        cached = _clip_sets(voices, OTHER, rng, _parts_one_breath, progress)
+        _save(path, cached)
+    return cached
+
+
+OneBreath = Callable[[np.random.Generator, str, str, int], tuple[np.ndarray, int]]
+
+
+def _espeak_one_breath(
+    _rng: np.random.Generator, command: str, voice: str, rate: int
+) -> tuple[np.ndarray, int]:
+    """The wake phrase run into ``command`` ("hey glasses read this"), and the sample where
+    the command starts (espeak-ng's word events)."""
+    spoken = wake_data.engine().speak(f"hey glasses {command}", voice, rate, 50)
+    return spoken.samples, spoken.word_starts[2]  # "hey", "glasses", <command>
+
+
+def _parts_one_breath(
+    rng: np.random.Generator, command: str, voice: str, rate: int
+) -> tuple[np.ndarray, int]:
+    """The same for a synthesiser without word timings: "hey glasses" and the command apart,
+    joined as the wake training joins them; the command starts where "glasses" stops."""
+    text = f"hey glasses{wake_data.JOIN}{command}"
+    spoken = wake_data._speak_parts(rng, text.split(wake_data.JOIN), voice, rate, 50)
+    return spoken.samples, wake_data.phrase_end(spoken, text)
+
+
+def _clip_sets(
+    voices: Sequence[str],
+    suffix: str,
+    rng: np.random.Generator,
+    one_breath: OneBreath,
+    progress: Progress,
+) -> dict[str, list[Scored]]:
+    """``SETS`` (names ending in ``suffix``) spoken by ``voices`` at ``RATES_WPM``."""
+    features = StreamingFeatures()
+    sets: dict[str, list[Scored]] = {f"{name}{suffix}": [] for name in SETS}
+    noisy, clean, clean_40db, breath = sets.values()
+    texts = ("hey glasses", *(f"hey glasses, {c}" for c in COMMANDS))
+    pairs = [(v, r) for v in voices for r in RATES_WPM]
+    for n, (voice, rate) in enumerate(pairs, start=1):
+        progress(f"wake clips: {voice} at {rate} wpm ({n}/{len(pairs)})")
+        for text in texts:
+            speech = synthesize_16k(text, voice=voice, rate_wpm=rate)
+            snr = float(rng.uniform(10.0, 20.0))
+            noisy.append(
+                Scored(_embed(mix_noise(speech, snr, seed=int(rng.integers(1 << 30))), features))
+            )
+            silent = np.concatenate([_silence(0.5), speech, _silence(0.5)])
+            clean.append(Scored(_embed(silent, features)))
+            under = mix_noise(speech, float(rng.uniform(40.0, 60.0)), seed=n, pad_s=0.0)
+            clean_40db.append(
+                Scored(_embed(np.concatenate([_silence(0.5), under, _silence(0.5)]), features))
+            )
+        for i, command in enumerate(ONE_BREATH):
+            x, command_at = one_breath(rng, command, voice, rate)
+            if i % 2:
+                x = mix_noise(x, float(rng.uniform(10.0, 20.0)), seed=i)
+                lead = int(0.3 * RATE)
+            else:
+                x = np.concatenate([_silence(0.5), x, _silence(0.5)])
+                lead = int(0.5 * RATE)
+            breath.append(Scored(_embed(x, features), (lead + command_at) / RATE))
     return sets
 
 
@@ -230,10 +321,12 @@ def wake_figures(
     progress: Progress = print,
 ) -> dict[str, object]:
     """Detect rates (0..1) per set and false accepts per hour, for every threshold × confirm
-    steps; ``default`` repeats the row of ``wake.toml``'s settings. ``head``: a candidate
-    head file instead of the committed one."""
+    steps; ``default`` repeats the row of ``wake.toml``'s settings. Each row has
+    ``detect_<set>`` and ``one_breath_cut`` for espeak-ng's held-out voices, and the same
+    with ``_other`` for the other synthesisers' (None when none is installed). ``head``: a
+    candidate head file instead of the committed one."""
     scoring_head = Head(path=head)
-    sets = _clips(progress)
+    sets, other_voices = _clips(progress)
     stream, lookalikes = _stream(hours, progress)
     default = WakeSettings(backend="model")
     combos = sorted({(t, c) for t in thresholds for c in confirm_steps}
@@ -254,13 +347,17 @@ def wake_figures(
     stream_hours = len(stream) * STEP / RATE / 3600
     for j, (t, c) in enumerate(combos):
         row: dict[str, object] = {"threshold": t, "confirm_steps": c}
-        for name, per_clip in hits.items():
-            row[f"detect_{name}"] = round(float(np.mean([bool(h[j]) for h in per_clip])), 4)
-        cut_ok = [
-            bool(h[j]) and abs(h[j][0] - s.cut_at) <= CUT_SLACK_S
-            for h, s in zip(hits["one_breath"], sets["one_breath"], strict=True)
-        ]
-        row["one_breath_cut"] = round(float(np.mean(cut_ok)), 4)
+        for family in ("", OTHER):
+            for name in SETS:
+                per_clip = hits.get(f"{name}{family}", [])
+                row[f"detect_{name}{family}"] = _share([bool(h[j]) for h in per_clip])
+            one_breath = f"one_breath{family}"
+            row[f"one_breath_cut{family}"] = _share(
+                [
+                    bool(h[j]) and abs(h[j][0] - s.cut_at) <= CUT_SLACK_S
+                    for h, s in zip(hits.get(one_breath, []), sets.get(one_breath, []), strict=True)
+                ]
+            )
         row["false_accepts"] = len(stream_hits[j])
         row["false_accepts_after_look_alikes"] = sum(
             bool(np.any((t >= lookalikes) & (t - lookalikes <= LOOK_ALIKE_SPAN_S)))
@@ -276,7 +373,13 @@ def wake_figures(
         "distractor_hours": round(stream_hours, 3),
         "distractor_lookalikes": len(lookalikes),
         "voices": list(HELD_OUT_VOICES),
+        "other_voices": list(other_voices),
     }
+
+
+def _share(hits: Sequence[bool]) -> float | None:
+    """The share of true ``hits`` (4 decimals), None for no clips."""
+    return round(float(np.mean(hits)), 4) if hits else None
 
 
 def main(argv: list[str] | None = None) -> int:
