@@ -33,6 +33,9 @@ from glasses.speech.tts import TtsError
 FLITE_PREFIX = "flite:"
 FESTIVAL_PREFIX = "festival:"
 _TIMEOUT_S = 60.0
+# Bump when the synthesis path changes what a request produces (a part of the TTS cache key).
+# 2: Festival's HTS voice follows the rate.
+SYNTH_VERSION = 2
 _NATURAL_WPM = (
     170.0  # both synthesisers' speaking rate at stretch 1 (measured on the bench's sentences)
 )
@@ -78,6 +81,11 @@ def voice_info(voice: str) -> SystemVoice:
     return info
 
 
+def cache_tag(voice: str) -> list[object]:
+    """What a cached clip of ``voice`` also depends on: our synthesis version and the program."""
+    return [SYNTH_VERSION, voice_info(voice).program]
+
+
 def check_voice(voice: str) -> None:
     """Raise ``TtsError`` unless ``voice`` is known and its program is installed (one line
     naming the ``apt-get install`` that provides it)."""
@@ -117,7 +125,13 @@ def synthesize(text: str, voice: str, rate_wpm: int, pitch: int) -> tuple[np.nda
                 raise ValueError(f"{voice} has no pitch setting (got pitch {pitch}; use 50)")
             script = Path(tmp) / "text.txt"
             script.write_text(text, encoding="utf-8")
-            setup = f"(begin (voice_{info.name}) (Parameter.set 'Duration_Stretch {stretch:.4f}))"
+            if info.name.endswith("_hts"):
+                # An HTS voice ignores Duration_Stretch; its engine's own speed (-r) works.
+                speed = f'(list "-r" {1 / stretch:.4f})'
+                rate = f"(set! hts_engine_params (append hts_engine_params (list {speed})))"
+            else:
+                rate = f"(Parameter.set 'Duration_Stretch {stretch:.4f})"
+            setup = f"(begin (voice_{info.name}) {rate})"
             args = ["text2wave", "-eval", setup, str(script), "-o", str(out)]
         try:
             done = subprocess.run(args, capture_output=True, timeout=_TIMEOUT_S, check=False)

@@ -311,6 +311,10 @@ def _cache_key(text: str, voice: str, rate_wpm: int, pitch: int) -> str:
         from glasses.speech import piper_tts
 
         key += piper_tts.cache_tag(voice)  # its synthesis version and the voice file's sha256
+    elif backend_of(voice) == "system":
+        from glasses.speech import system_tts
+
+        key += system_tts.cache_tag(voice)
     blob = json.dumps(key, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
@@ -333,10 +337,12 @@ def synthesize(
     cache_dir: Path | None = None,
     use_cache: bool = True,
 ) -> tuple[np.ndarray, int]:
-    """Speak ``text`` into memory: (mono int16 samples, sample rate in Hz, 22 050 for both).
+    """Speak ``text`` into memory: (mono int16 samples, sample rate in Hz: 22 050 for espeak-ng
+    and Piper's joe, the voice's own for Flite and Festival).
 
-    ``voice`` is an espeak-ng voice name, optionally with a variant (``"en-us+f3"``), or a
-    Piper voice (``"piper:joe"``, with the ``piper`` extra); ``rate_wpm`` words per minute
+    ``voice`` is an espeak-ng voice name, optionally with a variant (``"en-us+f3"``), a
+    Piper voice (``"piper:joe"``, with the ``piper`` extra), or a data voice of Debian's Flite
+    or Festival (``"flite:slt"``, ``glasses.speech.system_tts``); ``rate_wpm`` words per minute
     (80..450); ``pitch`` 0..99 (50 is the voice's normal; Piper voices take only 50).
     Cached on disk under ``cache_dir`` (default ``default_cache_dir()``) unless ``use_cache`` is
     False. Raises ``TtsError`` if the synthesiser cannot be loaded or rejects the voice (an
