@@ -10,6 +10,7 @@ a fraction of a second to two seconds on two cores.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import wave
@@ -29,9 +30,11 @@ from glasses.speech.whisper_backend import (
     WhisperDictation,
     WhisperSettings,
     WhisperUnavailable,
+    int8_model_dir,
     load_model,
     model_dir,
 )
+from models.ct2_int8 import Int8Error, int8_dir, quantize_rows, quantize_whisper
 from models.pull import PullError, assemble, pull
 from models.registry import ModelError, Registry, load_manifest
 
@@ -318,6 +321,83 @@ def test_malformed_parts_and_files_are_model_errors(tmp_path: Path, extra: str, 
     )
     with pytest.raises(ModelError, match=error):
         load_manifest(manifest)
+
+
+# ---- the int8 copy: the same decodes without the float16 load's peak --------------------------
+
+
+def test_the_int8_copy_decodes_bit_for_bit_as_the_float16_model_loaded_as_int8(
+    base_dir: Path, cache: Path, speech: np.ndarray, guard: _NetworkGuard
+) -> None:
+    import ctranslate2
+
+    copy = int8_model_dir(registry=Registry(cache_dir=cache))
+    assert copy == cache / "whisper-base.int8"
+    names = sorted(p.name for p in copy.iterdir())
+    assert names == ["config.json", "int8.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
+    assert (copy / "model.bin").stat().st_size < 0.6 * (base_dir / "model.bin").stat().st_size
+    assert int8_model_dir(registry=Registry(cache_dir=cache)) == copy  # checked, not made again
+
+    quantized_at_load, quantized_before = load_model(base_dir), load_model(copy)
+    assert quantized_at_load is not quantized_before
+    audio = speech.astype(np.float32) / 32768.0
+    features = quantized_at_load.feature_extractor(np.pad(audio, (0, 30 * 16_000 - len(audio))))
+    window = ctranslate2.StorageView.from_array(
+        np.ascontiguousarray(features[np.newaxis, :, :3000])
+    )
+    prompt = [[50258, 50259, 50359, 50363]]  # start, English, transcribe, no timestamps
+    runs = []
+    for model in (quantized_at_load, quantized_before):
+        encoded = model.model.encode(window, to_cpu=True)
+        result = model.model.generate(encoded, prompt, max_length=64, return_scores=True)[0]
+        runs.append((np.array(encoded), result.sequences_ids, result.scores))
+    assert np.array_equal(runs[0][0], runs[1][0])  # the encoder's outputs, bit for bit
+    assert runs[0][1:] == runs[1][1:] and len(runs[0][1][0]) > 10
+
+
+def test_an_altered_int8_copy_is_made_again_with_a_warning(
+    base_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = Registry(cache_dir=tmp_path)
+    copy = int8_dir("whisper-base", base_dir, registry)
+    assert copy == tmp_path / "whisper-base.int8" and not caplog.records
+    made = (copy / "model.bin").read_bytes()
+    data = bytearray(made)
+    data[len(data) // 2] ^= 0x01
+    (copy / "model.bin").write_bytes(bytes(data))
+    assert int8_dir("whisper-base", base_dir, registry) == copy
+    assert "model.bin has sha256" in caplog.text and "making it again" in caplog.text
+    assert (copy / "model.bin").read_bytes() == made  # the conversion is deterministic
+    # A copy recorded as made from another model file is made again too.
+    caplog.clear()
+    report = json.loads((copy / "int8.json").read_text())
+    (copy / "int8.json").write_text(json.dumps({**report, "source_sha256": "0" * 64}))
+    assert int8_dir("whisper-base", base_dir, registry) == copy
+    assert "from another model file" in caplog.text
+    assert json.loads((copy / "int8.json").read_text()) == report
+
+
+def test_a_copy_that_cannot_be_made_leaves_the_float16_model(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = tmp_path / "whisper-base"
+    source.mkdir()
+    (source / "model.bin").write_bytes(b"\x06\x00\x00\x00\x0a\x00OtherSpec\x00")
+    assert int8_dir("whisper-base", source, Registry(cache_dir=tmp_path)) == source
+    assert "not a Whisper model" in caplog.text and "float16 model instead" in caplog.text
+    with pytest.raises(Int8Error, match="a OtherSpec model, not a Whisper model"):
+        quantize_whisper(source / "model.bin", tmp_path / "out.bin")
+    (source / "model.bin").write_bytes(b"\x06\x00\x00\x00\x0c\x00WhisperSpec\x00\x03")
+    with pytest.raises(Int8Error, match="truncated"):
+        quantize_whisper(source / "model.bin", tmp_path / "out.bin")
+    assert not (tmp_path / "out.bin").exists()  # nothing half-written
+
+
+def test_rows_are_quantized_as_ctranslate2_does() -> None:
+    q, scale = quantize_rows(np.array([[127.0, 0.5, 1.5, -2.5], [0, 0, 0, 0], [2, -1, 0, 1]]))
+    assert scale.dtype == np.float32 and q.dtype == np.int8
+    assert scale.tolist() == [1.0, 1.0, 63.5]
+    assert q.tolist() == [[127, 0, 2, -2], [0, 0, 0, 0], [127, -64, 0, 64]]  # ties to even
 
 
 # ---- decoding: no network, partials, the CLI -------------------------------------------------

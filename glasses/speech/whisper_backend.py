@@ -17,8 +17,11 @@ Partials use ``partial_window``, finals ``final_window`` (see ``WhisperSettings`
 
 Weights: the ``whisper-base`` manifest entry (models/manifest.toml): two pip packages ship
 ``model.bin`` in halves; on first use they are joined into the user cache directory (no
-network) and every file's sha256 is checked at each load. ``glasses models pull whisper-small``
-downloads the larger model. Decoding is English, int8, greedy by default, with no timestamps, no
+network) and every file's sha256 is checked at each load. What is loaded is their int8 copy
+(``models.ct2_int8``, made beside them once and checked against its own record at each load):
+the same weights CTranslate2 would make from the float16 file at load, without the float16 file
+and float32 temporaries that loading it costs. ``glasses models pull whisper-small`` downloads
+the larger model. Decoding is English, int8, greedy by default, with no timestamps, no
 VAD (ours cuts utterances) and no conditioning on previous text. The model loads once per
 process (``load_model``), on first use: call it off the event loop. Hugging Face Hub is switched
 off (``HF_HUB_OFFLINE``) before faster-whisper is imported, and the model is always a local
@@ -137,13 +140,28 @@ _MODELS: dict[tuple[Path, int], Any] = {}
 _LOAD_LOCK = threading.Lock()
 
 
+def int8_model_dir(model_id: str = MODEL_ID, registry: Registry | None = None) -> Path:
+    """The checked int8 copy of ``model_id``'s verified directory (``models.ct2_int8``: made
+    in the cache on first use, in 0.5 s for whisper-base). Loading it decodes bit for bit as
+    loading the float16 weights as int8 does, without their peak: whisper-base's load takes
+    ~100 MB instead of ~255 MB at its height. The verified float16 directory when no copy can
+    be made (a warning says why)."""
+    from models.ct2_int8 import int8_dir
+    from models.registry import default_registry
+
+    registry = registry or default_registry()
+    return int8_dir(model_id, model_dir(model_id, registry), registry)
+
+
 def load_model(directory: Path | None = None, *, settings: WhisperSettings | None = None) -> Any:
     """The ``faster_whisper.WhisperModel`` of ``directory`` (default: ``settings.model_id``'s
-    verified directory), int8 on the CPU: loaded once per process and shared. Blocking (about
-    1–3 s and 150–300 MB): call it off the event loop."""
+    checked int8 copy, ``int8_model_dir``), int8 on the CPU: loaded once per process and
+    shared. A ``directory`` given is loaded as it is (float16 weights are quantized as they
+    load, which briefly takes about 150 MB more). Blocking (about 1 s and 100 MB): call it off
+    the event loop."""
     settings = settings or WhisperSettings()
     fw = _import_faster_whisper()
-    path = directory if directory is not None else model_dir(settings.model_id)
+    path = directory if directory is not None else int8_model_dir(settings.model_id)
     key = (path.resolve(), settings.threads)
     with _LOAD_LOCK:
         model = _MODELS.get(key)
