@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,23 @@ def _shared_session(path: Path, threads: int) -> tuple[ort.InferenceSession, boo
     return session, True
 
 
+_ARENA_LOCK = threading.Lock()
+_arena_registered = False
+
+
+def _shared_arena() -> None:
+    """Register, once per process, the CPU memory arena the sessions of ``session_options``
+    share (``session.use_env_allocators``) instead of one arena each."""
+    global _arena_registered
+    with _ARENA_LOCK:
+        if not _arena_registered:
+            memory = ort.OrtMemoryInfo(
+                "Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT
+            )
+            ort.create_and_register_allocator(memory, None)  # None: the default arena settings
+            _arena_registered = True
+
+
 def session_options(threads: int) -> ort.SessionOptions:
     """Our onnxruntime settings: all graph optimisations, ``threads`` intra-op threads that
     sleep rather than spin between runs (spinning steals the CPU from the event loop).
@@ -123,12 +141,23 @@ def session_options(threads: int) -> ort.SessionOptions:
     ``ORT_ENABLE_ALL`` adds the layout optimisations (NCHWc convolution kernels on x86): the
     PP-OCR detector runs 1.5× faster than at ``EXTENDED`` (231 → 152 ms per 640×480 frame on
     this 2-core machine under load), the recogniser about the same.
+
+    Memory: no memory patterns (onnxruntime plans and keeps one per input shape, and the
+    recogniser's batch width changes with every line), and one activation arena shared by every
+    session opened with these options: the detector and the recogniser run one after the other,
+    so the recogniser's tensors fit in what the detector's left free. The OCR reader over 36
+    reads of 12 generated 640×480 signs kept 212 MB with its own arenas and patterns, 158 MB
+    without patterns, 134 MB with the arena shared too, at the same ms per read and the same
+    text.
     """
+    _shared_arena()
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.enable_mem_pattern = False
+    options.add_session_config_entry("session.use_env_allocators", "1")
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only
     return options
