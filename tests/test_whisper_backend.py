@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -391,6 +393,30 @@ def test_a_copy_that_cannot_be_made_leaves_the_float16_model(
     with pytest.raises(Int8Error, match="truncated"):
         quantize_whisper(source / "model.bin", tmp_path / "out.bin")
     assert not (tmp_path / "out.bin").exists()  # nothing half-written
+
+
+def test_pyav_is_loaded_only_when_an_audio_file_is_decoded(tmp_path: Path) -> None:
+    # faster-whisper imports PyAV for decode_audio, which we never call (17 MB of RSS).
+    wav = _write_wav(
+        tmp_path / "tone.wav", (np.sin(np.arange(1600) / 3) * 8000).astype(np.int16), 16_000
+    )
+    script = (
+        "import sys\n"
+        "from glasses.speech.whisper_backend import _import_faster_whisper\n"
+        "fw = _import_faster_whisper()\n"
+        "print(type(sys.modules['av']).__name__, 'av.container' in sys.modules)\n"
+        "from faster_whisper.audio import decode_audio\n"
+        f"print(decode_audio({str(wav)!r}).shape, type(sys.modules['av']).__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout.split("\n")
+    assert out[:2] == ["_Deferred False", "(1600,) module"]
 
 
 def test_rows_are_quantized_as_ctranslate2_does() -> None:
