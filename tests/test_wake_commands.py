@@ -9,7 +9,7 @@ import pytest
 
 from glasses.assistant.skills import builtin_skills
 from glasses.runtime.events import Transcript, WakeWord
-from glasses.speech._sphinx import SphinxUnavailable
+from glasses.speech._sphinx import Lexicon, SphinxUnavailable, new_decoder
 from glasses.speech.commands import (
     CommandPhrase,
     CommandRecognizer,
@@ -191,6 +191,33 @@ def test_a_transcript_matches_a_command_only_when_it_is_one(
     recognizer: CommandRecognizer, text: str, phrase: str
 ) -> None:
     assert recognizer.match_text(text) == phrase
+
+
+def test_the_decoder_holds_the_grammar_words_and_any_word_is_still_pronounced(
+    recognizer: CommandRecognizer,
+) -> None:
+    # The recogniser's decoder loads its grammar's words, not the whole en-US dictionary (6 MB
+    # instead of 28); pronounce() reads other words from the file, as a full decoder has them.
+    full = new_decoder(lm=None)
+    lexicon = Lexicon()
+    with open(lexicon.path, encoding="utf-8") as f:
+        words = [line.split(" ", 1)[0].split("(")[0] for i, line in enumerate(f) if i % 97 == 0]
+    words += ["a", "read", "dismiss", "glasses", "zzzzq", "this's"]
+
+    def with_the_full_dictionary(text: str) -> list[str] | None:
+        prons = [full.lookup_word(w) for w in normalize(text).split()]
+        return None if None in prons else [p for pron in prons for p in pron.split()]
+
+    for word in words:
+        assert lexicon.lookup(word) == full.lookup_word(word), word
+        assert recognizer.pronounce(word) == with_the_full_dictionary(word), word
+    assert recognizer.pronounce("This miss, read this!") == with_the_full_dictionary(
+        "this miss read this"
+    )
+    assert lexicon.lookup("read(2)") == full.lookup_word("read(2)") == "R IY D"
+    assert lexicon.lookup("") is None
+    entries = lexicon.entries({"read", "zzzzq"})
+    assert entries == {"read": ["read R EH D", "read(2) R IY D"]}
 
 
 def test_noise_alone_is_rejected(recognizer: CommandRecognizer) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from glasses.speech._sphinx import SphinxUnavailable, new_decoder
+from glasses.speech._sphinx import Lexicon, SphinxUnavailable
 
 DEFAULT_MIN_MARGIN = -0.4
 DEFAULT_MAX_EXTRA_MS = 250.0
@@ -144,20 +144,20 @@ class CommandRecognizer:
         self.max_extra_ms = max_extra_ms
         self.lead_in = normalize(lead_in)
         self._intent_of = by_phrase
-        self._decoder: Any = new_decoder(lm=None)
-        missing = sorted(
-            {
-                w
-                for p in (*by_phrase, self.lead_in)
-                for w in p.split()
-                if self._decoder.lookup_word(w) is None
-            }
-        )
+        # The decoder gets the grammar's words only (6 MB instead of 28 with the whole en-US
+        # dictionary: the same searches, bit for bit); pronounce() reads any other word's.
+        self._lexicon = Lexicon()
+        words = {w for p in (*by_phrase, self.lead_in) for w in p.split()}
+        lines = self._lexicon.entries(words)
+        missing = sorted(words - lines.keys())
         if missing:
             raise SphinxUnavailable(
                 f"command words not in the en-US dictionary: {', '.join(missing)}"
                 " — rephrase the skill's phrases"
             )
+        self._decoder: Any = self._lexicon.decoder(
+            (line for w in sorted(lines) for line in lines[w]), lm=None
+        )
         self._decoder.add_jsgf_string(_GRAMMAR, build_jsgf(self.phrases, self.lead_in))
         import pocketsphinx
 
@@ -194,7 +194,7 @@ class CommandRecognizer:
         it)."""
         phones: list[str] = []
         for word in normalize(text).split():
-            pron = self._decoder.lookup_word(word)
+            pron = self._decoder.lookup_word(word) or self._lexicon.lookup(word)
             if pron is None:
                 return None
             phones += str(pron).split()
