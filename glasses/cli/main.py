@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from glasses.allocator import limit_retention
 from glasses.cli import (
     bench_cmd,
     blur_cmd,
@@ -81,6 +82,7 @@ def configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    limit_retention()  # before any model loads or thread starts (glasses/allocator.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
