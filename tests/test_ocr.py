@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from glasses.allocator import release_free_memory
 from glasses.cli.main import main
 from glasses.perception.ocr import OcrLine, OcrReader, reading_order, session_options
 from glasses.perception.ocr_stage import OcrStage
@@ -70,6 +71,22 @@ def test_lines_come_in_reading_order_with_scores_and_boxes(reader: OcrReader) ->
         assert 0 <= min(xs) < max(xs) <= 640 and 0 <= min(ys) < max(ys) <= 480
     centre_y = [sum(p[1] for p in line.box) / 4 for line in lines]
     assert centre_y[0] + 20 < centre_y[1]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_the_arena_keeps_a_frames_activations_until_a_release(reader: OcrReader) -> None:
+    # Reads seconds apart reuse the arena; a Whisper decode releases it first (~60 MB).
+    frame = render_scene(SIGNS[1])
+    text = [line.text for line in reader.read(frame)]
+    before = _rss_mb()
+    release_free_memory()
+    assert before - _rss_mb() > 25
+    assert [line.text for line in reader.read(frame)] == text == ["PLATFORM 4"]
 
 
 def test_sessions_share_one_arena_and_keep_no_memory_pattern_per_shape() -> None:

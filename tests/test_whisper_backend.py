@@ -463,6 +463,17 @@ def test_partials_grow_and_the_final_matches(
     assert dictation.finish() == "" and dictation.process(np.zeros(160, np.int16)) == ""
 
 
+def test_a_decode_gives_free_memory_back_before_and_after(
+    dictation: WhisperDictation, speech: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The 30 s window takes ~100 MB while it decodes: what others freed goes back first (and the
+    # OCR arena's free regions, glasses.allocator.on_release), what it freed after.
+    calls: list[str] = []
+    monkeypatch.setattr(whisper_backend, "release_free_memory", lambda: calls.append("release"))
+    assert dictation.transcribe(speech[:32_000])
+    assert calls == ["release", "release"]
+
+
 def test_whisper_base_on_the_whole_corpus(dictation: WhisperDictation, corpus: list[Clip]) -> None:
     """The dictation_wer_real target (<= 0.05) on real read speech, final decodes."""
     hyps = [dictation.transcribe(c.audio) for c in corpus]

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from glasses.allocator import on_release
 from models.registry import ModelError, Registry, default_registry, open_session
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,21 @@ def _shared_arena() -> None:
             _arena_registered = True
 
 
+_SHRINK_WITH: list[tuple[ort.InferenceSession, str]] = []
+
+
+def _shrink_arena() -> None:
+    """Give the shared arena's free regions back (``memory.enable_memory_arena_shrinkage``,
+    which onnxruntime applies at the end of a run: here a detector run on a 32×32 blank, ~1 ms).
+    The arena keeps a 640×480 frame's activations (~60 MB) between reads, so reads seconds apart
+    do not fault them in again; a Whisper decode, ~100 MB of its own, asks for them first
+    (``glasses.allocator.release_free_memory``)."""
+    for session, name in _SHRINK_WITH[:1]:
+        options = ort.RunOptions()
+        options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        session.run(None, {name: np.zeros((1, 3, 32, 32), np.float32)}, options)
+
+
 def session_options(threads: int) -> ort.SessionOptions:
     """Our onnxruntime settings: all graph optimisations, ``threads`` intra-op threads that
     sleep rather than spin between runs (spinning steals the CPU from the event loop).
@@ -211,6 +227,9 @@ class OcrReader:
         self._det, det_new = _shared_session(det_path, threads)
         self._rec, rec_new = _shared_session(rec_path, threads)
         self._det_input = self._det.get_inputs()[0].name
+        if not _SHRINK_WITH:
+            _SHRINK_WITH.append((self._det, self._det_input))
+            on_release(_shrink_arena)
         self._rec_input = self._rec.get_inputs()[0].name
         self._charset = _charset(self._rec, rec_path)
         if det_new or rec_new:

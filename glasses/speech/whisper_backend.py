@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from glasses.allocator import release_free_memory
+
 if TYPE_CHECKING:
     from models.registry import Registry
 
@@ -239,12 +241,19 @@ class _Decoder:
         self.fit_fallbacks = 0
 
     def decode(self, audio: np.ndarray, window: Window) -> str:
-        if window == "fit":
-            text = self._fit_decode(audio)
-            if text is not None:
-                return text
-            self.fit_fallbacks += 1
-        return self._full_decode(audio)
+        # A 30 s window's features, attention and activations take ~100 MB while it decodes:
+        # give back what is free first (what other work freed since the last decode), and after
+        # it what the decode freed, rather than keep it under whatever runs next.
+        release_free_memory()
+        try:
+            if window == "fit":
+                text = self._fit_decode(audio)
+                if text is not None:
+                    return text
+                self.fit_fallbacks += 1
+            return self._full_decode(audio)
+        finally:
+            release_free_memory()
 
     def _full_decode(self, audio: np.ndarray) -> str:
         self.full_decodes += 1
