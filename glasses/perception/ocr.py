@@ -227,9 +227,8 @@ class OcrReader:
         self._det, det_new = _shared_session(det_path, threads)
         self._rec, rec_new = _shared_session(rec_path, threads)
         self._det_input = self._det.get_inputs()[0].name
-        if not _SHRINK_WITH:
-            _SHRINK_WITH.append((self._det, self._det_input))
-            on_release(_shrink_arena)
+        _SHRINK_WITH[:] = [(self._det, self._det_input)]  # any session on the shared arena
+        on_release(_shrink_arena)
         self._rec_input = self._rec.get_inputs()[0].name
         self._charset = _charset(self._rec, rec_path)
         if det_new or rec_new:
