@@ -365,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         "--eval-clips", type=int, default=200, help="held-out clips of each kind and synthesiser"
     )
     parser.add_argument("--epochs", type=int, default=HeadConfig().epochs)
+    parser.add_argument("--hidden", type=int, default=HeadConfig().hidden, help="units per layer")
     parser.add_argument("--jobs", type=int, default=2, help="processes making the data")
     parser.add_argument(
         "--hard-rounds", type=int, default=0, help="rounds of hard-negative re-weighting"
@@ -395,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     held = Steps.concat(list(helds.values()))
     t_data = time.monotonic() - t0
-    config = HeadConfig(epochs=args.epochs, hard_rounds=args.hard_rounds)
+    config = HeadConfig(epochs=args.epochs, hard_rounds=args.hard_rounds, hidden=args.hidden)
     weights = train_head(train, config, args.seed, progress)
     t_train = time.monotonic() - t0 - t_data
     export_onnx(weights, args.out)
