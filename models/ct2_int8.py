@@ -215,6 +215,15 @@ def int8_dir(model_id: str, source: Path, registry: Registry) -> Path:
     return target
 
 
+def check_int8_dir(model_id: str, registry: Registry) -> tuple[Path, str | None]:
+    """(where ``model_id``'s int8 copy is, why it cannot be used or None): for ``glasses models
+    verify``. A copy never made is not checked (``(path, None)`` with no such directory)."""
+    target = registry.cache_dir / f"{model_id}.int8"
+    if not target.exists():
+        return target, None
+    return target, _problem(target, registry.get(model_id).sha256)
+
+
 def make_int8_dir(source: Path, target: Path, source_sha256: str) -> None:
     """Write ``target``: the int8 ``model.bin`` of ``source``'s, its other files copied, then
     ``int8.json`` (last: a copy without it, or with a file it does not describe, is made

@@ -26,6 +26,7 @@ import pytest
 import models.registry
 from glasses.bench.real_speech import Clip, CorpusMissing, load_corpus, normalise, spell_number, wer
 from glasses.cli.main import main
+from glasses.cli.models_cmd import verify_models
 from glasses.speech import whisper_backend
 from glasses.speech.dictation import BACKENDS, UNAVAILABLE, new_dictation
 from glasses.speech.whisper_backend import (
@@ -36,7 +37,13 @@ from glasses.speech.whisper_backend import (
     load_model,
     model_dir,
 )
-from models.ct2_int8 import Int8Error, int8_dir, quantize_rows, quantize_whisper
+from models.ct2_int8 import (
+    Int8Error,
+    check_int8_dir,
+    int8_dir,
+    quantize_rows,
+    quantize_whisper,
+)
 from models.pull import PullError, assemble, pull
 from models.registry import ModelError, Registry, load_manifest
 
@@ -358,7 +365,10 @@ def test_the_int8_copy_decodes_bit_for_bit_as_the_float16_model_loaded_as_int8(
 
 
 def test_an_altered_int8_copy_is_made_again_with_a_warning(
-    base_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    base_dir: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     registry = Registry(cache_dir=tmp_path)
     copy = int8_dir("whisper-base", base_dir, registry)
@@ -367,6 +377,10 @@ def test_an_altered_int8_copy_is_made_again_with_a_warning(
     data = bytearray(made)
     data[len(data) // 2] ^= 0x01
     (copy / "model.bin").write_bytes(bytes(data))
+    where, problem = check_int8_dir("whisper-base", registry)
+    assert where == copy and problem is not None and "model.bin has sha256" in problem
+    assert verify_models(registry) == 1  # glasses models verify reports it
+    assert "[int8] whisper-base: int8 copy" in capsys.readouterr().out
     assert int8_dir("whisper-base", base_dir, registry) == copy
     assert "model.bin has sha256" in caplog.text and "making it again" in caplog.text
     assert (copy / "model.bin").read_bytes() == made  # the conversion is deterministic

@@ -118,8 +118,10 @@ def verify_models(registry: Registry) -> int:
     An optional (``url:``) model that was never pulled is reported, not failed; a pulled file
     whose sha256 does not match fails like any other. The int8 files ``quantize`` wrote are
     checked against the sha256 their reports recorded (the runtime would not use an altered one:
-    it falls back to fp32).
+    it falls back to fp32), and Whisper's int8 copies against their ``int8.json`` (the runtime
+    makes an altered one again).
     """
+    from models.ct2_int8 import check_int8_dir
     from models.quantize import check_int8, quantized_models
 
     failed = absent = uninstalled = 0
@@ -152,6 +154,16 @@ def verify_models(registry: Registry) -> int:
         failed += 1
         print(f"[int8] {model_id}: {check.status} (the runtime uses fp32 instead)")
         print(f"  {check.message()}")
+    for entry in registry.entries:  # Whisper's int8 copies (models/ct2_int8.py)
+        copy, problem = check_int8_dir(entry.id, registry)
+        if not copy.is_dir():
+            continue
+        checked += 1
+        if problem is None:
+            print(f"[int8] {entry.id}: ok ({copy})")
+            continue
+        failed += 1
+        print(f"[int8] {entry.id}: {problem} (made again from the checked model at its next load)")
     summary = f"{checked - failed}/{checked} models verified"
     if absent - uninstalled:
         summary += f"; {absent - uninstalled} optional not pulled (not a failure)"
