@@ -256,3 +256,14 @@ def test_one_face_at_center_and_scale_by_default() -> None:
 def test_bad_face_specs(spec: SceneSpec, match: str) -> None:
     with pytest.raises(SceneError, match=match):
         render_scene(spec)
+
+
+@pytest.mark.parametrize(("sigma", "seed", "size"), [(5.0, 0, (640, 480)), (6.0, 3, (641, 97))])
+def test_noise_is_drawn_a_few_rows_at_a_time_with_the_whole_frames_values(
+    sigma: float, seed: int, size: tuple[int, int]
+) -> None:
+    spec = SceneSpec(kind="text", content="PLATFORM 4", noise_sigma=sigma, seed=seed)
+    clean = render_scene(SceneSpec(kind="text", content="PLATFORM 4"), *size)
+    noise = np.random.default_rng(seed).normal(0.0, sigma, clean.shape).astype(np.float32)
+    whole = np.clip(np.rint(clean.astype(np.float32) + noise), 0, 255).astype(np.uint8)
+    assert np.array_equal(render_scene(spec, *size), whole)
