@@ -20,7 +20,9 @@ from glasses.runtime import (
     AudioChunk,
     Event,
     Runtime,
+    SpeechAudio,
     SpeechEnded,
+    SpeechPaused,
     SpeechStarted,
     StageCrashed,
     VirtualClock,
@@ -288,13 +290,15 @@ def test_endpointer_start_hangover_hysteresis_and_stop_hangover() -> None:
     decisions = [(i, ep.update(*f)) for i, f in enumerate(_ms_frames(probs))]
     made = [(i, d) for i, d in decisions if d is not None]
     # Frame 0 alone is a click (frame 1 is silence); frames 2–3 make 64 ms: started at frame 3.
-    # 0.4 is above the off threshold: still speech. Two silent frames (64 ms) are not enough;
-    # three (96 ms, frames 9–11) end it, at the end of frame 8, the last speech frame.
-    assert [(i, d.kind) for i, d in made] == [(3, "started"), (11, "ended")]
-    assert made[0][1].speech_start_ns == 2 * 32_000_000
-    assert made[1][1].speech_start_ns == 2 * 32_000_000
-    assert made[1][1].speech_end_ns == 9 * 32_000_000
-    assert not ep.in_speech
+    # 0.4 is above the off threshold: still speech. The first silent frame of a run is a pause
+    # (frames 6 and 9, once each); two silent frames (64 ms) are not enough to end it, three
+    # (96 ms, frames 9–11) are, at the end of frame 8, the last speech frame.
+    kinds = [(i, d.kind) for i, d in made]
+    assert kinds == [(3, "started"), (6, "paused"), (9, "paused"), (11, "ended")]
+    assert {d.speech_start_ns for _, d in made} == {2 * 32_000_000}
+    # The first pause's speech ended at frame 5; speech resumed (frame 8), so a later end.
+    assert [d.speech_end_ns for _, d in made[1:]] == [6 * 32e6, 9 * 32e6, 9 * 32e6]
+    assert not ep.in_speech and ep.silence_ns == 0
 
 
 def test_endpointer_ends_overlong_speech() -> None:
@@ -374,6 +378,49 @@ def test_vad_stage_finds_one_utterance_on_the_virtual_clock(
     # Nothing was dropped: every chunk was processed.
     assert runtime.inboxes["vad"].stats.overflowed == 0
     assert runtime.stage_stats["vad"].processed == -(-len(audio) // chunk_samples)
+
+
+@pytest.mark.parametrize("chunk_samples", [512, 1000])
+def test_vad_stage_pauses_resumes_and_ends_with_the_last_pauses_utterance(
+    vad: SileroVad, chunk_samples: int
+) -> None:
+    """A 200 ms gap inside an utterance is a pause the speech resumes after (no end); the
+    final silence is a pause, then an end carrying that pause's very speech. Streamed audio
+    says how long the silence has lasted, and reaches a pause's first silent frame first."""
+    vad.reset()
+    gap = np.zeros(int(0.2 * SR))  # Silero: 5 frames to fall below 0.35, then 3 under
+    speech = [synth_speech(0.8, seed=2), gap, synth_speech(0.6, seed=3)]
+    audio = np.concatenate([np.zeros(SR // 2), *speech, np.zeros(SR)])
+    audio = to_int16(audio + noise_floor(len(audio) / SR))
+    seen, _ = _run_vad_stage(audio, chunk_samples, VadStage(vad, stream_audio=True))
+    events = [e for _, e in seen if not isinstance(e, AudioChunk)]
+
+    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]
+    pauses = [e for e in events if isinstance(e, SpeechPaused)]
+    assert len(pauses) == 2  # in the gap and at the end
+    assert {p.started_t_ns for p in pauses} == {ended.started_t_ns}
+    first, last = pauses[0], pauses[-1]
+    assert first.audio is not None and last.audio is not None and ended.audio is not None
+    assert len(first.audio) < len(last.audio)  # the speech resumed after the first pause
+    assert np.array_equal(last.audio, ended.audio)  # the end is the last pause's utterance
+    assert last.context is not None and ended.context is not None
+    assert last.context_t_ns == ended.context_t_ns
+    assert len(last.context) < len(ended.context)  # up to the first silent frame only
+    speech_end = ended.started_t_ns + len(ended.audio) * NS_PER_SAMPLE
+    pause_end = last.context_t_ns + len(last.context) * NS_PER_SAMPLE
+    assert pause_end == speech_end + FRAME * NS_PER_SAMPLE
+    # Streamed audio: silence 0 in speech, the silence so far during a pause; the audio up to
+    # a pause's first silent frame goes out before the pause.
+    streamed = [e for e in events if isinstance(e, SpeechAudio)]
+    last_at = events.index(last)
+    before = [e for e in events[:last_at] if isinstance(e, SpeechAudio)]
+    assert before[-1].t_ns + len(before[-1].samples) * NS_PER_SAMPLE >= pause_end
+    assert before[-1].silence_ns > 0
+    after_first = streamed[streamed.index(before[-1]) + 1 :]
+    silences = [e.silence_ns for e in after_first]
+    assert silences == sorted(silences) and silences[-1] < 192_000_000
+    resumed = [e for e in streamed[: streamed.index(before[-1])] if e.t_ns > first.t_ns]
+    assert any(e.silence_ns == 0 for e in resumed)  # the speech came back after the gap
 
 
 def test_vad_stage_reports_a_wrong_sample_rate(vad: SileroVad) -> None:

@@ -368,10 +368,14 @@ class SpeakingStopped(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpeechAudio(Event):
     """Audio of the utterance in progress, streamed while the VAD is in speech (for live
-    captions): ``samples`` 16 kHz mono int16 starting at ``t_ns``, echo already cancelled."""
+    captions and the wake word): ``samples`` 16 kHz mono int16 starting at ``t_ns``, echo
+    already cancelled. ``silence_ns``: how long the VAD has heard silence at the end of these
+    samples (its stop hangover running, see ``SpeechPaused``); 0 while speech goes on, so a 0
+    after a pause says the speech resumed."""
 
     kind: ClassVar[EventKind] = EventKind.DATA
     samples: np.ndarray = field(repr=False)
+    silence_ns: int = 0
 
     def describe(self) -> str:
         return f"speech audio {len(self.samples) / 16:.0f} ms"
@@ -406,6 +410,28 @@ class SpeechEnded(Event):
     def describe(self) -> str:
         length = len(self.audio) / 16_000 if self.audio is not None else 0.0
         return f"voice: speech ended ({length:.2f} s)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechPaused(Event):
+    """The voice activity detector heard the first silent frame after speech (``t_ns``: when):
+    its stop hangover starts, and unless speech resumes (``SpeechAudio.silence_ns`` back to 0)
+    the ``SpeechEnded`` that follows carries this same utterance. Listeners may start their
+    work on it now (speculation), and must drop that work if speech resumes.
+
+    The fields are ``SpeechEnded``'s, as far as heard: ``audio`` from ``started_t_ns`` to the
+    end of the last speech frame, ``context`` from ``context_t_ns`` to the end of the first
+    silent frame (the margins the recognisers want; None without audio).
+    """
+
+    started_t_ns: int
+    audio: np.ndarray | None = field(default=None, repr=False)
+    context: np.ndarray | None = field(default=None, repr=False)
+    context_t_ns: int = 0
+
+    def describe(self) -> str:
+        length = len(self.audio) / 16_000 if self.audio is not None else 0.0
+        return f"voice: pause after {length:.2f} s of speech"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,8 +2,9 @@
 
 Everything here takes what the runtime hears, 16 kHz mono int16 (``glasses.devices.resample``
 converts any microphone to that). ``Rechunker`` cuts audio into the exact frames a model needs,
-``SileroVad`` scores each 32 ms frame, ``Endpointer`` decides where speech starts and stops, and
-``VadStage`` runs all three in the runtime, emitting ``SpeechStarted`` / ``SpeechEnded``.
+``SileroVad`` scores each 32 ms frame, ``Endpointer`` decides where speech starts, pauses and
+stops, and ``VadStage`` runs all three in the runtime, emitting ``SpeechStarted`` /
+``SpeechPaused`` / ``SpeechEnded``.
 
 On top of that, offline: ``WakeWordSpotter`` (PocketSphinx keyphrase spotting),
 ``CommandRecognizer`` (a JSGF grammar of the skills' phrases with out-of-grammar rejection),

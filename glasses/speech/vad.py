@@ -142,12 +142,15 @@ class EndpointSettings:
     start_hangover_ms: float = 64.0
     """Speech needed (ms, summed over speech frames) before ``SpeechStarted``: ignores clicks."""
     stop_hangover_ms: float = 192.0
-    """Silence needed (ms) before ``SpeechEnded``: the end-of-speech latency floor.
+    """Silence needed (ms) before ``SpeechEnded``: long enough not to split a sentence at a
+    stop closure or a comma.
 
     Six 32 ms frames. Silero's probability itself takes 1–3 frames to fall below
     ``off_threshold`` after speech stops, so ``SpeechEnded`` comes ≈ 230–290 ms after the last
-    sound: short enough for the 250 ms p50 end-of-speech → command target once the recogniser
-    decodes while the hangover runs, long enough not to split a sentence at a stop closure.
+    sound. It is not the latency floor of a command: the first silent frame is a ``"paused"``
+    decision (``SpeechPaused``), on which the listener starts decoding while the hangover runs,
+    and commits a complete, confident command after a shorter silence
+    (``glasses.speech.listen_stage.ListenSettings.early_commit_ms``).
     """
     max_speech_ms: float = 30_000.0
     """An utterance is ended after this long (ms) even without silence: bounds kept audio."""
@@ -168,19 +171,24 @@ class EndpointSettings:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """A decision: speech ``"started"`` or ``"ended"``.
+    """A decision: speech ``"started"``, ``"paused"`` (the first silent frame after speech:
+    the stop hangover starts) or ``"ended"``.
 
     ``speech_start_ns`` is the start of the utterance's first speech frame; ``speech_end_ns``
-    (``"ended"`` only) the end of its last speech frame, before the stop hangover.
+    (``"paused"`` and ``"ended"``) the end of its last speech frame, before the stop hangover.
+    A pause the speech resumes after is followed by another pause or end with a later
+    ``speech_end_ns``; one it does not is followed by an end with the same.
     """
 
-    kind: Literal["started", "ended"]
+    kind: Literal["started", "paused", "ended"]
     speech_start_ns: int
     speech_end_ns: int | None = None
 
 
 class Endpointer:
-    """Feeds on (probability, frame start, frame end) and says when speech starts and ends.
+    """Feeds on (probability, frame start, frame end) and says when speech starts, pauses and
+    ends. ``silence_ns``: the silence heard since the last speech frame (0 in speech, and out
+    of it).
 
     Times are integer nanoseconds of the stream (the frames' ``t_ns`` / ``end_t_ns``). Pure
     logic, no clock: the same scores always give the same decisions.
@@ -219,15 +227,22 @@ class Endpointer:
         assert self._onset_ns is not None  # internal invariant: set before in_speech
         onset = self._onset_ns
         if probability < s.off_threshold:
+            paused = self._silence_ns == 0
             self._silence_ns += frame_ns
             if self._silence_ns >= s.stop_hangover_ms * 1e6:
                 return self._end(onset)
+            if paused:
+                return Endpoint("paused", onset, self._last_speech_end_ns)
         else:
             self._silence_ns = 0
             self._last_speech_end_ns = end_ns
             if end_ns - onset >= s.max_speech_ms * 1e6:
                 return self._end(onset)
         return None
+
+    @property
+    def silence_ns(self) -> int:
+        return self._silence_ns if self.in_speech else 0
 
     def _end(self, onset: int) -> Endpoint:
         end = self._last_speech_end_ns

@@ -1,4 +1,5 @@
-"""The VAD stage: microphone audio in, ``SpeechStarted`` / ``SpeechEnded`` out."""
+"""The VAD stage: microphone audio in, ``SpeechStarted`` / ``SpeechPaused`` / ``SpeechEnded``
+out."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from glasses.runtime.events import (
     SpeakingStopped,
     SpeechAudio,
     SpeechEnded,
+    SpeechPaused,
     SpeechStarted,
 )
 from glasses.runtime.stage import Stage, StageContext
@@ -44,8 +46,16 @@ class VadStage(Stage):
     so the detector and every recogniser after it hear the wearer, not the glasses. The
     canceller runs only while playback (or its echo tail) overlaps the frame.
 
+    Pauses: the first silent frame after speech (the stop hangover starts) is a
+    ``SpeechPaused`` carrying the utterance so far, its ``context`` up to the end of that frame;
+    listeners may start their work on it. If speech resumes, the next pause or ``SpeechEnded``
+    carries a longer utterance; if not, ``SpeechEnded`` carries the same ``audio``.
+
     ``stream_audio``: while in speech, the utterance's audio also goes out as ``SpeechAudio``
-    (one event per chunk processed), for live captions.
+    (one event per chunk processed, split at decisions), for live captions and the wake word;
+    its ``silence_ns`` is the silence so far at its end (0 in speech), so a listener knows as
+    soon as the VAD does that a pause goes on or that speech resumed. Audio always goes out
+    before the decision that follows it: a ``SpeechPaused`` after its first silent frame.
     """
 
     name: ClassVar[str] = "vad"
@@ -107,16 +117,22 @@ class VadStage(Stage):
 
         frames, probabilities = await ctx.clock.run_blocking(infer, cost_ns=self.cost_ns * len(raw))
         streamed: list[Frame] = []
+        silence = 0  # the endpointer's silence after the last frame in ``streamed``
         for frame, probability in zip(frames, probabilities, strict=True):
             decision = self.endpointer.update(probability, frame.t_ns, frame.end_t_ns)
-            if decision is not None:
-                self._stream(streamed, ctx)  # audio before the decision goes out before it
+            if decision is not None and decision.kind != "paused":
+                self._stream(streamed, silence, ctx)  # audio before the decision goes first
                 ctx.emit(self._event(decision, ctx))
             before = len(self._utterance)
             self._keep(frame)  # after an end, this frame waits in _recent for the next onset
             if self.stream_audio and self.endpointer.in_speech:
                 streamed += self._utterance[before:]
-        self._stream(streamed, ctx)
+                silence = self.endpointer.silence_ns
+            if decision is not None and decision.kind == "paused":
+                # After the silent frame: the pause's context and the streamed audio hold it.
+                self._stream(streamed, silence, ctx)
+                ctx.emit(self._paused(decision, ctx))
+        self._stream(streamed, silence, ctx)
         self.reference.forget(frames[-1].t_ns - 10 * self.echo_tail_ns)
 
     def _cancel_echo(self, frame: Frame) -> Frame:
@@ -142,7 +158,7 @@ class VadStage(Stage):
             valid_samples=frame.valid_samples,
         )
 
-    def _stream(self, frames: list[Frame], ctx: StageContext) -> None:
+    def _stream(self, frames: list[Frame], silence_ns: int, ctx: StageContext) -> None:
         if not frames:
             return
         ctx.emit(
@@ -150,6 +166,7 @@ class VadStage(Stage):
                 t_ns=frames[0].t_ns,
                 source=self.name,
                 samples=np.concatenate([f.audio for f in frames]),
+                silence_ns=silence_ns,
             )
         )
         frames.clear()
@@ -171,22 +188,11 @@ class VadStage(Stage):
             return SpeechStarted(t_ns=now, source=self.name)
         end = decision.speech_end_ns
         assert end is not None  # internal invariant: an "ended" decision carries its end
-        audio: np.ndarray | None = None
+        audio, context, context_t_ns = self._cut(decision.speech_start_ns, end)
         if self.keep_audio:
-            parts = [
-                f.audio
-                for f in self._utterance
-                if f.t_ns >= decision.speech_start_ns and f.t_ns < end
-            ]
-            audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
-            margin = [f for f in self._utterance if f.t_ns >= decision.speech_start_ns - CONTEXT_NS]
-            context = np.concatenate([f.audio for f in margin]) if margin else audio
-            context_t_ns = margin[0].t_ns if margin else decision.speech_start_ns
             # Frames after the end (the stop hangover) may be the onset of the next utterance.
             self._recent.extend(f for f in self._utterance if f.t_ns >= end)
             self._utterance = []
-        else:
-            context, context_t_ns = None, decision.speech_start_ns
         return SpeechEnded(
             t_ns=now,
             source=self.name,
@@ -195,6 +201,30 @@ class VadStage(Stage):
             context=context,
             context_t_ns=context_t_ns,
         )
+
+    def _paused(self, decision: Endpoint, ctx: StageContext) -> SpeechPaused:
+        end = decision.speech_end_ns
+        assert end is not None  # internal invariant: a "paused" decision carries its end
+        audio, context, context_t_ns = self._cut(decision.speech_start_ns, end)
+        return SpeechPaused(
+            t_ns=ctx.now_ns(),
+            source=self.name,
+            started_t_ns=decision.speech_start_ns,
+            audio=audio,
+            context=context,
+            context_t_ns=context_t_ns,
+        )
+
+    def _cut(self, start_ns: int, end_ns: int) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+        """(the speech from ``start_ns`` to ``end_ns``, the utterance kept so far with up to
+        ``CONTEXT_NS`` before it, where that starts); (None, None, start) without audio."""
+        if not self.keep_audio:
+            return None, None, start_ns
+        parts = [f.audio for f in self._utterance if f.t_ns >= start_ns and f.t_ns < end_ns]
+        audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+        margin = [f for f in self._utterance if f.t_ns >= start_ns - CONTEXT_NS]
+        context = np.concatenate([f.audio for f in margin]) if margin else audio
+        return audio, context, margin[0].t_ns if margin else start_ns
 
     def reset(self) -> None:
         """After a crash: a fresh stream (state, buffered audio and any utterance dropped)."""

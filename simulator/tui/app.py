@@ -44,6 +44,7 @@ from glasses.runtime.events import (
     QueueOverflow,
     Say,
     SpeechEnded,
+    SpeechPaused,
     SpeechStarted,
     StageCrashed,
     Transcript,
@@ -132,6 +133,7 @@ STYLES: dict[type[Event], str] = {
     QueueOverflow: "yellow",
     Interrupt: "yellow",
     SpeechStarted: "dim",
+    SpeechPaused: "dim",
     SpeechEnded: "dim",
 }
 
