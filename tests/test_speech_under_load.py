@@ -288,18 +288,22 @@ def _session(
     summary = clock.run(main())
     chunks = [e for e in events if isinstance(e, AudioChunk)]
     t0 = chunks[0].t_ns  # audio times from the first sample: a function of the audio alone
+    # The VAD's utterances, then the listener's decisions, each in its own order: how the two
+    # stages' events interleave is timing (a command committed at a pause may come before or
+    # after the VAD ends its utterance), not a decision.
+    utterances: list[tuple[object, ...]] = []
     decisions: list[tuple[object, ...]] = []
     for e in events:
         if isinstance(e, SpeechEnded):
             assert e.audio is not None
-            decisions.append(("utterance", e.started_t_ns - t0, len(e.audio)))
+            utterances.append(("utterance", e.started_t_ns - t0, len(e.audio)))
         elif isinstance(e, WakeWord):
             decisions.append(("wake", e.phrase, e.heard_t_ns - t0))
         elif isinstance(e, Intent):
             decisions.append(("intent", e.name, e.phrase))
         elif isinstance(e, CommandRejected):
             decisions.append(("rejected", e.reason, e.heard))
-    return Session(decisions, chunks, events, summary)
+    return Session(utterances + decisions, chunks, events, summary)
 
 
 def _assert_no_audio_lost(session: Session, wav: Path) -> None:

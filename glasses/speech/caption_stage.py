@@ -17,10 +17,11 @@ no download) instead.
 
 What is captioned is a function of the audio, not of how fast the listener decided: the
 ``captions_on`` intent reaches this stage after the listener has decoded the command, while the
-VAD may already be streaming the next utterance. So while captions are off the stage keeps the
+VAD may already be streaming the next utterance, or before the VAD has ended the command's own
+utterance (a command committed at a pause). So while captions are off the stage keeps the
 utterances it hears (up to ``MAX_HELD_S`` of audio), and when captions come on it captions, from
 their first sample, those that began after the speech that asked for them ended (the intent's
-turn opened there).
+turn opened there); the rest of an utterance that began before is not captioned.
 """
 
 from __future__ import annotations
@@ -185,6 +186,8 @@ class CaptionStage(Stage):
             return
         for utterance in held:
             if utterance.start_ns < since:
+                if not utterance.ended:  # the command's own, still going: skip its rest
+                    self._in_utterance, self._skip = True, True
                 continue  # the command itself, or speech before it
             for chunk in utterance.chunks:
                 await self._audio(chunk, ctx)

@@ -185,6 +185,11 @@ class CommandRecognizer:
         span = (words[0][0], words[-1][1]) if words else None
         return str(hyp.hypstr), float(hyp.score), frames, span
 
+    def continued(self, phrase: str) -> bool:
+        """Does a longer phrase of the grammar start with ``phrase``'s words ("stop" and "stop
+        captions")? Then hearing ``phrase`` says nothing of whether the speaker is done."""
+        return any(other.startswith(phrase + " ") for other in self._intent_of)
+
     def intent_of(self, phrase: str) -> str:
         """The intent of one of the grammar's phrases (``KeyError`` for any other text)."""
         return self._intent_of[phrase]
