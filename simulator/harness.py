@@ -442,45 +442,55 @@ def run_files(
     ``observers`` watch every file's events and ``rig`` builds each file's device
     (``run_scenario``).
     """
+    batch = BatchRun()
+    try:
+        for path in paths:
+            result = _run_file(path, setup, observers, rig)
+            batch.results.append(result)
+            release_memory()  # before the next file: a batch holds one file's state at a time
+            if on_result is not None:
+                on_result(result)
+    except KeyboardInterrupt:
+        # Wherever it lands (inside a run, or while a finished file is being reported), the
+        # files whose results were kept are the ones that finished; the rest did not run.
+        batch.interrupted = True
+        batch.not_run = [_shown_path(p) for p in paths[len(batch.results) :]]
+    return batch
+
+
+def _run_file(
+    path: Path,
+    setup: AssistantSetup | None,
+    observers: Sequence[Callable[[Event], None]],
+    rig: RigFactory,
+) -> ScenarioResult:
+    """One file's result: passed or failed, ``invalid`` if it does not load, ``crashed`` if its
+    run raises (a bug, a model that will not load, memory). ``KeyboardInterrupt`` passes."""
     from simulator.scenario import load_scenario
 
-    batch = BatchRun()
-    for i, path in enumerate(paths):
-        shown, name = _shown_path(path), path.stem
-        try:
-            try:
-                scenario = load_scenario(path)
-                name = scenario.name
-                result = run_scenario(
-                    scenario, display_name=shown, setup=setup, observers=observers, rig=rig
-                )
-            except ScenarioError as exc:
-                result = ScenarioResult(
-                    name=path.stem,
-                    file=shown,
-                    duration_s=0.0,
-                    status="invalid",
-                    error="\n".join(exc.problems),
-                )
-            except Exception as exc:  # one file's crash must not take the batch down
-                log.debug("scenario %s crashed", shown, exc_info=True)
-                result = ScenarioResult(
-                    name=name,
-                    file=shown,
-                    duration_s=0.0,
-                    status="crashed",
-                    error=f"crashed: {type(exc).__name__}: {exc}".splitlines()[0],
-                    traceback=traceback.format_exc(),
-                )
-        except KeyboardInterrupt:
-            batch.interrupted = True
-            batch.not_run = [_shown_path(p) for p in paths[i:]]
-            break
-        batch.results.append(result)
-        release_memory()  # before the next file: a batch holds one file's state at a time
-        if on_result is not None:
-            on_result(result)
-    return batch
+    shown, name = _shown_path(path), path.stem
+    try:
+        scenario = load_scenario(path)
+        name = scenario.name
+        return run_scenario(scenario, display_name=shown, setup=setup, observers=observers, rig=rig)
+    except ScenarioError as exc:
+        return ScenarioResult(
+            name=path.stem,
+            file=shown,
+            duration_s=0.0,
+            status="invalid",
+            error="\n".join(exc.problems),
+        )
+    except Exception as exc:  # one file's crash must not take the batch down
+        log.debug("scenario %s crashed", shown, exc_info=True)
+        return ScenarioResult(
+            name=name,
+            file=shown,
+            duration_s=0.0,
+            status="crashed",
+            error=f"crashed: {type(exc).__name__}: {exc}".splitlines()[0],
+            traceback=traceback.format_exc(),
+        )
 
 
 def release_memory() -> None:
