@@ -13,10 +13,9 @@ from glasses.runtime import (
     Event,
     HudDrawn,
     Intent,
-    Runtime,
     Tap,
-    VirtualClock,
 )
+from glasses.runtime import testing as harness
 
 
 class Screen:
@@ -37,29 +36,16 @@ def codes(t_ns: int, *values: str) -> CodesDetected:
 
 
 def drive(inputs: list[Event], skills: list[Skill] | None = None) -> tuple[list[Event], Screen]:
-    clock = VirtualClock()
-    runtime = Runtime(clock)
+    """Router, skills and HUD on the stage harness, until 1 s after the last input."""
     screen = Screen()
     skill_stage = SkillStage(builtin_skills() if skills is None else skills)
-    for stage in (
+    stages = [
         RouterStage(skill_stage.table, forget_after_s=1.0),
         skill_stage,
         HudStage(screen, get_profile("frame")),
-    ):
-        runtime.add_stage(stage)
-    events: list[Event] = []
-    runtime.observe(events.append)
-
-    async def main() -> None:
-        await runtime.start()
-        for event in inputs:
-            await clock.sleep_until(event.t_ns)
-            runtime.publish(event)
-        await clock.sleep(1.0)
-        await runtime.stop()
-
-    clock.run(main())
-    return events, screen
+    ]
+    until_ns = (inputs[-1].t_ns if inputs else 0) + 1_000_000_000
+    return harness.drive(stages, inputs, until_ns).events, screen
 
 
 S = 1_000_000_000

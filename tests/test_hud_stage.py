@@ -10,10 +10,9 @@ from glasses.runtime import (
     HudDrawn,
     HudUpdate,
     Interrupt,
-    Runtime,
     Swipe,
-    VirtualClock,
 )
+from glasses.runtime import testing as harness
 
 MS = 1_000_000
 
@@ -26,25 +25,13 @@ class Screen:
         self.drawn.append(text)
 
 
-def drive(inputs: list[Event], *, until_ms: int = 2_000, profile: str = "frame"):
-    clock = VirtualClock()
-    runtime = Runtime(clock)
+def drive(
+    inputs: list[Event], *, until_ms: int = 2_000, profile: str = "frame"
+) -> tuple[HudStage, Screen, list[Event]]:
+    """The HUD stage alone on the stage harness, until ``until_ms``."""
     screen = Screen()
     stage = HudStage(screen, get_profile(profile))
-    runtime.add_stage(stage)
-    events: list[Event] = []
-    runtime.observe(events.append)
-
-    async def main() -> None:
-        await runtime.start()
-        for event in inputs:
-            await clock.sleep_until(event.t_ns)
-            runtime.publish(event)
-        await clock.sleep_until(until_ms * MS)
-        await runtime.stop()
-
-    clock.run(main())
-    return stage, screen, events
+    return stage, screen, harness.drive([stage], inputs, until_ms * MS).events
 
 
 def update(t_ms: float, title: str, turn: int | None = None, **card: object) -> HudUpdate:

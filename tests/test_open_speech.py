@@ -25,7 +25,7 @@ from glasses.runtime.events import (
     SpeechEnded,
     Transcript,
 )
-from glasses.runtime.runtime import Runtime
+from glasses.runtime.testing import drive
 from glasses.speech.commands import phrases_from_skills
 from glasses.speech.listen_stage import ListenSettings, ListenStage
 from glasses.speech.open_speech import ASK, OpenSpeech, OpenSpeechSettings, new_open_speech
@@ -61,22 +61,9 @@ def _listen_with(cache: Path, text: str, open_speech: OpenSpeech | None) -> list
     stage = ListenStage(
         phrases_from_skills(builtin_skills()), ListenSettings(), open_speech=open_speech
     )
-    clock = VirtualClock()
-    runtime = Runtime(clock)
-    runtime.add_stage(stage)
-    seen: list[Event] = []
-    runtime.observe(seen.append)
-
-    async def main() -> None:
-        await runtime.start()
-        end = len(audio) * NS_PER_S // RATE
-        await clock.sleep_until(end)
-        runtime.publish(SpeechEnded(t_ns=end, source="vad", started_t_ns=0, audio=audio))
-        await clock.sleep(2.0)
-        await runtime.stop()
-
-    clock.run(main())
-    return seen
+    end = len(audio) * NS_PER_S // RATE
+    ended = SpeechEnded(t_ns=end, source="vad", started_t_ns=0, audio=audio)
+    return drive([stage], [ended], end + 2 * NS_PER_S).events
 
 
 def test_open_speech_after_the_wake_phrase_is_an_ask_carrying_the_transcript(

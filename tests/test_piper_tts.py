@@ -21,8 +21,8 @@ from glasses.bench import speech_corpus
 from glasses.cli.models_cmd import verify_models
 from glasses.devices.sim import SimSpeaker
 from glasses.runtime.clock import VirtualClock
-from glasses.runtime.events import Event, Say, Speaking
-from glasses.runtime.runtime import Runtime
+from glasses.runtime.events import Say, Speaking
+from glasses.runtime.testing import drive
 from glasses.speech import piper_tts, tts
 from glasses.speech.speak_stage import SpeakStage
 from glasses.speech.tts import TtsError, backend_of, check_voice, synthesize
@@ -305,21 +305,10 @@ def _load(registry: Registry) -> piper_tts.PiperEngine:
 def test_the_speak_stage_speaks_with_piper() -> None:
     clock = VirtualClock()
     speaker = SimSpeaker(clock)
-    seen: list[Event] = []
-
-    async def main() -> None:
-        runtime = Runtime(clock)
-        stage = SpeakStage(speaker, backend="piper")
-        assert stage.voice == VOICE
-        runtime.add_stage(stage)
-        runtime.observe(seen.append)
-        await runtime.start()
-        await clock.sleep_until(100_000_000)
-        runtime.publish(Say(t_ns=0, source="t", text="Platform four"))
-        await clock.sleep_until(3_000_000_000)
-        await runtime.stop()
-
-    clock.run(main())
+    stage = SpeakStage(speaker, backend="piper")
+    assert stage.voice == VOICE
+    say = Say(t_ns=100_000_000, source="t", text="Platform four")
+    seen = drive([stage], [say], 3_000_000_000, clock=clock).events
     ((_, samples, rate),) = speaker.played
     assert rate == 22_050 and 0.5 < len(samples) / rate < 2.0
     assert np.array_equal(samples, _fresh("Platform four"))

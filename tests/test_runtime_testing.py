@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import ClassVar
 
+import numpy as np
 import pytest
 
-from glasses.runtime import NS_PER_S, Event, Intent, StageCrashed, Tap, VirtualClock
+from glasses.runtime import NS_PER_S, AudioChunk, Event, Intent, StageCrashed, Tap, VirtualClock
 from glasses.runtime.stage import Stage, StageContext
-from glasses.runtime.testing import ComputeClock, StageFailed, drive
+from glasses.runtime.testing import ComputeClock, StageFailed, at_chunk_end, drive
 
 MS = 1_000_000
 
@@ -65,6 +66,33 @@ def test_drive_publishes_each_event_at_its_time_and_returns_what_was_emitted() -
 def test_events_out_of_time_order_are_refused() -> None:
     with pytest.raises(ValueError, match="time order"):
         drive([Echo()], [Tap(t_ns=2 * MS), Tap(t_ns=MS)], until_ns=NS_PER_S)
+
+
+def test_chunks_are_published_when_their_last_sample_is_captured() -> None:
+    clock = VirtualClock()
+    published: list[tuple[int, int]] = []  # (clock time, event time)
+    chunks = [AudioChunk(t_ns=i * 32 * MS, samples=np.zeros(512, np.int16)) for i in range(3)]
+    drive(
+        [Echo()],
+        [*chunks, Tap(t_ns=200 * MS)],
+        until_ns=NS_PER_S,
+        clock=clock,
+        observers=[lambda e: published.append((clock.now_ns(), e.t_ns))],
+        at=at_chunk_end,
+    )
+    # 512 samples at 16 kHz are 32 ms: each chunk goes out as the next one starts; the tap
+    # (not a chunk) at its own time.
+    assert published[:4] == [
+        (32 * MS, 0),
+        (64 * MS, 32 * MS),
+        (96 * MS, 64 * MS),
+        (200 * MS, 200 * MS),
+    ]
+    # The order rule applies to the publish times: a chunk published after the tap that
+    # follows it is refused.
+    late = AudioChunk(t_ns=190 * MS, samples=np.zeros(512, np.int16))  # out at 222 ms
+    with pytest.raises(ValueError, match="time order"):
+        drive([Echo()], [late, Tap(t_ns=200 * MS)], until_ns=NS_PER_S, at=at_chunk_end)
 
 
 def test_a_crashing_stage_is_reported_not_hidden() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from glasses.runtime.events import (
     Speaking,
     SpeakingStopped,
 )
-from glasses.runtime.runtime import Runtime
+from glasses.runtime.testing import drive
 from glasses.speech.own_voice import OwnVoice
 from glasses.speech.speak_stage import SpeakStage
 
@@ -26,23 +27,13 @@ MS = 1_000_000
 
 
 def run_speak(script: list[tuple[float, Event]], until_s: float) -> tuple[list[Event], SimSpeaker]:
+    """The speak stage on the stage harness: each event of ``script`` published at its time
+    (s), until ``until_s``."""
     clock = VirtualClock()
     speaker = SimSpeaker(clock)
-    seen: list[Event] = []
-
-    async def main() -> None:
-        runtime = Runtime(clock)
-        runtime.add_stage(SpeakStage(speaker))
-        runtime.observe(seen.append)
-        await runtime.start()
-        for at_s, event in script:
-            await clock.sleep_until(round(at_s * 1e9))
-            runtime.publish(event)
-        await clock.sleep_until(round(until_s * 1e9))
-        await runtime.stop()
-
-    clock.run(main())
-    return seen, speaker
+    events = [replace(event, t_ns=round(at_s * 1e9)) for at_s, event in script]
+    driven = drive([SpeakStage(speaker)], events, round(until_s * 1e9), clock=clock)
+    return driven.events, speaker
 
 
 def test_say_is_synthesised_played_and_announced() -> None:

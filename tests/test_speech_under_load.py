@@ -45,6 +45,7 @@ from glasses.runtime import (
     VirtualClock,
     WakeWord,
 )
+from glasses.runtime.testing import at_chunk_end, drive
 from glasses.speech.caption_stage import CaptionStage
 from glasses.speech.commands import phrases_from_skills
 from glasses.speech.listen_stage import ListenSettings, ListenStage
@@ -363,33 +364,26 @@ def test_the_session_waits_for_a_slow_last_decision(
 
 
 def _captions(audio: np.ndarray, command_cost_ms: float) -> list[str]:
-    clock = VirtualClock()
-    runtime = Runtime(clock)
-    runtime.add_stage(VadStage(stream_audio=True))
     settings = ListenSettings(command_cost_ms=command_cost_ms, open_speech="off")
-    runtime.add_stage(ListenStage(phrases_from_skills(builtin_skills()), settings))
-    runtime.add_stage(CaptionStage(backend="pocketsphinx"))
-    finals: list[str] = []
-    runtime.observe(
-        lambda e: (
-            finals.append(e.text)
-            if isinstance(e, Transcript) and e.final and e.source == "captions"
-            else None
-        )
-    )
+    stages = [
+        VadStage(stream_audio=True),
+        ListenStage(phrases_from_skills(builtin_skills()), settings),
+        CaptionStage(backend="pocketsphinx"),
+    ]
     padded = np.concatenate([audio, np.zeros(RATE // 2, np.int16)])
-
-    async def main() -> None:
-        await runtime.start()
-        for i in range(0, len(padded), CHUNK):
-            t_ns = i * NS_PER_S // RATE
-            await clock.sleep_until(t_ns + CHUNK * NS_PER_S // RATE)
-            runtime.publish(AudioChunk(t_ns=t_ns, samples=padded[i : i + CHUNK]))
-        await clock.sleep(5.0)
-        await runtime.stop()
-
-    clock.run(main())
-    return finals
+    chunks = (
+        AudioChunk(t_ns=i * NS_PER_S // RATE, samples=padded[i : i + CHUNK])
+        for i in range(0, len(padded), CHUNK)
+    )
+    until_ns = len(padded) * NS_PER_S // RATE + 5 * NS_PER_S
+    driven = drive(
+        stages,
+        chunks,
+        until_ns,
+        keep=lambda e: isinstance(e, Transcript) and e.final and e.source == "captions",
+        at=at_chunk_end,
+    )
+    return [e.text for e in driven.of(Transcript)]
 
 
 def test_captions_switched_on_late_still_caption_the_next_utterance_whole() -> None:

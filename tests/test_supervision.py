@@ -28,6 +28,7 @@ from glasses.runtime import (
     VideoFrame,
     VirtualClock,
 )
+from glasses.runtime.testing import drive
 from simulator import harness
 from simulator.harness import run_scenario
 from simulator.scenario import load_scenario
@@ -58,24 +59,16 @@ class CrashesEveryNth(Stage):
 
 
 def run_frames(stage: Stage, seconds: float) -> tuple[Runtime, list[StageCrashed]]:
-    """Feed ``stage`` a 30 fps camera for ``seconds`` of virtual time."""
-    clock = VirtualClock()
-    runtime = Runtime(clock)
-    runtime.add_stage(stage)
-    crashes: list[StageCrashed] = []
-    runtime.observe(lambda e: crashes.append(e) if isinstance(e, StageCrashed) else None)
+    """Feed ``stage`` a 30 fps camera for ``seconds`` of virtual time (on the stage harness)."""
     image = np.zeros((4, 4, 3), np.uint8)
-
-    async def main() -> None:
-        await runtime.start()
-        for i in range(round(seconds * FPS)):
-            await clock.sleep_until(i * 1_000_000_000 // FPS)
-            runtime.publish(VideoFrame(t_ns=clock.now_ns(), source="camera", image=image, index=i))
-        await clock.sleep(1.0)
-        await runtime.stop()
-
-    clock.run(main())
-    return runtime, crashes
+    count = round(seconds * FPS)
+    frames = (
+        VideoFrame(t_ns=i * 1_000_000_000 // FPS, source="camera", image=image, index=i)
+        for i in range(count)
+    )
+    until_ns = (count - 1) * 1_000_000_000 // FPS + 1_000_000_000
+    driven = drive([stage], frames, until_ns, keep=lambda e: isinstance(e, StageCrashed))
+    return driven.runtime, driven.of(StageCrashed)
 
 
 def test_a_stage_crashing_on_one_frame_in_a_hundred_keeps_running_for_ten_minutes() -> None:

@@ -27,6 +27,7 @@ from glasses.runtime import (
     StageCrashed,
     VirtualClock,
 )
+from glasses.runtime.testing import at_chunk_end, drive
 from glasses.speech import (
     Endpointer,
     EndpointSettings,
@@ -317,25 +318,24 @@ def test_endpoint_settings_are_validated() -> None:
 def _run_vad_stage(
     audio: np.ndarray, chunk_samples: int, stage: VadStage
 ) -> tuple[list[tuple[int, Event]], Runtime]:
-    """Play ``audio`` (int16) as a microphone would, chunk by chunk in virtual time."""
+    """Play ``audio`` (int16) as a microphone would, chunk by chunk in virtual time: each
+    chunk stamped with its first sample's time, published once its last sample is captured."""
     clock = VirtualClock()
-    runtime = Runtime(clock)
-    runtime.add_stage(stage)
     seen: list[tuple[int, Event]] = []  # (clock time when published, event)
-    runtime.observe(lambda e: seen.append((clock.now_ns(), e)))
-
-    async def main() -> None:
-        await runtime.start()
-        for pos in range(0, len(audio), chunk_samples):
-            chunk = audio[pos : pos + chunk_samples]
-            # Published once its last sample is captured, stamped with its first sample's time.
-            await clock.sleep_until((pos + len(chunk)) * NS_PER_SAMPLE)
-            runtime.publish(AudioChunk(t_ns=pos * NS_PER_SAMPLE, source="mic", samples=chunk))
-        await clock.sleep(0.5)
-        await runtime.stop()
-
-    clock.run(main())
-    return seen, runtime
+    chunks = (
+        AudioChunk(t_ns=pos * NS_PER_SAMPLE, source="mic", samples=audio[pos : pos + chunk_samples])
+        for pos in range(0, len(audio), chunk_samples)
+    )
+    driven = drive(
+        [stage],
+        chunks,
+        len(audio) * NS_PER_SAMPLE + NS_PER_S // 2,
+        clock=clock,
+        keep=lambda e: False,
+        observers=[lambda e: seen.append((clock.now_ns(), e))],
+        at=at_chunk_end,
+    )
+    return seen, driven.runtime
 
 
 @pytest.mark.parametrize("chunk_samples", [512, 160, 1000])
@@ -425,19 +425,8 @@ def test_vad_stage_pauses_resumes_and_ends_with_the_last_pauses_utterance(
 
 def test_vad_stage_reports_a_wrong_sample_rate(vad: SileroVad) -> None:
     vad.reset()
-    clock = VirtualClock()
-    runtime = Runtime(clock)
-    runtime.add_stage(VadStage(vad))
-    seen: list[Event] = []
-    runtime.observe(seen.append)
-
-    async def main() -> None:
-        await runtime.start()
-        runtime.publish(AudioChunk(t_ns=0, samples=np.zeros(1411, np.int16), sample_rate=44_100))
-        await clock.sleep(0.1)
-        await runtime.stop()
-
-    clock.run(main())
+    chunk = AudioChunk(t_ns=0, samples=np.zeros(1411, np.int16), sample_rate=44_100)
+    seen = drive([VadStage(vad)], [chunk], NS_PER_S // 10).events
     crashes = [e for e in seen if isinstance(e, StageCrashed)]
     assert crashes and "wrong sample rate: 44100 Hz" in crashes[0].error
 

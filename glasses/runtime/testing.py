@@ -137,6 +137,7 @@ def drive(
     clock: VirtualClock | None = None,
     keep: Callable[[Event], bool] | None = None,
     observers: Sequence[Callable[[Event], None]] = (),
+    at: Callable[[Event], int] | None = None,
 ) -> Driven:
     """Run ``stages`` on ``clock`` (default a fresh ``VirtualClock``), publish each of
     ``events`` at its ``t_ns``, stop at ``until_ns``, and return what was published.
@@ -147,6 +148,9 @@ def drive(
     raises is reported as a ``StageCrashed`` event, as in the runtime (see
     ``Driven.raise_on_crash``). ``observers`` see every published event before any stage
     does (as the assistant pipeline wires ``SkillStage.see``: the newest frame, the card shown).
+    ``at`` says when each event is published, if not at its ``t_ns`` (``at_chunk_end``: as a
+    microphone does, once the chunk's last sample is captured); the order and ``until_ns``
+    rules then apply to those times.
     """
     clock = clock if clock is not None else VirtualClock()
     runtime = Runtime(clock)
@@ -165,15 +169,16 @@ def drive(
         last_ns: int | None = None
         try:
             for event in events:
-                if last_ns is not None and event.t_ns < last_ns:
+                t_ns = event.t_ns if at is None else at(event)
+                if last_ns is not None and t_ns < last_ns:
                     raise ValueError(
                         f"drive: events must come in time order; {event.type_name} at "
-                        f"{event.t_ns} ns follows one at {last_ns} ns"
+                        f"{t_ns} ns follows one at {last_ns} ns"
                     )
-                if event.t_ns > until_ns:
+                if t_ns > until_ns:
                     break
-                last_ns = event.t_ns
-                await clock.sleep_until(event.t_ns)
+                last_ns = t_ns
+                await clock.sleep_until(t_ns)
                 runtime.publish(event)
             await clock.sleep_until(until_ns)
         finally:
@@ -181,6 +186,15 @@ def drive(
 
     clock.run(main())
     return Driven(kept, runtime)
+
+
+def at_chunk_end(event: Event) -> int:
+    """When a microphone publishes ``event``: an ``AudioChunk`` once its last sample is
+    captured (its ``t_ns`` is its first sample's), anything else at its ``t_ns``. For
+    ``drive(at=...)``."""
+    if isinstance(event, AudioChunk):
+        return event.t_ns + event.duration_ns
+    return event.t_ns
 
 
 class SensorProbe(Stage):
