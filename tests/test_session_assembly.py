@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import ast
 import logging
+import wave
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from glasses.app import LiveConfig, LiveStarted, run_live
 from glasses.app.session import Session
-from glasses.devices import Display, Indicator
+from glasses.devices import Camera, Display, Indicator, Microphone, Speaker
+from glasses.devices.file import FileCamera, FileMicrophone, FileSpeaker
 from glasses.devices.headless import HeadlessDisplay, LogIndicator
+from glasses.devices.power import LimitedCamera
+from glasses.devices.sim import SimCamera, SimMicrophone, SimSpeaker
 from glasses.runtime import VirtualClock
 from simulator.rig import SimRig
 from simulator.scenario import DeviceSpec
@@ -71,3 +77,38 @@ def test_the_rig_is_assembled_as_live_runs_are() -> None:
     assert isinstance(rig.session, Session)
     assert rig.runtime is rig.session.runtime and rig.pipeline is rig.session.pipeline
     assert rig.session.display is rig.display and rig.session.indicator is rig.indicator
+
+
+def test_every_device_describes_itself(tmp_path: Path) -> None:
+    """What ``glasses run`` prints of its devices comes from the devices (``describe()``, part
+    of each protocol), not from a chain of backend classes in the live wiring."""
+    image = tmp_path / "poster.png"
+    cv2.imwrite(str(image), np.zeros((24, 32, 3), np.uint8))
+    talk = tmp_path / "talk.wav"
+    with wave.open(str(talk), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(44_100)
+        w.writeframes(np.zeros(2 * 88_200, np.int16).tobytes())
+    out = tmp_path / "replies.wav"
+    clock = VirtualClock()
+    devices: list[tuple[Camera | Microphone | Speaker, str]] = [
+        (FileCamera(image, fps=5), f"file:{image} (image, 32×24 @ 5 fps)"),
+        (FileMicrophone(talk), f"file:{talk} (WAV 44100 Hz, 2 ch, 2.00 s → 16 kHz mono)"),
+        (FileSpeaker(out), f"file:{out} (WAV 22050 Hz mono)"),
+        (SimCamera(64, 48, fps=30), "sim: (64×48 @ 30 fps)"),
+        (SimMicrophone(), "sim: (16 kHz mono)"),
+        (SimSpeaker(clock), "sim:"),
+    ]
+    for device, described in devices:
+        assert isinstance(device, Camera | Microphone | Speaker)
+        device.open()
+        try:
+            assert device.describe() == described
+        finally:
+            device.close()
+    limited = LimitedCamera(SimCamera(64, 48, fps=30))
+    limited.open()
+    assert limited.describe() == "sim: (64×48 @ 30 fps)"
+    live = (APP / "live.py").read_text(encoding="utf-8")
+    assert "def describe_" not in live and "SoundDevice" not in live

@@ -32,12 +32,11 @@ from glasses.app.session import Session
 from glasses.app.setup import AssistantSetup
 from glasses.assistant.memory import default_data_dir
 from glasses.devices.errors import DeviceError
-from glasses.devices.file import FileCamera, FileMicrophone, FileSpeaker
+from glasses.devices.file import FileCamera
 from glasses.devices.headless import HeadlessDisplay, LogIndicator
 from glasses.devices.power import PowerSource
 from glasses.devices.protocols import Camera, Display, Indicator, Microphone, Speaker
 from glasses.devices.uri import open_camera, open_microphone, open_speaker
-from glasses.devices.usb import SoundDeviceMicrophone, SoundDeviceSpeaker
 from glasses.hud.profile import DEFAULT_PROFILE, DisplayProfile, get_profile
 from glasses.hud.stage import HudStage
 from glasses.runtime.clock import NS_PER_S, Clock, RealClock
@@ -178,33 +177,6 @@ class LiveSummary:
     queue_overflows: int = 0
     frames_skipped: int = 0
     recording: Recording | None = None
-
-
-def describe_camera(camera: Camera) -> str:
-    """``"file:clip.avi (video, 640×480 @ 15 fps)"``: the URI and what ``open()`` found."""
-    kind = f"{camera.mode}, " if isinstance(camera, FileCamera) and camera.mode else ""
-    return f"{camera.uri} ({kind}{camera.width}×{camera.height} @ {camera.fps:g} fps)"
-
-
-def describe_microphone(mic: Microphone) -> str:
-    """``"file:talk.wav (WAV 44100 Hz, 2 ch, 2.00 s → 16 kHz mono)"``."""
-    rate = f"{mic.sample_rate / 1000:g} kHz mono"
-    if isinstance(mic, FileMicrophone):
-        source = f"WAV {mic.source_rate} Hz, {mic.source_channels} ch, {mic.duration_s:.2f} s"
-        return f"{mic.uri} ({source} → {rate})"
-    if isinstance(mic, SoundDeviceMicrophone):
-        return f"{mic.uri} ({mic.native_rate} Hz, {mic.channels} ch → {rate})"
-    return f"{mic.uri} ({rate})"
-
-
-def describe_speaker(speaker: Speaker) -> str:
-    """``"default (HDA Intel PCH: ALC3246 Analog, 48000 Hz)"``, ``"file:out.wav (WAV 22050 Hz
-    mono)"``: the URI and what ``open()`` found."""
-    if isinstance(speaker, SoundDeviceSpeaker):
-        return f"{speaker.uri} ({speaker.name}, {speaker.native_rate} Hz)"
-    if isinstance(speaker, FileSpeaker):
-        return f"{speaker.uri} (WAV {speaker.sample_rate} Hz mono)"
-    return speaker.uri
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,9 +435,9 @@ async def run_live(
             on_start(
                 LiveStarted(
                     t_ns=start_ns,
-                    camera=describe_camera(camera),
-                    mic=describe_microphone(mic) if mic is not None else None,
-                    speaker=describe_speaker(speaker) if speaker is not None else None,
+                    camera=camera.describe(),
+                    mic=mic.describe() if mic is not None else None,
+                    speaker=speaker.describe() if speaker is not None else None,
                     profile=profile,
                     display=session.display,
                     led=session.indicator,
@@ -478,9 +450,9 @@ async def run_live(
         if recorder is not None:  # before the sources start: the first frame is recorded
             recorder.start(
                 start_ns,
-                camera=describe_camera(camera),
+                camera=camera.describe(),
                 camera_fps=camera.fps,
-                microphone=describe_microphone(mic) if mic is not None else None,
+                microphone=mic.describe() if mic is not None else None,
             )
             runtime.observe(recorder.observe)
         run.add_source("camera", session.camera_loop(camera), live=camera.live)

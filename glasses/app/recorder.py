@@ -363,7 +363,7 @@ class SessionRecorder:
 
     def start(self, t0_ns: int, *, camera: str, camera_fps: float, microphone: str | None) -> None:
         """The session started at ``t0_ns`` (clock time; recorded times count from it).
-        ``camera``/``microphone`` describe the devices (``describe_camera``), ``camera_fps``
+        ``camera``/``microphone`` describe the devices (``Camera.describe()``), ``camera_fps``
         is the camera's nominal rate. Creates the folder; raises ``RecordingError``."""
         if self._thread is not None:
             raise RuntimeError("the recorder has already started")

@@ -109,6 +109,11 @@ class FileCamera:
         self.height, self.width = image.shape[:2]
         return image
 
+    def describe(self) -> str:
+        """``"file:clip.avi (video, 640×480 @ 15 fps)"``: the URI and what ``open()`` found."""
+        kind = f"{self.mode}, " if self.mode else ""
+        return f"{self.uri} ({kind}{self.width}×{self.height} @ {self.fps:g} fps)"
+
     def open(self) -> None:
         if self._open:
             return
@@ -447,6 +452,12 @@ class FileMicrophone:
     ) -> UnreadableMedia:
         return cls("microphone", self.uri, problem, hint)
 
+    def describe(self) -> str:
+        """``"file:talk.wav (WAV 44100 Hz, 2 ch, 2.00 s → 16 kHz mono)"``: the URI, the file
+        ``open()`` found and what it is served as."""
+        source = f"WAV {self.source_rate} Hz, {self.source_channels} ch, {self.duration_s:.2f} s"
+        return f"{self.uri} ({source} → {self.sample_rate / 1000:g} kHz mono)"
+
     def open(self) -> None:
         if self._fh is not None:
             return
@@ -599,6 +610,10 @@ class FileSpeaker:
 
     def _error(self, cls: type[DeviceError], problem: str) -> DeviceError:
         return cls("speaker", self.uri, problem, _SPEAKER_HINT)
+
+    def describe(self) -> str:
+        """``"file:out.wav (WAV 22050 Hz mono)"``: the URI and what it writes."""
+        return f"{self.uri} (WAV {self.sample_rate} Hz mono)"
 
     def open(self) -> None:
         if self._wav is not None:

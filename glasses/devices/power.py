@@ -197,6 +197,10 @@ class LimitedCamera:
             self._limits += 1
         self.max_width, self.fps_scale = max_width, fps_scale
 
+    def describe(self) -> str:
+        """The camera's own description (its size before any limit)."""
+        return self.camera.describe()
+
     def open(self) -> None:
         self.camera.open()
 

@@ -42,6 +42,11 @@ class Camera(Protocol):
         """The next frame, or None at the end of a file / after ``close()``."""
         ...
 
+    def describe(self) -> str:
+        """One line for people: the URI and what ``open()`` found, e.g. ``"file:clip.avi
+        (video, 640×480 @ 15 fps)"``."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -62,6 +67,11 @@ class Microphone(Protocol):
 
     def read(self) -> np.ndarray | None:
         """The next chunk (1-D int16, 16 kHz), or None at the end of a file / after close."""
+        ...
+
+    def describe(self) -> str:
+        """One line for people: the URI, what ``open()`` found and what it is served as, e.g.
+        ``"file:talk.wav (WAV 44100 Hz, 2 ch, 2.00 s → 16 kHz mono)"``."""
         ...
 
     def close(self) -> None: ...
@@ -95,6 +105,11 @@ class Speaker(Protocol):
     def stop(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def describe(self) -> str:
+        """One line for people: the URI and what ``open()`` found, e.g. ``"file:out.wav (WAV
+        22050 Hz mono)"``."""
+        ...
 
 
 @runtime_checkable

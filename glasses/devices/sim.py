@@ -84,6 +84,10 @@ class SimCamera:
     def plug(self) -> None:
         self._plugged = True
 
+    def describe(self) -> str:
+        """``"{uri} (640×480 @ 30 fps)"``: the URI and what ``open()`` found."""
+        return f"{self.uri} ({self.width}×{self.height} @ {self.fps:g} fps)"
+
     def open(self) -> None:
         if self._open:
             return
@@ -280,6 +284,10 @@ class SimMicrophone:
     def plug(self) -> None:
         self._plugged = True
 
+    def describe(self) -> str:
+        """``"{uri} (16 kHz mono)"``: the URI and what it delivers."""
+        return f"{self.uri} ({self.sample_rate / 1000:g} kHz mono)"
+
     def open(self) -> None:
         if self._open:
             return
@@ -382,6 +390,10 @@ class SimSpeaker:
         self._end_ns = 0
         self.is_open = False
         self.opens = 0
+
+    def describe(self) -> str:
+        """The URI: nothing more is known of it."""
+        return self.uri
 
     def open(self) -> None:
         if not self.is_open:

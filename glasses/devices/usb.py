@@ -85,6 +85,10 @@ class UsbCamera:
         # capture under a read in progress.
         self._lock = threading.Lock()
 
+    def describe(self) -> str:
+        """``"{uri} (640×480 @ 30 fps)"``: the URI and what ``open()`` found."""
+        return f"{self.uri} ({self.width}×{self.height} @ {self.fps:g} fps)"
+
     def open(self) -> None:
         with self._lock:
             if self._cap is not None:
@@ -190,6 +194,12 @@ class SoundDeviceMicrophone:
         self._block = 0  # native frames per blocking read
         self._lock = threading.Lock()
         self._sd: ModuleType | None = None
+
+    def describe(self) -> str:
+        """``"default (48000 Hz, 2 ch → 16 kHz mono)"``: the URI, what ``open()`` found and
+        what it is served as."""
+        rate = f"{self.sample_rate / 1000:g} kHz mono"
+        return f"{self.uri} ({self.native_rate} Hz, {self.channels} ch → {rate})"
 
     def open(self) -> None:
         with self._lock:
@@ -306,6 +316,11 @@ class SoundDeviceSpeaker:
         except (ValueError, sd.PortAudioError):
             return False
         return True
+
+    def describe(self) -> str:
+        """``"default (HDA Intel PCH: ALC3246 Analog, 48000 Hz)"``: the URI and the output
+        ``open()`` found."""
+        return f"{self.uri} ({self.name}, {self.native_rate} Hz)"
 
     def open(self) -> None:
         with self._lock:

@@ -151,6 +151,10 @@ class LinkCamera:
             mode=m.CaptureMode.STREAM, width=w, height=h, quality=self.quality, fps=fps
         )
 
+    def describe(self) -> str:
+        """``"{uri} (640×480 @ 30 fps)"``: the URI and what ``open()`` found."""
+        return f"{self.uri} ({self.width}×{self.height} @ {self.fps:g} fps)"
+
     def open(self) -> None:
         if self._open:
             return
@@ -264,6 +268,10 @@ class LinkMicrophone:
         self._out = SampleFifo()
         self._open = False
         client.subscribe(m.MicFrame, self._frame)
+
+    def describe(self) -> str:
+        """``"{uri} (16 kHz mono)"``: the URI and what it delivers."""
+        return f"{self.uri} ({self.sample_rate / 1000:g} kHz mono)"
 
     def open(self) -> None:
         if self._open:
