@@ -30,6 +30,7 @@ from glasses.cli.models_cmd import verify_models
 from glasses.speech import whisper_backend
 from glasses.speech.dictation import BACKENDS, UNAVAILABLE, new_dictation
 from glasses.speech.whisper_backend import (
+    OPEN_SPEECH_SETTINGS,
     WhisperDictation,
     WhisperSettings,
     WhisperUnavailable,
@@ -494,6 +495,25 @@ def test_whisper_base_on_the_whole_corpus(dictation: WhisperDictation, corpus: l
     assert wer([c.text for c in corpus], hyps) <= 0.05, list(
         zip([c.id for c in corpus], hyps, strict=True)
     )
+
+
+def test_open_speech_decodes_in_a_window_of_at_least_10_s(
+    dictation: WhisperDictation, corpus: list[Clip], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Open speech's fitted window (a floor of 10 s) holds the dictation_wer_real target on real
+    read speech, and a short utterance is encoded in 10 s, not 30 s nor itself plus 1 s."""
+    fitted = WhisperDictation(OPEN_SPEECH_SETTINGS, model=dictation.decoder.model)
+    hyps = [fitted.transcribe(c.audio) for c in corpus]
+    assert wer([c.text for c in corpus], hyps) <= 0.05, hyps
+    assert fitted.decoder.full_decodes == 0 and fitted.decoder.fit_decodes == len(corpus)
+    model = fitted.decoder.model
+    frames: list[int] = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda f: frames.append(f.shape[1]) or encode(f))
+    fitted.transcribe(corpus[0].audio[:16_000])  # 1 s
+    assert frames == [1000]
+    with pytest.raises(ValueError, match="min_window_s"):
+        WhisperSettings(min_window_s=31.0)
 
 
 def test_whisper_is_a_dictation_backend(base_dir: Path) -> None:

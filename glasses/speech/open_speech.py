@@ -175,9 +175,11 @@ def _pocketsphinx() -> Transcriber:
 
 
 def _whisper() -> Transcriber:
-    from glasses.speech.whisper_backend import transcribe
+    from glasses.speech.whisper_backend import OPEN_SPEECH_SETTINGS, WhisperDictation
 
-    return lambda audio: transcribe(audio)
+    dictation = WhisperDictation(OPEN_SPEECH_SETTINGS)
+    dictation.decoder  # noqa: B018 - load the model now, in the worker that builds this
+    return dictation.transcribe
 
 
 def new_open_speech(
