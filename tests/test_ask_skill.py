@@ -15,7 +15,7 @@ from glasses.assistant.dispatch import SkillStage
 from glasses.assistant.intents import ASK
 from glasses.assistant.llm.base import ChatMessage, LlmError
 from glasses.assistant.outgoing_frame import frame_for_upload
-from glasses.assistant.prompt import build_messages, quote_seen
+from glasses.assistant.prompt import build_messages, prompt_start, quote_seen
 from glasses.assistant.services import Services
 from glasses.assistant.skill import SkillContext
 from glasses.assistant.skills.ask import AskSkill
@@ -207,6 +207,29 @@ def test_wake_phrase_stops_generation_and_speech_within_200_ms(gemma: object) ->
     assert isinstance(skills, SkillStage) and skills.cancelled == 1
 
 
+class _Prefilling(_Scripted):
+    def __init__(self) -> None:
+        super().__init__(["Blue light scatters most."])
+        self.prefilled: list[list[ChatMessage]] = []
+
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        self.prefilled.append(list(messages))
+
+
+def test_an_answered_question_prefills_the_next_prompt_start() -> None:
+    clock = VirtualClock()
+    model = _Prefilling()
+    stages, _ = _ask_stages(model, clock)
+    ask = Intent(t_ns=S, turn_id=1, name=ASK, phrase="why is the sky blue")
+    drive(stages, [ask], 5 * S, clock=clock)
+    history = [("why is the sky blue", "Blue light scatters most.")]
+    assert model.prefilled == [prompt_start(words=40, history=history)]
+    # The next question's chat begins exactly so: only the question is left to evaluate.
+    after = build_messages("and at sunset?", words=40, history=history)
+    assert after[:-1] == model.prefilled[0][:-1]
+    assert after[-1].content.startswith(model.prefilled[0][-1].content + "\n\n")
+
+
 # --------------------------------------------------------------------------------------------
 # A vision endpoint gets the frame, with bystanders' faces blurred.
 
@@ -293,3 +316,7 @@ def test_see_with_a_model_builds_the_answer_on_the_frame_summary() -> None:
     assert "Camera view" in prompt and "red" in prompt.lower()
     drawn = [" ".join(d.text.split()) for d in driven.of(HudDrawn)]
     assert any("A grey wall." in t for t in drawn), drawn
+    # The summary is drawn before the model's first word, and stays above the answer.
+    assert drawn[0].startswith("I see Colours:") and "Light:" in drawn[0], drawn
+    assert "A grey wall." not in drawn[0]
+    assert drawn[-1].startswith(drawn[0]) and drawn[-1].endswith("A grey wall."), drawn

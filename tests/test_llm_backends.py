@@ -149,6 +149,26 @@ def test_a_new_reply_closes_the_one_before(gemma: LlamaCppModel) -> None:
     assert list(newer)
 
 
+def test_a_prefilled_conversation_leaves_only_the_question_to_evaluate(
+    gemma: LlamaCppModel,
+) -> None:
+    from glasses.assistant.prompt import build_messages, prompt_start
+
+    history = [("Why is the sky blue?", "Air scatters blue light more than red light.")]
+    asked = build_messages("Name a colour.", words=40, history=history)
+    assert asked[:-1] == prompt_start(words=40, history=history)[:-1]
+    assert asked[-1].content.startswith(prompt_start(words=40, history=history)[-1].content)
+    gemma.stream([ChatMessage("user", "Something else first.")], max_tokens=1).close()
+    list(gemma.stream(asked, max_tokens=1))
+    cold = gemma.timings()
+    gemma.prefill(prompt_start(words=40, history=history))
+    list(gemma.stream(build_messages("Name a fruit.", words=40, history=history), max_tokens=1))
+    warm = gemma.timings()
+    assert cold is not None and warm is not None
+    # Only "Question: Name a fruit." and the turn's end are left: a few tokens, not the chat.
+    assert warm.prompt_tokens <= 16 < cold.prompt_tokens - 20, (cold, warm)
+
+
 def test_llama_cpp_refuses_an_image(gemma: LlamaCppModel) -> None:
     with pytest.raises(LlmError, match="takes no images"):
         gemma.stream([ChatMessage("user", "what is this?", image_jpeg=b"\xff\xd8")])

@@ -5,15 +5,23 @@
 the HUD stage draws at the display's update rate, coalescing what arrives between draws, and a
 ``follow`` card keeps its newest page in view, so pages turn as the card fills); each sentence is
 spoken (a queued ``Say``) as soon as it is complete, so speech starts before generation ends.
+A ``lead`` (what a skill knows before the model writes, e.g. the frame summary of "what do you
+see") is drawn at once, and the answer grows under it on the same card.
+
+``prefill_next``: once an answer is complete, the model evaluates how the next question's prompt
+begins (the conversation so far, ``prompt_start``) in the background, so the next question
+costs only its own words before the answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
 
 from glasses.assistant.llm.base import ChatMessage, LanguageModel, TokenStream
+from glasses.assistant.prompt import prompt_start
 from glasses.assistant.skill import SkillContext
 from glasses.hud.layout import layout_card
 from glasses.hud.profile import DisplayProfile
@@ -43,7 +51,8 @@ def answer_words(profile: DisplayProfile, *, pages: int = 2) -> int:
 
 
 class AnswerWriter:
-    """One turn's progressive answer. ``add(piece)`` as text arrives, ``finish()`` at the end.
+    """One turn's progressive answer. ``add(piece)`` as text arrives, ``finish()`` at the end;
+    ``lead``, drawn by ``start()`` before any piece, stays at the head of the card.
 
     ``partials`` counts the HUD updates sent before ``finish``; ``sentences`` the sentences
     sent to be spoken. Nothing is emitted for pieces that add only white space.
@@ -56,9 +65,11 @@ class AnswerWriter:
         title: str = "",
         speak: bool = True,
         ttl_s: float | None = 20.0,
+        lead: str = "",
     ) -> None:
         self.ctx = ctx
         self.title = title
+        self.lead = lead.strip()
         self.speak = speak
         self.ttl_s = ttl_s
         self.text = ""
@@ -66,6 +77,11 @@ class AnswerWriter:
         self.sentences = 0
         self._spoken_upto = 0  # index in ``text`` up to which sentences were sent to speech
         self._stream = f"answer-{ctx.turn_id}"
+
+    def start(self) -> None:
+        """Draw the lead now (nothing without one)."""
+        if self.lead:
+            self._draw(final=False)
 
     def add(self, piece: str) -> None:
         piece = _MARKUP.sub("", piece)
@@ -96,7 +112,7 @@ class AnswerWriter:
     def _draw(self, *, final: bool) -> None:
         card = Card(
             title=self.title,
-            body=self.text.strip(),
+            body="\n\n".join(part for part in (self.lead, self.text.strip()) if part),
             layout="reference" if self.title else "text_wall",
             follow=True,
             ttl_s=self.ttl_s if final else None,
@@ -143,12 +159,15 @@ async def stream_answer(
     title: str = "",
     max_tokens: int = 96,
     fallback: str = "I don't know.",
+    lead: str = "",
 ) -> str:
     """Generate ``llm``'s reply to ``messages`` into an ``AnswerWriter`` (drawn as it comes,
-    spoken sentence by sentence) and return its text. Each piece is one blocking step through
-    ``ctx.clock.run_blocking``; cancelling the awaiting task (a barge-in) closes the model's
-    stream at once. Raises ``LlmError`` (one line) when the model fails."""
-    writer = AnswerWriter(ctx, title=title)
+    spoken sentence by sentence; ``lead`` drawn first, above it) and return its text. Each
+    piece is one blocking step through ``ctx.clock.run_blocking``; cancelling the awaiting task
+    (a barge-in) closes the model's stream at once. Raises ``LlmError`` (one line) when the
+    model fails."""
+    writer = AnswerWriter(ctx, title=title, lead=lead)
+    writer.start()
     stream: TokenStream | None = None
     try:
         stream = await ctx.clock.run_blocking(lambda: llm.stream(messages, max_tokens=max_tokens))
@@ -163,6 +182,33 @@ async def stream_answer(
         if stream is not None:
             _close(stream)
     return writer.finish(fallback=fallback)
+
+
+_PREFILLS: set[asyncio.Task[None]] = set()  # running: a task nobody references may be collected
+
+
+def prefill_next(ctx: SkillContext, llm: LanguageModel, *, words: int) -> None:
+    """Have ``llm`` evaluate the start of the next question's prompt (``prompt_start``: the
+    conversation so far and the instructions) in a background task, when it can (a
+    ``prefill`` method: llama.cpp in process); call it once an answer is complete and in the
+    conversation. A question asked meanwhile cancels it; a failure is logged, never raised."""
+    prefill = getattr(llm, "prefill", None)
+    if prefill is None:
+        return
+    messages = prompt_start(words=words, history=ctx.services.conversation.history())
+
+    async def run() -> None:
+        await ctx.clock.run_blocking(lambda: prefill(messages), cost_ns=PREFILL_COST_NS)
+
+    task = asyncio.get_running_loop().create_task(run(), name="llm-prefill")
+    _PREFILLS.add(task)
+    task.add_done_callback(_prefilled)
+
+
+def _prefilled(task: asyncio.Task[None]) -> None:
+    _PREFILLS.discard(task)
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.warning("prefilling the next prompt failed: %s", error)
 
 
 def _close(stream: TokenStream) -> None:

@@ -37,15 +37,25 @@ def build_messages(
     """The chat for ``question``: earlier ``(question, answer)`` turns, then the instructions
     (an answer of at most ``words`` words), the camera's ``seen`` summary quoted as data (if
     any) and the question."""
+    messages = prompt_start(words=words, history=history)
+    parts = [messages[-1].content]
+    if seen.strip():
+        parts.append(f"{SEEN_NOTE}\n<seen>\n{quote_seen(seen.strip())}\n</seen>")
+    parts.append(f"Question: {question.strip()}")
+    messages[-1] = ChatMessage("user", "\n\n".join(parts))
+    return messages
+
+
+def prompt_start(*, words: int, history: Sequence[tuple[str, str]] = ()) -> list[ChatMessage]:
+    """How the chat of the next question (``build_messages``) begins, as far as it is known
+    before the question: the earlier turns, then a user turn holding only the instructions.
+    A model that keeps its prompt's state (``prefill``) can evaluate this while nothing waits,
+    and the question then costs only its own words (and what is in view) before the answer."""
     messages: list[ChatMessage] = []
     for asked, answered in history:
         messages.append(ChatMessage("user", asked))
         messages.append(ChatMessage("assistant", answered))
-    parts = [INSTRUCTIONS.format(words=words)]
-    if seen.strip():
-        parts.append(f"{SEEN_NOTE}\n<seen>\n{quote_seen(seen.strip())}\n</seen>")
-    parts.append(f"Question: {question.strip()}")
-    messages.append(ChatMessage("user", "\n\n".join(parts)))
+    messages.append(ChatMessage("user", INSTRUCTIONS.format(words=words)))
     return messages
 
 

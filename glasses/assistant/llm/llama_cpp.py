@@ -13,7 +13,8 @@ interleave on the context. ``close()`` cancels at once from any thread: the stre
 closed, and an abort callback installed on the context stops a decode in progress between two
 graph nodes (a prompt's prefill included: measured 3–25 ms), so a ``next()`` blocked in another
 thread returns (ending the stream) instead of finishing the prefill. llama.cpp reuses the KV
-cache of the previous prompt's common prefix (a fixed system prompt is evaluated once). A
+cache of the previous prompt's common prefix (a fixed system prompt is evaluated once), and
+``prefill`` evaluates the start of a coming prompt ahead of it (the conversation so far). A
 reply's leading ``<think>…</think>`` block (Qwen3) is not yielded (``think``).
 
 llama.cpp's own log lines go to this module's logger at DEBUG, never to stderr (the library's
@@ -203,6 +204,17 @@ class LlamaCppModel:
             self._newest.close()
         self._newest = LlamaCppStream(self, request)
         return self._newest
+
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        """Evaluate ``messages`` now, while nothing waits for a reply (blocking): the next
+        prompt that starts the same way evaluates only what follows them, since llama.cpp keeps
+        the last prompt's state and reuses its common prefix. A reply started meanwhile cancels
+        this at once (``stream`` closes the one before it). Costs one token's decode more."""
+        stream = self.stream(messages, max_tokens=1)
+        try:
+            next(stream, None)
+        finally:
+            stream.close()
 
     def _load_locked(self) -> Any:
         if self._llama is not None:

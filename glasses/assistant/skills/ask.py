@@ -17,7 +17,7 @@ import logging
 from dataclasses import replace
 from typing import ClassVar
 
-from glasses.assistant.answer import stream_answer
+from glasses.assistant.answer import prefill_next, stream_answer
 from glasses.assistant.intents import ASK
 from glasses.assistant.llm.base import ChatMessage, LanguageModel, LlmError
 from glasses.assistant.outgoing_frame import frame_for_upload
@@ -88,6 +88,7 @@ class AskSkill(Skill):
         conversation.add(question, answer)
         conversation.last_said = answer
         self.answered += 1
+        prefill_next(ctx, llm, words=self.answer_words)
         return Reply()
 
     async def _with_frame(self, message: ChatMessage, ctx: SkillContext) -> ChatMessage:

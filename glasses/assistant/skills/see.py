@@ -3,8 +3,9 @@
 The summary (``glasses.perception.frame_summary``): the text read in the centre of the view,
 the codes in view, how many faces (never who), object labels when an object detector is
 configured, the dominant colours and the light. Without a language model it is a ``list`` card
-and a short spoken sentence; with one, it is the context of the model's answer (drawn and
-spoken progressively, as ``ask`` answers). ``summarize(ctx)`` gives the same ``FrameSummary``
+and a short spoken sentence; with one, it is drawn as soon as it is computed and is the context
+of the model's answer, which grows under it on the same card (drawn and spoken progressively,
+as ``ask`` answers). ``summarize(ctx)`` gives the same ``FrameSummary``
 to any skill that builds an answer on it (``FrameSummary.to_prompt()``).
 
 What perception already reported about the newest frame is reused: codes from the code stage
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
-from glasses.assistant.answer import stream_answer
+from glasses.assistant.answer import prefill_next, stream_answer
 from glasses.assistant.intents import SEE
 from glasses.assistant.llm.base import LlmError
 from glasses.assistant.prompt import build_messages
@@ -117,7 +118,10 @@ class SeeSkill(Skill):
             seen=summary.to_prompt(),
         )
         try:
-            answer = await stream_answer(ctx, llm, messages, title="I see")
+            # The summary is drawn at once; the model's answer grows under it on the card.
+            answer = await stream_answer(
+                ctx, llm, messages, title="I see", lead="\n".join(summary.card_items())
+            )
         except LlmError as exc:  # the summary still answers: say why it is not the model's
             return Reply(
                 card=Card(title="I see", items=(*summary.card_items(), str(exc)), layout="list"),
@@ -125,4 +129,5 @@ class SeeSkill(Skill):
             )
         ctx.services.conversation.add(question, answer)
         ctx.services.conversation.last_said = answer
+        prefill_next(ctx, llm, words=self.answer_words)
         return Reply()
