@@ -29,7 +29,7 @@ is optional::
     chat_format = "gemma"       # llama_cpp: a llama-cpp-python chat format
     max_tokens = 96             # the longest answer, in tokens
     n_ctx = 2048                # llama_cpp: context, tokens
-    threads = 2                 # llama_cpp: CPU threads
+    threads = 1                 # llama_cpp: CPU threads (more spin-wait on busy cores)
     timeout_s = 30.0            # openai: seconds to connect and between pieces of a reply
     vision = false              # openai: the endpoint takes images
 

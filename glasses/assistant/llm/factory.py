@@ -60,7 +60,11 @@ class LlmSettings:
     chat_format: str | None = None
     max_tokens: int = 128
     n_ctx: int = 2048
-    threads: int = 2
+    # One: the runtime shares the cores with the audio pipeline (VAD, wake spotter, speech
+    # synthesis while the answer is written), and llama.cpp's threads spin-wait on each other.
+    # Gemma 3 270M on the 2 shared cores here: a 110-126-token prefill 0.43-0.62 s with one
+    # thread, 2.0-2.6 s with two, in the assistant bench back to back.
+    threads: int = 1
     timeout_s: float = 30.0
     vision: bool = False
 

@@ -105,8 +105,8 @@ class LlamaCppModel:
     ``path``: the GGUF file. ``chat_format``: a llama-cpp-python chat format name
     (``"gemma"``, ``"chatml"``, …); ``None`` uses the template inside the GGUF. ``n_ctx``:
     context length in tokens (prompt and reply together). ``n_threads``: CPU threads for
-    prefill and decode (on two cores busy with other work, 2 threads measured up to 5× slower
-    than 1: llama.cpp's threads spin-wait for each other). ``seed``: the sampler's seed
+    prefill and decode (default 1: on two cores busy with other work, 2 threads measured up to
+    5× slower than 1: llama.cpp's threads spin-wait for each other). ``seed``: the sampler's seed
     (replies at temperature 0 are greedy anyway). ``model_id``: the manifest id a missing
     file is pulled with (default: found by file name).
     """
@@ -117,7 +117,7 @@ class LlamaCppModel:
         *,
         chat_format: str | None = None,
         n_ctx: int = 2048,
-        n_threads: int = 2,
+        n_threads: int = 1,
         seed: int = 0,
         model_id: str | None = None,
     ) -> None:
