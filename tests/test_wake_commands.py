@@ -230,3 +230,35 @@ def test_speech_events() -> None:
     assert wake.to_dict()["phrase"] == "hey glasses"
     partial = Transcript(t_ns=6, text="what does", final=False)
     assert not partial.final and Transcript(t_ns=7, text="x").final
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        # Whisper's transcripts of "hey glasses, <command>" in espeak-ng voices at 10–20 dB SNR
+        ("K-gloss and dismiss.", "dismiss"),
+        ("Take lesson, scan this", "scan this"),
+        ("E-Glas and stop caption.", "stop captions"),
+        ("in glass in how much is this?", "how much is this"),
+        ("Hey lesson stop", "stop"),
+        ("read this", "read this"),  # the wake phrase already taken off
+        # the leading words do not sound like the wake phrase: no command
+        ("the sky is clear", ""),
+        ("my desk is clear", ""),
+        ("And I'm not sure what you remember.", ""),
+        # out-of-grammar transcripts of the same bench: still none
+        ("Hey Glacin open the window lid.", ""),
+        ("my Glacin are on the table.", ""),
+        ("Errglasses, I forgot my own braille at the office.", ""),
+        ("", ""),
+    ],
+)
+def test_a_command_after_a_misheard_wake_phrase_is_found_only_after_one(
+    recognizer: CommandRecognizer, text: str, phrase: str
+) -> None:
+    assert recognizer.match_after_wake(text, "hey glasses") == phrase
+
+
+def test_an_unknown_wake_phrase_word_finds_no_command(recognizer: CommandRecognizer) -> None:
+    assert recognizer.match_after_wake("in glass and clear", "zzzzq glasses") == ""
+    assert recognizer.match_after_wake("in glass and clear", "hey glasses") == "clear"
