@@ -13,7 +13,10 @@ Keys (``--json``): ``skill_<name>_p50_ms`` / ``_p95_ms`` for every skill measure
 ``skill_<name>_missed``); ``ask_first_hud_ms_p50`` (acoustic end of a question → the first
 words of the answer drawn; Whisper and the prompt's prefill inside) and ``ask_first_audio_ms_p50``
 (→ the first sentence starts playing); ``llm_first_token_ms`` (p50, the ask prompt straight to
-the model: prefill), ``llm_tokens_per_s`` (decode), ``llm_prompt_tokens`` and ``llm`` (the model).
+the model, its state left by the same prompt: what is not cached), ``llm_first_token_cold_ms``
+(p50, the same prompt after an unrelated one: its whole prefill), ``llm_prompt_tokens`` (the
+prompt's tokens, when the model counts them), ``llm_tokens_per_s`` (decode) and ``llm`` (the
+model).
 """
 
 from __future__ import annotations
@@ -255,13 +258,28 @@ def llm_figures(
 ) -> dict[str, Any]:
     """The model alone, on the ask skill's prompt: time to the first piece (prefill) and
     decode speed (pieces after the first per second; a piece is about one token)."""
+    from glasses.assistant.llm.base import ChatMessage
     from glasses.assistant.prompt import build_messages
 
     messages = build_messages(QUESTION.split(",", 1)[1].strip(), words=40)
     first: list[float] = []
+    cold: list[float] = []
     rates: list[float] = []
+    prompt_tokens = 0
+    timings = getattr(llm, "timings", None)
     progress(f"bench assistant: {llm.name} alone, {runs} answers")
     for _ in range(runs + 1):  # the first run warms up (model load, caches)
+        # An unrelated prompt first (one token): the question's prefill from scratch.
+        other = llm.stream([ChatMessage("user", "Name a colour.")], max_tokens=1)
+        list(other)
+        other.close()
+        start = time.perf_counter()
+        stream = llm.stream(messages, max_tokens=1)
+        if next(stream, None) is not None:
+            cold.append((time.perf_counter() - start) * 1000)
+            counted = timings() if timings is not None else None
+            prompt_tokens = getattr(counted, "prompt_tokens", 0)
+        stream.close()
         start = time.perf_counter()
         stream = llm.stream(messages, max_tokens=64)
         t_first: float | None = None
@@ -277,10 +295,14 @@ def llm_figures(
         first.append((t_first - start) * 1000)
         if pieces > 1 and end > t_first:
             rates.append((pieces - 1) / (end - t_first))
-    first, rates = first[1:], rates[1:]
+    first, cold, rates = first[1:], cold[1:], rates[1:]
     out: dict[str, Any] = {"llm": llm.name}
     if first:
         out["llm_first_token_ms"] = round(percentile(first, 50), 1)
+    if cold:
+        out["llm_first_token_cold_ms"] = round(percentile(cold, 50), 1)
+    if prompt_tokens:
+        out["llm_prompt_tokens"] = prompt_tokens
     if rates:
         out["llm_tokens_per_s"] = round(percentile(rates, 50), 1)
     return out

@@ -164,7 +164,9 @@ def _assistant(args: argparse.Namespace) -> int:
     _print_table(rows)
     if "llm" in figures:
         print(
-            f"{figures['llm']}: first token {_num(figures.get('llm_first_token_ms'), 0)} ms, "
+            f"{figures['llm']}: first token {_num(figures.get('llm_first_token_ms'), 0)} ms "
+            f"({_num(figures.get('llm_first_token_cold_ms'), 0)} ms for the "
+            f"{figures.get('llm_prompt_tokens', '?')}-token prompt from scratch), "
             f"{_num(figures.get('llm_tokens_per_s'), 1)} tokens/s; ask: first words drawn "
             f"{_num(figures.get('ask_first_hud_ms_p50'), 0)} ms, first audio "
             f"{_num(figures.get('ask_first_audio_ms_p50'), 0)} ms after the question ends (p50)"
