@@ -95,6 +95,52 @@ def test_a_command_the_grammar_missed_but_the_transcriber_heard_is_that_command(
     assert [(i.name, i.phrase) for i in seen if isinstance(i, Intent)] == [("dismiss", "dismiss")]
 
 
+def test_a_command_after_a_wake_phrase_the_transcriber_misheard_is_that_command(
+    cache: Path,
+) -> None:
+    # Whisper's words for an espeak-ng "hey glasses, dismiss" at 10-20 dB SNR.
+    fake = FakeTranscriber("K-gloss and dismiss.")
+    seen = _listen(cache, "hey glasses, the weather is nice today", fake)
+    assert [(i.name, i.phrase) for i in seen if isinstance(i, Intent)] == [("dismiss", "dismiss")]
+
+
+def test_a_sentence_that_ends_like_a_command_after_the_wake_phrase_is_asked(
+    cache: Path,
+) -> None:
+    fake = FakeTranscriber("Hey glasses, the sky is clear.")
+    seen = _listen(cache, "hey glasses, the weather is nice today", fake)
+    assert [(i.name, i.phrase) for i in seen if isinstance(i, Intent)] == [
+        (ASK, "the sky is clear.")
+    ]
+
+
+def test_a_command_window_utterance_is_not_searched_for_a_command_at_its_end(
+    cache: Path,
+) -> None:
+    # The wake phrase alone, then the next utterance: it holds no wake phrase to skip, so a
+    # transcript that ends in a command word is a question, not that command.
+    wake = mix_noise(synthesize_16k("hey glasses", cache_dir=cache), 20.0, seed=3)
+    said = mix_noise(synthesize_16k("the weather is nice today", cache_dir=cache), 20.0, seed=4)
+    fake = FakeTranscriber("Take lesson, scan this")
+    stage = ListenStage(
+        phrases_from_skills(builtin_skills()),
+        ListenSettings(min_command_s=3.0),  # "hey glasses" alone holds no command after it
+        open_speech=OpenSpeech(fake),
+    )
+    first_end = len(wake) * NS_PER_S // RATE
+    second_start = first_end + NS_PER_S
+    second_end = second_start + len(said) * NS_PER_S // RATE
+    events = [
+        SpeechEnded(t_ns=first_end, source="vad", started_t_ns=0, audio=wake),
+        SpeechEnded(t_ns=second_end, source="vad", started_t_ns=second_start, audio=said),
+    ]
+    seen = drive([stage], events, second_end + 2 * NS_PER_S).events
+    assert fake.calls == 1  # the second utterance only
+    assert [(i.name, i.phrase) for i in seen if isinstance(i, Intent)] == [
+        (ASK, "Take lesson, scan this")
+    ]
+
+
 @pytest.mark.parametrize("heard", ["", "Thank you.", "um", "[Music]", "hey"])
 def test_noise_and_half_words_are_rejected_not_asked(cache: Path, heard: str) -> None:
     seen = _listen(cache, "hey glasses, the weather is nice today", FakeTranscriber(heard))

@@ -772,7 +772,7 @@ class ListenStage(Stage):
             self._turn = ctx.new_turn(work.utterance.end_ns, "SpeechEnd")
         turn, self._turn = self._turn, None
         if result.intent is None:
-            await self._open_speech(work, result, turn, ctx)
+            await self._open_speech(work, result, turn, ctx, after_wake=same_utterance)
             return
         now = ctx.now_ns()
         ctx.emit(Transcript(t_ns=now, source=self.name, turn_id=turn, text=result.hypothesis))
@@ -784,10 +784,18 @@ class ListenStage(Stage):
         )
 
     async def _open_speech(
-        self, work: _Work, result: CommandResult, turn: int, ctx: StageContext
+        self,
+        work: _Work,
+        result: CommandResult,
+        turn: int,
+        ctx: StageContext,
+        *,
+        after_wake: bool = False,
     ) -> None:
         """Speech the grammar rejected: a question (``ask``) when the transcriber hears one,
-        otherwise the "didn't catch that" toast."""
+        otherwise the "didn't catch that" toast. ``after_wake``: the utterance began with the
+        wake phrase (the spotter heard it there), so a transcript that does not spell it may
+        still hold a command after it (``CommandRecognizer.match_after_wake``)."""
         heard, reason = result.hypothesis, result.rejected
         open_speech = self.open_speech
         transcription = self._transcription(work, ctx)
@@ -797,8 +805,13 @@ class ListenStage(Stage):
             except OpenSpeechUnavailable as exc:
                 log.warning("open speech unavailable, treated as not understood: %s", exc)
                 text = ""
-            text = open_speech.after_wake(text, self.settings.wake.phrase)
-            command = self.recognizer.match_text(text)
+            phrase = self.settings.wake.phrase
+            rest = open_speech.after_wake(text, phrase)
+            if after_wake and rest == text:  # the transcript does not spell the wake phrase
+                command = self.recognizer.match_after_wake(text, phrase)
+            else:
+                command = self.recognizer.match_text(rest)
+            text = rest
             if command:
                 # The grammar missed a command the large recogniser heard whole.
                 self.commands += 1
