@@ -21,7 +21,7 @@ from glasses.runtime.events import Card
 from simulator.scenario import load_scenario
 from simulator.scenes import SceneSpec, render_scene
 from simulator.session import SimSession
-from simulator.tui.app import SimApp
+from simulator.tui.app import GlassesApp
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "images"
@@ -29,7 +29,7 @@ OUT = ROOT / "docs" / "images"
 
 async def tui_screenshot(path: Path) -> None:
     session = SimSession(load_scenario(ROOT / "scenarios" / "demo.yaml"), paused=True)
-    app = SimApp(session)
+    app = GlassesApp(session)
     async with app.run_test(size=(160, 48)) as pilot:
         session.step(3.6)
         session.settle()

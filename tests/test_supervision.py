@@ -33,7 +33,7 @@ from simulator import harness
 from simulator.harness import run_scenario
 from simulator.scenario import load_scenario
 from simulator.session import SimSession
-from simulator.tui.app import SimApp
+from simulator.tui.app import GlassesApp
 
 ROOT = Path(__file__).resolve().parent.parent
 SCAN = ROOT / "scenarios" / "scan_qr.yaml"
@@ -166,7 +166,7 @@ def test_the_tui_shows_a_stage_that_gave_up() -> None:
     session.rig.runtime.add_stage(CrashesEveryNth(1))
 
     async def main() -> tuple[str, str, str]:
-        app = SimApp(session)
+        app = GlassesApp(session)
         async with app.run_test(size=(140, 40)):
             session.step(5.0)  # 30 fps: eleven crashes come within ~4 s
             assert session.settle(), "the simulation did not settle"

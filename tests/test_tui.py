@@ -18,7 +18,7 @@ from glasses.runtime import HeadGesture, Swipe
 from glasses.runtime.events import Intent
 from simulator.scenario import load_scenario
 from simulator.session import SimSession
-from simulator.tui.app import SimApp
+from simulator.tui.app import GlassesApp
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "scenarios" / "demo.yaml"
@@ -28,13 +28,13 @@ def session(path: Path = DEMO) -> SimSession:
     return SimSession(load_scenario(path), paused=True)
 
 
-def step(app: SimApp, seconds: float) -> None:
+def step(app: GlassesApp, seconds: float) -> None:
     app.session.step(seconds)
     assert app.session.settle(), "the simulation did not settle"
     app.refresh_from_session()
 
 
-def log_text(app: SimApp) -> str:
+def log_text(app: GlassesApp) -> str:
     """The event log's text as shown, with its wrapping undone (entries joined by single
     spaces; a word folded over two lines is put back together)."""
     log = app.query_one("#log", RichLog)
@@ -47,7 +47,7 @@ def log_text(app: SimApp) -> str:
     return " ".join(text.split())
 
 
-def in_log(app: SimApp, text: str) -> bool:
+def in_log(app: GlassesApp, text: str) -> bool:
     """Whether ``text`` is shown in the event log, whitespace aside (wherever it wrapped)."""
     log = app.query_one("#log", RichLog)
     shown = "".join("".join(line.text.split()) for line in log.lines)
@@ -56,7 +56,7 @@ def in_log(app: SimApp, text: str) -> bool:
 
 def test_keys_drive_the_simulated_wearer() -> None:
     async def main() -> None:
-        app = SimApp(session())
+        app = GlassesApp(session())
         async with app.run_test(size=(120, 40)) as pilot:
             s = app.session
             step(app, 1.0)  # the demo shows a QR code at 0.5 s
@@ -84,7 +84,7 @@ def test_keys_drive_the_simulated_wearer() -> None:
 
 def test_gestures_and_swipes_are_published_as_events() -> None:
     async def main() -> list[object]:
-        app = SimApp(session())
+        app = GlassesApp(session())
         published: list[object] = []
         app.session.rig.runtime.observe(published.append)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -98,7 +98,7 @@ def test_gestures_and_swipes_are_published_as_events() -> None:
     assert any(isinstance(e, HeadGesture) and e.gesture == "nod" for e in events)
 
 
-async def type_into_prompt(app: SimApp, pilot: Pilot[None], key: str, text: str) -> None:
+async def type_into_prompt(app: GlassesApp, pilot: Pilot[None], key: str, text: str) -> None:
     await pilot.press(key)
     await pilot.pause()
     prompt = app.query_one("#prompt", Input)
@@ -113,7 +113,7 @@ def test_open_scenario_from_the_prompt(tmp_path: Path) -> None:
     bad.write_text("name: x\ntimeline:\n  - show: {qr: a, scale: 7}\n")
 
     async def main() -> None:
-        app = SimApp(session())
+        app = GlassesApp(session())
         async with app.run_test(size=(120, 40)) as pilot:
             step(app, 0.1)
             await type_into_prompt(app, pilot, "o", str(bad))
@@ -130,7 +130,7 @@ def test_open_scenario_from_the_prompt(tmp_path: Path) -> None:
 
 def test_expectations_are_judged_when_the_scenario_ends() -> None:
     async def main() -> None:
-        app = SimApp(session())
+        app = GlassesApp(session())
         async with app.run_test(size=(120, 40)):
             step(app, 8.0)  # the demo lasts 7.5 s
             run = app.session.run
@@ -145,7 +145,7 @@ def test_expectations_are_judged_when_the_scenario_ends() -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
 def test_main_screen_snapshot(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    app = SimApp(session())
+    app = GlassesApp(session())
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         step(app, 3.6)  # the product barcode is on the HUD, the QR code was scanned before
@@ -159,7 +159,7 @@ def test_the_whole_hud_fits_the_terminal(size: tuple[int, int]) -> None:
     """Every line of the card is on screen, inside the HUD's border, at any size from 80×24."""
 
     async def main() -> None:
-        app = SimApp(session())
+        app = GlassesApp(session())
         async with app.run_test(size=size) as pilot:
             step(app, 3.6)
             await pilot.pause()
@@ -187,7 +187,7 @@ def test_the_event_log_wraps_without_losing_text() -> None:
     long = "x" * 30 + " " + "the end of a long intent slot value that must stay visible"
 
     async def main() -> None:
-        app = SimApp(session())
+        app = GlassesApp(session())
         async with app.run_test(size=(80, 24)) as pilot:
             step(app, 0.1)
             app.session.events.append(Intent(t_ns=50_000_000, name="probe", slots=(("v", long),)))
@@ -208,7 +208,7 @@ def test_the_event_log_wraps_without_losing_text() -> None:
 def test_falling_behind_is_shown() -> None:
     async def main() -> None:
         s = session()
-        app = SimApp(s)
+        app = GlassesApp(s)
         async with app.run_test(size=(120, 40)):
             s.pace.paused = False  # as if resumed; the simulation thread is not asked
             s.keeping_up = lambda: 0.43  # type: ignore[method-assign]
@@ -221,7 +221,7 @@ def test_falling_behind_is_shown() -> None:
 
 def test_the_open_prompt_lists_the_bundled_scenarios() -> None:
     async def main() -> None:
-        app = SimApp(session())
+        app = GlassesApp(session())
         async with app.run_test(size=(120, 40)) as pilot:
             step(app, 0.1)
             await pilot.press("o")
@@ -262,7 +262,7 @@ def test_live_session_in_the_tui(tmp_path: Path) -> None:
         return False
 
     async def main() -> None:
-        app = SimApp(live, start_session=False, title="glasses run")
+        app = GlassesApp(live, start_session=False, title="glasses run")
         async with app.run_test(size=(120, 40)) as pilot:
             assert await until(lambda: live.hud.text == "QR code\nlive tui", pilot)
             assert "file:" in str(app.query_one("#status").render())
@@ -285,7 +285,7 @@ def test_live_session_in_the_tui(tmp_path: Path) -> None:
 
 def test_typed_utterance_is_spoken_into_the_microphone() -> None:
     async def main() -> None:
-        app = SimApp(session())
+        app = GlassesApp(session())
         async with app.run_test(size=(120, 40)) as pilot:
             step(app, 0.2)
             await type_into_prompt(app, pilot, "u", "hey glasses, take a photo")

@@ -261,7 +261,7 @@ def _run_tui(config: LiveConfig, notice: str = "", pictures: HudPictures | None 
     ``pictures`` watch the HUD."""
     from glasses.devices.errors import BadDeviceUri, DeviceError
     from models.registry import ModelError
-    from simulator.tui.app import SimApp
+    from simulator.tui.app import GlassesApp
     from simulator.tui.live_session import LiveSession
 
     def on_start(info: LiveStarted) -> None:
@@ -280,7 +280,7 @@ def _run_tui(config: LiveConfig, notice: str = "", pictures: HudPictures | None 
         return EXIT_DEVICE
     if notice:
         _error(notice)
-    SimApp(session, start_session=False, title="glasses run").run()
+    GlassesApp(session, start_session=False, title="glasses run").run()
     session.stop()
     return EXIT_OK
 

@@ -94,7 +94,7 @@ def run_tui(
     """The scenario at ``path`` in the TUI; ``pictures`` watch its HUD."""
     from simulator.scenario import ScenarioError, load_scenario
     from simulator.session import SimSession
-    from simulator.tui.app import SimApp
+    from simulator.tui.app import GlassesApp
 
     if not speed > 0:
         print(f"glasses sim: --speed must be > 0, got {speed}", file=sys.stderr)
@@ -107,7 +107,7 @@ def run_tui(
     if pictures is not None:
         pictures.profile = session.profile
         session.rig.runtime.observe(pictures.observe)
-    SimApp(session).run()
+    GlassesApp(session).run()
     session.stop()  # the app stopped it already; the runtime's Shutdown ends the pictures
     return 0
 

@@ -162,7 +162,11 @@ def log_line(event: Event, start_ns: int) -> Text:
     return Text.assemble((f"{t:7.3f} ", "dim"), (event.describe(), STYLES.get(type(event), "")))
 
 
-class SimApp(App[None]):
+class GlassesApp(App[None]):
+    """The terminal screen of a glasses session: the HUD as the display shows it, the camera,
+    the transcript, the event log and the stages, driven through ``Session``: ``glasses sim``
+    gives it a simulated session, ``glasses run`` live devices (no simulated device then)."""
+
     TITLE = "glasses sim"
     AUTO_FOCUS = None  # keys drive the wearer; only the prompt takes focus, when opened
     CSS = """
