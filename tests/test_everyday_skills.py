@@ -132,6 +132,24 @@ def test_the_duration_is_read_from_the_transcript(transcript: str, title: str) -
     assert drawn(driven)[0][1].split("\n")[0] == title
 
 
+@pytest.mark.parametrize(
+    ("phrase", "title"),
+    [
+        ("set a timer for forty five minutes", "Timer 45 minutes"),
+        ("set a timer for one minute", "Timer 1 minute"),
+        ("set a timer for twelve second", "Timer 12 seconds"),  # a plural s not heard
+        # Over the limit: the answer a transcript gets.
+        ("set a timer for sixty hours", "Timer\nTimers run up to 24 hours."),
+    ],
+)
+def test_a_grammar_timer_command_carries_its_duration(phrase: str, title: str) -> None:
+    # The grammar's intent is TIMER with the words it heard and no slots; the router reads its
+    # slots with the skill's own pattern, so the duration is parsed as a transcript's is.
+    driven, _ = run([TimerSkill()], [command(1.0, TIMER, phrase, 1)], 2.0)
+    first = drawn(driven)[0][1]
+    assert first == title or first.split("\n")[0] == title, first
+
+
 def test_a_new_timer_replaces_the_running_one() -> None:
     driven, _ = run(
         [TimerSkill()],

@@ -110,6 +110,12 @@ class SkillStage(Stage):
             claimed = self.table.text(event.phrase)
             if claimed is not None:  # open speech a skill asked for: "set a timer for …"
                 event = replace(event, name=claimed[0], slots=event.slots + claimed[1])
+        elif event.phrase and not event.slots:
+            # A grammar phrase with slots ("set a timer for forty five minutes") gets the slots
+            # its skill's own pattern reads from the same words as a transcript: one parser.
+            claimed = self.table.text(event.phrase)
+            if claimed is not None and claimed[0] == event.name:
+                event = replace(event, slots=claimed[1])
         skill = self.by_intent.get(event.name)
         if skill is None:
             self.unhandled[event.name] = self.unhandled.get(event.name, 0) + 1

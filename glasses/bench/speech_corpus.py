@@ -49,6 +49,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from glasses.speech.commands import spoken_samples
+
 if TYPE_CHECKING:
     from glasses.speech.commands import CommandPhrase
 
@@ -349,6 +351,7 @@ def _spread(items: list[_Spec], limit: int | None) -> list[_Spec]:
 def _specs(
     phrases: Sequence[CommandPhrase], wake_phrase: str, pairs: list[tuple[str, int]]
 ) -> dict[Kind, list[_Spec]]:
+    phrases = spoken_samples(phrases)  # a phrase with slots as a few of its forms
     n, m = len(pairs), len(phrases)
     out: dict[Kind, list[_Spec]] = {kind: [] for kind in SETS}
     for p, pair in enumerate(pairs):
@@ -388,6 +391,7 @@ def _other_specs(
 ) -> dict[Kind, list[_Spec]]:
     """``sets`` (``OTHER`` or ``PIPER``) for another synthesiser's voice/rate ``pairs``."""
     out: dict[Kind, list[_Spec]] = {kind: [] for kind in sets.kinds}
+    phrases = spoken_samples(phrases)
     m = len(phrases)
     for p, pair in enumerate(pairs):
         out[sets.wake].append(_Spec(sets.wake, wake_phrase, pair, (sets.tag, p, 0)))
@@ -511,7 +515,7 @@ def warmup_clips(
     sentences until ``WARMUP_SPEECH_S`` of speech (the listen stage's streaming spotter has
     settled: the steady state of glasses being worn, not their first seconds)."""
     pair = (BENCH_TRAINING_VOICES[0], 170)
-    first = phrases[0]
+    first = spoken_samples(phrases)[0]
     clips = [
         _synth(
             _Spec("warmup", f"{wake_phrase}, {first.phrase}", pair, (0, 0), first.intent), cache_dir

@@ -31,7 +31,9 @@ def raw_pocketsphinx_figures(
 
     from glasses.speech.commands import build_jsgf, normalize
 
-    intent_of = {p.phrase: p.intent for p in phrases}
+    def intent_of(words: str) -> str | None:  # a slotted phrase's forms as well as fixed ones
+        return next((p.intent for p in phrases if p.accepts(words)), None)
+
     with tempfile.TemporaryDirectory() as tmp:
         grammar = Path(tmp) / "commands.gram"
         grammar.write_text(build_jsgf(phrases), encoding="utf-8")
@@ -46,7 +48,7 @@ def raw_pocketsphinx_figures(
         decoder.end_utt()
         hyp = decoder.hyp()
         ms.append((time.perf_counter() - t) * 1000)
-        return intent_of.get(normalize(hyp.hypstr)) if hyp is not None else None
+        return intent_of(normalize(hyp.hypstr)) if hyp is not None else None
 
     right = sum(decode(c.audio) == c.intent for c in commands)
     rejected = sum(decode(c.audio) is None for c in oog)

@@ -84,7 +84,7 @@ def _texts() -> list[str]:
     from glasses.speech.commands import phrases_from_skills
 
     phrases = phrases_from_skills(builtin_skills())
-    return ["hey glasses", *(f"hey glasses, {p.phrase}" for p in phrases)]
+    return ["hey glasses", *(f"hey glasses, {p.samples[0]}" for p in phrases)]
 
 
 def _clips(voices: Sequence[str], n: int) -> list[tuple[str, str, int]]:
