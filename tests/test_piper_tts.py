@@ -190,15 +190,17 @@ def test_the_bench_leaves_piper_out_without_the_extra() -> None:
 
 def test_the_piper_sets_are_the_wake_texts_and_every_command() -> None:
     from glasses.assistant.skills import builtin_skills
-    from glasses.speech.commands import phrases_from_skills
+    from glasses.speech.commands import phrases_from_skills, spoken_samples
 
     phrases = phrases_from_skills(builtin_skills())
+    spoken = spoken_samples(phrases)  # a phrase with slots ("set a timer for <number> …") as
+    assert len(spoken) > len(phrases)  # a few of its forms
     pairs = speech_corpus.voice_rate_pairs(speech_corpus.PIPER_VOICES)
     assert sorted(r for _, r in pairs) == sorted(speech_corpus.RATES_WPM)
     sets = speech_corpus._other_specs(phrases, "hey glasses", pairs, speech_corpus.PIPER)
     assert set(sets) == set(speech_corpus.PIPER_SETS)
-    assert len(sets["wake_piper"]) == len(pairs) * (1 + len(phrases))
-    assert len(sets["command_piper"]) == len(pairs) * len(phrases)
+    assert len(sets["wake_piper"]) == len(pairs) * (1 + len(spoken))
+    assert len(sets["command_piper"]) == len(pairs) * len(spoken)
     assert all(s.pair[0] == VOICE for specs in sets.values() for s in specs)
     keys = [s.key for specs in sets.values() for s in specs]
     assert len(set(keys)) == len(keys)  # each clip its own noise seed
