@@ -104,6 +104,14 @@ def test_a_command_after_a_wake_phrase_the_transcriber_misheard_is_that_command(
     assert [(i.name, i.phrase) for i in seen if isinstance(i, Intent)] == [("dismiss", "dismiss")]
 
 
+def test_open_speech_after_a_misheard_wake_phrase_starts_with_the_request(cache: Path) -> None:
+    fake = FakeTranscriber("I A-glass and remember my car is on level three.")
+    seen = _listen(cache, "hey glasses, the weather is nice today", fake)
+    assert [(i.name, i.phrase) for i in seen if isinstance(i, Intent)] == [
+        (ASK, "remember my car is on level three")
+    ]
+
+
 def test_a_sentence_that_ends_like_a_command_after_the_wake_phrase_is_asked(
     cache: Path,
 ) -> None:

@@ -346,3 +346,22 @@ def test_a_command_after_a_misheard_wake_phrase_is_found_only_after_one(
 def test_an_unknown_wake_phrase_word_finds_no_command(recognizer: CommandRecognizer) -> None:
     assert recognizer.match_after_wake("in glass and clear", "zzzzq glasses") == ""
     assert recognizer.match_after_wake("in glass and clear", "hey glasses") == "clear"
+
+
+@pytest.mark.parametrize(
+    ("text", "rest"),
+    [
+        # Whisper's words for espeak-ng's "hey glasses, remember …" (assistant bench)
+        ("I A-glass and remember my car is on level three.", "remember my car is on level three"),
+        ("Hey glass, where are my keys?", "where are my keys"),
+        # question openings are not wake-like: nothing taken off
+        ("Who was the first president?", "Who was the first president?"),
+        ("How tall is the Eiffel tower?", "How tall is the Eiffel tower?"),
+        ("What is the capital of France?", "What is the capital of France?"),
+        ("", ""),
+    ],
+)
+def test_a_wake_like_opening_is_taken_off_open_speech_and_nothing_else(
+    recognizer: CommandRecognizer, text: str, rest: str
+) -> None:
+    assert recognizer.after_wake_like(text, "hey glasses") == rest

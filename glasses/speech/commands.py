@@ -46,6 +46,9 @@ DEFAULT_MAX_PHONE_ERROR = 0.2
 WAKE_PREFIX_PHONES = (3, 12)
 # The most edits per phone of the wake phrase those words may be from it ("take lesson": 0.5).
 DEFAULT_MAX_WAKE_ERROR = 0.75
+# The same, to take such an opening off open speech: stricter, as no command confirms it there
+# (question openings are 0.75 or more from "hey glasses": "who was the", "how tall is").
+STRIP_MAX_WAKE_ERROR = 0.5
 # Words around a command that do not change it ("and dismiss", "read this please").
 _FILLERS = frozenset({"and", "um", "uh", "so", "oh", "okay", "please", "now"})
 _FRAME_MS = 10  # PocketSphinx's frame rate: 100 frames/s
@@ -419,6 +422,35 @@ class CommandRecognizer:
             if command := self.match_text(" ".join(words[k:])):
                 return command
         return ""
+
+    def after_wake_like(
+        self, text: str, wake_phrase: str, *, max_wake_error: float = STRIP_MAX_WAKE_ERROR
+    ) -> str:
+        """``text`` without an opening that sounds like ``wake_phrase``, as lower-case words
+        ("I A-glass and remember my car is on level three" → "remember my car is on level
+        three"); ``text`` itself when it has none. The opening: the leading words (3–12 phones)
+        nearest to the wake phrase, within ``max_wake_error`` edits per phone of it; fillers
+        after it ("and") go too. For transcripts of utterances the spotter heard the wake
+        phrase begin, whose transcript does not spell it (``match_after_wake``'s case)."""
+        wake = self.pronounce(wake_phrase)
+        words = normalize(text).split()
+        if not wake:
+            return text
+        best: tuple[float, int] | None = None
+        low, high = WAKE_PREFIX_PHONES
+        for k in range(1, len(words)):
+            phones = self.pronounce(" ".join(words[:k]))
+            if phones is None or len(phones) > high:
+                break
+            error = edit_distance(wake, phones) / len(wake)
+            if len(phones) >= low and error <= max_wake_error and (best is None or error < best[0]):
+                best = (error, k)
+        if best is None:
+            return text
+        rest = words[best[1] :]
+        while rest and rest[0] in _FILLERS:
+            rest = rest[1:]
+        return " ".join(rest) if rest else text
 
     def recognize(self, audio: np.ndarray) -> CommandResult:
         """Decode one utterance of 16 kHz mono int16 audio."""

@@ -795,7 +795,8 @@ class ListenStage(Stage):
         """Speech the grammar rejected: a question (``ask``) when the transcriber hears one,
         otherwise the "didn't catch that" toast. ``after_wake``: the utterance began with the
         wake phrase (the spotter heard it there), so a transcript that does not spell it may
-        still hold a command after it (``CommandRecognizer.match_after_wake``)."""
+        still hold a command after it (``CommandRecognizer.match_after_wake``), and its
+        misheard opening is no part of the question (``after_wake_like``)."""
         heard, reason = result.hypothesis, result.rejected
         open_speech = self.open_speech
         transcription = self._transcription(work, ctx)
@@ -809,6 +810,9 @@ class ListenStage(Stage):
             rest = open_speech.after_wake(text, phrase)
             if after_wake and rest == text:  # the transcript does not spell the wake phrase
                 command = self.recognizer.match_after_wake(text, phrase)
+                # Open speech without the wake phrase's misheard words ("I A-glass and
+                # remember …"): the skills' patterns match from the request's first word.
+                rest = self.recognizer.after_wake_like(text, phrase)
             else:
                 command = self.recognizer.match_text(rest)
             text = rest
