@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,6 +282,7 @@ class CommandRecognizer:
         # Fixed phrases by their words; phrases with slots are matched part by part.
         self._intent_of = {p: i for p, i in by_phrase.items() if "<" not in p}
         self._slotted = tuple(p for p in phrases if p.slots)
+        self._phones: dict[str, list[str]] = {}  # ``_phrase_phones``
         # The decoder gets the grammar's words only (6 MB instead of 28 with the whole en-US
         # dictionary: the same searches, bit for bit); pronounce() reads any other word's.
         self._lexicon = Lexicon()
@@ -381,13 +382,21 @@ class CommandRecognizer:
             return ""
         scored = []
         for phrase in self._intent_of:
-            ref = self.pronounce(phrase) or []
+            ref = self._phrase_phones(phrase)
             scored.append((edit_distance(ref, heard) / max(1, len(ref)), phrase))
         scored.sort()
         best, phrase = scored[0]
         if best > max_phone_error or (len(scored) > 1 and scored[1][0] == best):
             return ""
         return phrase
+
+    def _phrase_phones(self, phrase: str) -> list[str]:
+        """A fixed phrase's phones, looked up once (``match_text`` compares every transcript
+        with every phrase, and ``match_after_wake`` several tails of one transcript)."""
+        phones = self._phones.get(phrase)
+        if phones is None:
+            phones = self._phones[phrase] = self.pronounce(phrase) or []
+        return phones
 
     def match_after_wake(
         self, text: str, wake_phrase: str, *, max_wake_error: float = DEFAULT_MAX_WAKE_ERROR
@@ -408,18 +417,9 @@ class CommandRecognizer:
         whole = self.match_text(text)
         if whole:
             return whole
-        wake = self.pronounce(wake_phrase)
-        if not wake:
-            return ""
         words = normalize(text).split()
-        low, high = WAKE_PREFIX_PHONES
-        for k in range(1, len(words)):
-            phones = self.pronounce(" ".join(words[:k]))
-            if phones is None or len(phones) > high:
-                return ""  # a word we cannot measure, or longer than any wake phrase
-            if len(phones) < low or edit_distance(wake, phones) / len(wake) > max_wake_error:
-                continue
-            if command := self.match_text(" ".join(words[k:])):
+        for k, error in self._wake_openings(words, wake_phrase):
+            if error <= max_wake_error and (command := self.match_text(" ".join(words[k:]))):
                 return command
         return ""
 
@@ -432,25 +432,35 @@ class CommandRecognizer:
         nearest to the wake phrase, within ``max_wake_error`` edits per phone of it; fillers
         after it ("and") go too. For transcripts of utterances the spotter heard the wake
         phrase begin, whose transcript does not spell it (``match_after_wake``'s case)."""
-        wake = self.pronounce(wake_phrase)
         words = normalize(text).split()
-        if not wake:
-            return text
-        best: tuple[float, int] | None = None
-        low, high = WAKE_PREFIX_PHONES
-        for k in range(1, len(words)):
-            phones = self.pronounce(" ".join(words[:k]))
-            if phones is None or len(phones) > high:
-                break
-            error = edit_distance(wake, phones) / len(wake)
-            if len(phones) >= low and error <= max_wake_error and (best is None or error < best[0]):
-                best = (error, k)
+        # The nearest opening; the shorter of two as near.
+        near = [(error, k) for k, error in self._wake_openings(words, wake_phrase)]
+        best = min((o for o in near if o[0] <= max_wake_error), default=None)
         if best is None:
             return text
         rest = words[best[1] :]
         while rest and rest[0] in _FILLERS:
             rest = rest[1:]
         return " ".join(rest) if rest else text
+
+    def _wake_openings(self, words: list[str], wake_phrase: str) -> Iterator[tuple[int, float]]:
+        """(k, error) for each opening ``words[:k]`` as long as a wake phrase could be
+        (``WAKE_PREFIX_PHONES``), shortest first, with its edits per phone of ``wake_phrase``;
+        stops at a word not in the dictionary or past the longest opening."""
+        wake = self.pronounce(wake_phrase)
+        if not wake:
+            return
+        low, high = WAKE_PREFIX_PHONES
+        phones: list[str] = []
+        for k, word in enumerate(words[:-1], start=1):
+            more = self.pronounce(word)
+            if more is None:
+                return  # a word we cannot measure: no telling where the wake phrase ends
+            phones += more
+            if len(phones) > high:
+                return
+            if len(phones) >= low:
+                yield k, edit_distance(wake, phones) / len(wake)
 
     def recognize(self, audio: np.ndarray) -> CommandResult:
         """Decode one utterance of 16 kHz mono int16 audio."""
