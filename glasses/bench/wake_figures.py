@@ -40,7 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,15 +243,31 @@ def _stream(hours: float, progress: Progress, seed: int = 20_242) -> tuple[np.nd
         with np.load(path) as npz:
             return npz["embeddings"], npz["lookalikes"]
     rng = np.random.default_rng(seed)
-    voices = wake_data.voices("eval")
-    look_alikes = tuple(NEAR_MISSES) + tuple(
-        t for t in wake_data.LOOK_ALIKES if t not in {"hey", "glasses", "glass"}
-    )
     features = StreamingFeatures()
     parts: list[np.ndarray] = []
     lookalikes: list[float] = []
     minutes = round(hours * 60)
     t0 = time.monotonic()
+    audio = stream_minutes(minutes, rng, wake_data.voices("eval"), lookalikes)
+    for minute, pcm in enumerate(audio):
+        parts += [features.push(pcm[i : i + 512]) for i in range(0, len(pcm), 512)]
+        if (minute + 1) % 10 == 0:
+            progress(f"stream: {minute + 1}/{minutes} min ({time.monotonic() - t0:.0f} s)")
+    embeddings = np.concatenate(parts).astype(np.float16)
+    starts = np.array(lookalikes, np.float64)
+    save_npz(path, embeddings=embeddings, lookalikes=starts)
+    return embeddings, starts
+
+
+def stream_minutes(
+    minutes: int, rng: np.random.Generator, voices: Sequence[str], lookalikes: list[float]
+) -> Iterator[np.ndarray]:
+    """The distractor stream's audio (see the module docstring), a minute of 16 kHz int16 at a
+    time, spoken by ``voices``; the times (s) where its look-alikes start are appended to
+    ``lookalikes``. Deterministic for a given ``rng`` state."""
+    look_alikes = tuple(NEAR_MISSES) + tuple(
+        t for t in wake_data.LOOK_ALIKES if t not in {"hey", "glasses", "glass"}
+    )
     for minute in range(minutes):
         floor_kind = wake_data._pick(rng, ("white", "pink", "silence"))
         floor_rms = float(rng.uniform(20.0, 400.0))
@@ -289,14 +305,7 @@ def _stream(hours: float, progress: Progress, seed: int = 20_242) -> tuple[np.nd
         chunk = np.concatenate(audio)[: 60 * RATE]
         if floor_kind != "silence":
             chunk = chunk + wake_data.coloured_noise(rng, len(chunk), floor_kind) * floor_rms
-        pcm = np.clip(np.rint(chunk), -32768, 32767).astype(np.int16)
-        parts += [features.push(pcm[i : i + 512]) for i in range(0, len(pcm), 512)]
-        if (minute + 1) % 10 == 0:
-            progress(f"stream: {minute + 1}/{minutes} min ({time.monotonic() - t0:.0f} s)")
-    embeddings = np.concatenate(parts).astype(np.float16)
-    starts = np.array(lookalikes, np.float64)
-    save_npz(path, embeddings=embeddings, lookalikes=starts)
-    return embeddings, starts
+        yield np.clip(np.rint(chunk), -32768, 32767).astype(np.int16)
 
 
 def _detections(

@@ -1,12 +1,6 @@
 import os, sys
-from glasses.speech import listen_stage as ls
-if os.environ.get("RESET") == "1":
-    orig = ls.ListenStage._stream_wake
-    async def patched(self, event, ctx):
-        if self._spotter is not None and event.t_ns > self._streamed_ns and self.settings.wake.backend == "model":
-            self._spotter.reset()
-        return await orig(self, event, ctx)
-    ls.ListenStage._stream_wake = patched
+sys.path.insert(0, os.path.dirname(__file__))
+import spotter_reset  # noqa: F401  (RESET=1)
 from glasses.assistant.skills import builtin_skills
 from glasses.speech.commands import phrases_from_skills
 from glasses.speech.wake import WakeSettings

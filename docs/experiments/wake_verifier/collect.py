@@ -54,44 +54,10 @@ fires = wf._detections(scorer, [dec], emb)[0]
 print("stream fires", len(fires), flush=True)
 out["lookalikes"] = lookalikes
 # regenerate the stream audio minute by minute (same rng draws as wf._stream) and cut segments
-rng = np.random.default_rng(20_242)
-voices = wake_data.voices("eval")
-look_alikes = tuple(NEAR_MISSES) + tuple(t for t in wake_data.LOOK_ALIKES if t not in {"hey", "glasses", "glass"})
 prev = np.zeros(0, np.int16)
 t0 = time.monotonic()
-for minute in range(240):
-    floor_kind = wake_data._pick(rng, ("white", "pink", "silence"))
-    floor_rms = float(rng.uniform(20.0, 400.0))
-    audio = []; n = 0; said = False
-    while n < 60 * RATE:
-        r = rng.random()
-        voice = wake_data._pick(rng, voices)
-        rate, pitch = int(rng.integers(120, 221)), int(rng.integers(25, 76))
-        if r < 0.04 and not said:
-            text = wake_data._pick(rng, look_alikes); said = True
-        elif r < 0.45:
-            text = wake_data.sentence(rng)
-        elif r < 0.75:
-            text = wake_data._pick(rng, EVERYDAY + DICTATION)
-        elif r < 0.88:
-            text = wake_data.word_string(rng)
-        else:
-            text = ""
-        if text:
-            x = wake_data.engine().speak(text, voice, rate, pitch).samples.astype(np.float64)
-            x *= 10 ** (rng.uniform(-12.0, 4.0) / 20)
-        elif rng.random() < 0.5:
-            x = wake_data.tone(rng, float(rng.uniform(0.5, 3.0))) * 10 ** rng.uniform(2, 3.5)
-        else:
-            colour = wake_data._pick(rng, ("white", "pink", "brown"))
-            x = wake_data.coloured_noise(rng, int(rng.uniform(0.3, 2.0) * RATE), colour)
-            x *= 10 ** rng.uniform(1.5, 3.5)
-        gap = np.zeros(int(rng.uniform(0.1, 1.5) * RATE))
-        audio += [x, gap]; n += len(x) + len(gap)
-    chunk = np.concatenate(audio)[: 60 * RATE]
-    if floor_kind != "silence":
-        chunk = chunk + wake_data.coloured_noise(rng, len(chunk), floor_kind) * floor_rms
-    pcm = np.clip(np.rint(chunk), -32768, 32767).astype(np.int16)
+audio = wf.stream_minutes(240, np.random.default_rng(20_242), wake_data.voices("eval"), [])
+for minute, pcm in enumerate(audio):
     both = np.concatenate([prev, pcm]); off = minute * 60 - len(prev) / RATE
     for f in fires:
         if minute * 60 <= f < (minute + 1) * 60:

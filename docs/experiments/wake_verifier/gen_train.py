@@ -37,28 +37,9 @@ for i in range(NNEG):
     stats["neg_clips"] += 1
     if i % 500 == 0: print("neg", i, len(neg), round(time.monotonic() - t0), flush=True)
 # a training-voice distractor stream in the stream recipe (different seed, training voices)
-look_alikes = tuple(NEAR_MISSES) + tuple(t for t in w.LOOK_ALIKES if t not in {"hey", "glasses", "glass"})
 sneg = 0
-for minute in range(STREAM_MIN):
-    floor_kind = w._pick(rng, ("white", "pink", "silence")); floor_rms = float(rng.uniform(20.0, 400.0))
-    audio = []; n = 0; said = False
-    while n < 60 * RATE:
-        r = rng.random(); voice = w._pick(rng, w.voices("train", "espeak"))
-        rate, pitch = int(rng.integers(120, 221)), int(rng.integers(25, 76))
-        if r < 0.04 and not said: text = w._pick(rng, look_alikes); said = True
-        elif r < 0.45: text = w.sentence(rng)
-        elif r < 0.75: text = w._pick(rng, EVERYDAY + DICTATION)
-        elif r < 0.88: text = w.word_string(rng)
-        else: text = ""
-        if text:
-            x = w.engine().speak(text, voice, rate, pitch).samples.astype(np.float64); x *= 10 ** (rng.uniform(-12.0, 4.0) / 20)
-        elif rng.random() < 0.5: x = w.tone(rng, float(rng.uniform(0.5, 3.0))) * 10 ** rng.uniform(2, 3.5)
-        else:
-            x = w.coloured_noise(rng, int(rng.uniform(0.3, 2.0) * RATE), w._pick(rng, ("white", "pink", "brown"))) * 10 ** rng.uniform(1.5, 3.5)
-        gap = np.zeros(int(rng.uniform(0.1, 1.5) * RATE)); audio += [x, gap]; n += len(x) + len(gap)
-    chunk = np.concatenate(audio)[: 60 * RATE]
-    if floor_kind != "silence": chunk = chunk + w.coloured_noise(rng, len(chunk), floor_kind) * floor_rms
-    pcm = np.clip(np.rint(chunk), -32768, 32767).astype(np.int16)
+from glasses.bench.wake_figures import stream_minutes
+for minute, pcm in enumerate(stream_minutes(STREAM_MIN, rng, w.voices("train", "espeak"), [])):
     for h in spot(pcm, S):
         neg.append(seg(pcm, h.t_ns / 1e9)); sneg += 1
     if minute % 10 == 0: print("stream", minute, sneg, round(time.monotonic() - t0), flush=True)
