@@ -391,21 +391,29 @@ class SpeechStarted(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SpeechEnded(Event):
+class _SpeechSpan(Event):
+    """What ``SpeechEnded`` and ``SpeechPaused`` carry: ``started_t_ns``, when the first speech
+    frame began; ``audio``, the utterance as 16 kHz mono int16 from then to the end of its last
+    speech frame (None when the detector was told not to keep audio); ``context``, the same
+    with its surroundings from ``context_t_ns`` (recognisers are calibrated on audio with
+    margins)."""
+
+    started_t_ns: int
+    audio: np.ndarray | None = field(default=None, repr=False)
+    context: np.ndarray | None = field(default=None, repr=False)
+    context_t_ns: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechEnded(_SpeechSpan):
     """The voice activity detector decided speech has ended (``t_ns``: when, after the stop
     hangover); ``started_t_ns`` is when its first speech frame began.
 
     ``audio``: the utterance as 16 kHz mono int16, from ``started_t_ns`` to the end of its last
     speech frame (the stop hangover's silence is not included), for the recogniser; None when
-    the detector was told not to keep audio.
+    the detector was told not to keep audio. ``context``: up to ``context_ms`` before, and the
+    stop hangover after.
     """
-
-    started_t_ns: int
-    audio: np.ndarray | None = field(default=None, repr=False)
-    # The utterance with its surroundings (up to ``context_ms`` before, and the stop hangover
-    # after), starting at ``context_t_ns``: recognisers are calibrated on audio with margins.
-    context: np.ndarray | None = field(default=None, repr=False)
-    context_t_ns: int = 0
 
     def describe(self) -> str:
         length = len(self.audio) / 16_000 if self.audio is not None else 0.0
@@ -413,7 +421,7 @@ class SpeechEnded(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SpeechPaused(Event):
+class SpeechPaused(_SpeechSpan):
     """The voice activity detector heard the first silent frame after speech (``t_ns``: when):
     its stop hangover starts, and unless speech resumes (``SpeechAudio.silence_ns`` back to 0)
     the ``SpeechEnded`` that follows carries this same utterance. Listeners may start their
@@ -423,11 +431,6 @@ class SpeechPaused(Event):
     end of the last speech frame, ``context`` from ``context_t_ns`` to the end of the first
     silent frame (the margins the recognisers want; None without audio).
     """
-
-    started_t_ns: int
-    audio: np.ndarray | None = field(default=None, repr=False)
-    context: np.ndarray | None = field(default=None, repr=False)
-    context_t_ns: int = 0
 
     def describe(self) -> str:
         length = len(self.audio) / 16_000 if self.audio is not None else 0.0
