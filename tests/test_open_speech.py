@@ -40,15 +40,17 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class FakeTranscriber:
-    """Returns a fixed transcript and counts its calls."""
+    """Returns a fixed transcript and counts its calls; ``openings``: each call's opening."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.calls = 0
+        self.openings: list[str] = []
 
-    def __call__(self, audio: np.ndarray) -> str:
+    def __call__(self, audio: np.ndarray, *, opening: str = "") -> str:
         assert audio.dtype == np.int16 and len(audio) > 0
         self.calls += 1
+        self.openings.append(opening)
         return self.text
 
 
@@ -74,6 +76,9 @@ def test_open_speech_after_the_wake_phrase_is_an_ask_carrying_the_transcript(
     intents = [e for e in seen if isinstance(e, Intent)]
     assert [(i.name, i.phrase) for i in intents] == [(ASK, "How tall is the Eiffel tower?")]
     assert fake.calls == 1
+    # The utterance began with the wake phrase: the transcriber is told so (Whisper starts its
+    # transcript from the phrase instead of guessing at it).
+    assert fake.openings == ["Hey glasses,"]
     transcripts = [e.text for e in seen if isinstance(e, Transcript)]
     assert transcripts == ["How tall is the Eiffel tower?"]
     assert not [e for e in seen if isinstance(e, CommandRejected)]
@@ -144,6 +149,7 @@ def test_a_command_window_utterance_is_not_searched_for_a_command_at_its_end(
     ]
     seen = drive([stage], events, second_end + 2 * NS_PER_S).events
     assert fake.calls == 1  # the second utterance only
+    assert fake.openings == [""]  # it does not begin with the wake phrase
     assert [(i.name, i.phrase) for i in seen if isinstance(i, Intent)] == [
         (ASK, "Take lesson, scan this")
     ]

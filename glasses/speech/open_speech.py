@@ -15,15 +15,23 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
 ASK = "ask"
 """The intent of open speech: ``Intent(name=ASK, phrase=<transcript>)``."""
 
-Transcriber = Callable[[np.ndarray], str]
-"""A whole utterance of 16 kHz mono int16 audio → its transcript ("" when nothing was heard)."""
+
+class Transcriber(Protocol):
+    """A whole utterance of 16 kHz mono int16 audio → its transcript ("" when nothing was
+    heard). ``opening``: words the utterance is known to begin with (the wake phrase, when the
+    spotter heard it there), for a recogniser that can start its transcript from them (Whisper
+    then writes "Hey glasses," for the phrase, never "Hey Glacin" or "Thing Latin", and decodes
+    the request after it); others ignore it."""
+
+    def __call__(self, audio: np.ndarray, *, opening: str = "") -> str: ...
+
 
 OpenSpeechBackend = Literal["whisper", "pocketsphinx", "off"]
 OPEN_SPEECH_BACKENDS: tuple[OpenSpeechBackend, ...] = ("whisper", "pocketsphinx", "off")
@@ -92,10 +100,10 @@ class OpenSpeech:
         self.transcriber = transcriber
         self.settings = settings or OpenSpeechSettings()
 
-    def transcribe(self, audio: np.ndarray) -> str:
+    def transcribe(self, audio: np.ndarray, *, opening: str = "") -> str:
         """The transcript of one utterance, whitespace-normalised (blocking: run it off the
-        event loop)."""
-        return " ".join(self.transcriber(audio).split())
+        event loop). ``opening``: see ``Transcriber``."""
+        return " ".join(self.transcriber(audio, opening=opening).split())
 
     @staticmethod
     def after_wake(text: str, phrase: str) -> str:
@@ -157,7 +165,7 @@ class _Lazy:
         self._transcriber: Transcriber | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, audio: np.ndarray) -> str:
+    def __call__(self, audio: np.ndarray, *, opening: str = "") -> str:
         with self._lock:
             if self._transcriber is None:
                 try:
@@ -165,13 +173,16 @@ class _Lazy:
                 except (RuntimeError, OSError, ImportError) as exc:
                     # WhisperUnavailable, SphinxUnavailable, ModelError: all one-line.
                     raise OpenSpeechUnavailable(str(exc)) from exc
-        return self._transcriber(audio)
+        return self._transcriber(audio, opening=opening)
 
 
 def _pocketsphinx() -> Transcriber:
     from glasses.speech.dictation import transcribe
 
-    return lambda audio: transcribe(audio)
+    def transcriber(audio: np.ndarray, *, opening: str = "") -> str:
+        return transcribe(audio)  # its language model takes no previous text
+
+    return transcriber
 
 
 def _whisper() -> Transcriber:

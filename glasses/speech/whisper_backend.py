@@ -24,11 +24,12 @@ network) and every file's sha256 is checked at each load. What is loaded is thei
 the same weights CTranslate2 would make from the float16 file at load, without the float16 file
 and float32 temporaries that loading it costs. ``glasses models pull whisper-small`` downloads
 the larger model. Decoding is English, int8, greedy by default, with no timestamps, no
-VAD (ours cuts utterances) and no conditioning on previous text. The model loads once per
-process (``load_model``), on first use: call it off the event loop. Hugging Face Hub is switched
-off (``HF_HUB_OFFLINE``) before faster-whisper is imported, and the model is always a local
-directory: nothing here opens a network socket. Every problem (package, weights) is a
-``WhisperUnavailable`` whose one-line message names the fix.
+VAD (ours cuts utterances) and no conditioning on earlier utterances; open speech that began
+with the wake phrase starts Whisper's transcript with that phrase (``transcribe(opening=…)``).
+The model loads once per process (``load_model``), on first use: call it off the event loop.
+Hugging Face Hub is switched off (``HF_HUB_OFFLINE``) before faster-whisper is imported, and the
+model is always a local directory: nothing here opens a network socket. Every problem
+(package, weights) is a ``WhisperUnavailable`` whose one-line message names the fix.
 """
 
 from __future__ import annotations
@@ -247,29 +248,42 @@ class _Decoder:
         self._tokenizer = Tokenizer(
             model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en"
         )
-        self._prompt = model.get_prompt(self._tokenizer, [], without_timestamps=True)
+        self._prompts: dict[str, list[int]] = {}
         self._suppress = get_suppressed_tokens(self._tokenizer, [-1])
         self._compression = get_compression_ratio
         self.full_decodes = 0
         self.fit_decodes = 0
         self.fit_fallbacks = 0
 
-    def decode(self, audio: np.ndarray, window: Window) -> str:
+    def prompt_tokens(self, opening: str = "") -> list[int]:
+        """The decoder's start tokens: the transcribe task, then ``opening`` (words the audio
+        is known to begin with; "" for none) as the first words of the transcript, which the
+        decoder continues from."""
+        tokens = self._prompts.get(opening)
+        if tokens is None:
+            prefix = " " + opening.strip() if opening.strip() else None
+            tokens = self.model.get_prompt(
+                self._tokenizer, [], without_timestamps=True, prefix=prefix
+            )
+            self._prompts[opening] = tokens
+        return list(tokens)
+
+    def decode(self, audio: np.ndarray, window: Window, opening: str = "") -> str:
         # A 30 s window's features, attention and activations take ~100 MB while it decodes:
         # give back what is free first (what other work freed since the last decode), and after
         # it what the decode freed, rather than keep it under whatever runs next.
         release_free_memory()
         try:
             if window == "fit":
-                text = self._fit_decode(audio)
+                text = self._fit_decode(audio, opening)
                 if text is not None:
                     return text
                 self.fit_fallbacks += 1
-            return self._full_decode(audio)
+            return self._full_decode(audio, opening)
         finally:
             release_free_memory()
 
-    def _full_decode(self, audio: np.ndarray) -> str:
+    def _full_decode(self, audio: np.ndarray, opening: str = "") -> str:
         self.full_decodes += 1
         segments, _info = self.model.transcribe(
             audio,
@@ -279,13 +293,14 @@ class _Decoder:
             best_of=1,
             temperature=0.0,
             condition_on_previous_text=False,
+            prefix=opening.strip() or None,
             without_timestamps=True,
             vad_filter=False,
             log_progress=False,
         )
         return " ".join(s.text.strip() for s in segments).strip()
 
-    def _fit_decode(self, audio: np.ndarray) -> str | None:
+    def _fit_decode(self, audio: np.ndarray, opening: str = "") -> str | None:
         """One encoder pass over the utterance plus ``pad_s``, at least ``min_window_s`` (its
         last 30 s when longer); None when the result looks like a repetition loop."""
         self.fit_decodes += 1
@@ -298,11 +313,12 @@ class _Decoder:
         features = np.pad(features, ((0, 0), (0, frames - features.shape[1])))
         seconds = len(audio) / SAMPLE_RATE
         budget = max(_MIN_TOKENS, int(_MAX_TOKENS_PER_S * min(seconds, 30.0)))
+        prompt = self.prompt_tokens(opening)
         result = self.model.model.generate(
             self.model.encode(features),
-            [self._prompt],
+            [prompt],
             beam_size=self.settings.beam_size,
-            max_length=len(self._prompt) + budget,
+            max_length=len(prompt) + budget,
             suppress_blank=True,
             suppress_tokens=self._suppress,
         )[0]
@@ -382,13 +398,16 @@ class WhisperDictation:
         self.finals += 1
         return self.decoder.decode(audio, self.settings.final_window)
 
-    def transcribe(self, audio: np.ndarray) -> str:
+    def transcribe(self, audio: np.ndarray, *, opening: str = "") -> str:
         """The final transcript of one whole utterance (16 kHz mono int16), decoded at once
-        with ``final_window``; "" for no audio. Leaves the streamed utterance alone."""
+        with ``final_window``; "" for no audio. Leaves the streamed utterance alone.
+        ``opening``: words the utterance is known to begin with (the wake phrase the spotter
+        heard there): the transcript starts with them as written, and Whisper decodes the rest
+        after them instead of guessing at them (see ``open_speech.Transcriber``)."""
         samples = np.asarray(audio, dtype=np.int16).reshape(-1)
         if not samples.size:
             return ""
-        return self.decoder.decode(_float(samples), self.settings.final_window)
+        return self.decoder.decode(_float(samples), self.settings.final_window, opening)
 
     def _audio(self) -> np.ndarray:
         if len(self._chunks) > 1:
