@@ -95,6 +95,25 @@ def test_every_set_is_specified_and_a_limit_spreads_over_voices() -> None:
     assert len(few) == 6 and len({s.pair[0] for s in few}) > 3
 
 
+def test_out_of_grammar_sets_hold_no_sentence_the_grammar_accepts() -> None:
+    # EVERYDAY holds "what time is it" and "set a timer for five minutes" (the stream's
+    # unrelated speech): with those phrases in the grammar, they are commands, not OOG clips.
+    phrases = [
+        CommandPhrase("what time is it", "time"),
+        CommandPhrase("set a timer for <number> <unit>", "timer"),
+    ]
+    pairs = corpus.voice_rate_pairs()
+    specs = corpus._specs(phrases, "hey glasses", pairs)
+    oog = {s.text for s in specs["oog"]}
+    assert "what time is it" not in oog and "set a timer for five minutes" not in oog
+    assert "hey glasses, what time is it" not in {s.text for s in specs["oog_wake"]}
+    assert len(oog) == len(corpus.NEAR_MISSES) + len(corpus.EVERYDAY) - 2
+    # The other sentences keep the voices they had without the two.
+    everything = corpus._specs([CommandPhrase("dismiss", "dismiss")], "hey glasses", pairs)
+    kept = {s.key: s.pair for s in specs["oog"]}
+    assert all(kept[s.key] == s.pair for s in everything["oog"] if s.key in kept)
+
+
 def test_the_time_line_leaves_the_listen_stage_asleep_between_clips() -> None:
     assert GAP_S[0] > ListenSettings().command_window_s
     assert corpus.WARMUP_SPEECH_S > COLD_SPOTTER_S  # sessions measure a settled spotter

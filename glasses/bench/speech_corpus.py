@@ -27,7 +27,7 @@ The sets (``SETS``), per voice/rate pair unless said otherwise:
 - ``no_pause``: "hey glasses <command>" in one breath (no comma: espeak makes no pause);
 - ``command``: ``COMMANDS_PER_PAIR`` bare skill phrases (for push to talk);
 - ``oog_wake``: "hey glasses, <sentence>" for every ``NEAR_MISSES`` and ``EVERYDAY`` sentence
-  (out of grammar after the wake phrase);
+  that no skill phrase accepts (out of grammar after the wake phrase);
 - ``oog``: the same sentences alone, each in two pairs (speech that must not wake);
 - ``dictation``: ``DICTATION`` sentences, each in two pairs;
 - ``wake_other``: "hey glasses" alone and "hey glasses, <command>" for every skill phrase at
@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from glasses.speech.commands import spoken_samples
+from glasses.speech.commands import normalize, spoken_samples
 
 if TYPE_CHECKING:
     from glasses.speech.commands import CommandPhrase
@@ -351,6 +351,7 @@ def _spread(items: list[_Spec], limit: int | None) -> list[_Spec]:
 def _specs(
     phrases: Sequence[CommandPhrase], wake_phrase: str, pairs: list[tuple[str, int]]
 ) -> dict[Kind, list[_Spec]]:
+    grammar = phrases
     phrases = spoken_samples(phrases)  # a phrase with slots as a few of its forms
     n, m = len(pairs), len(phrases)
     out: dict[Kind, list[_Spec]] = {kind: [] for kind in SETS}
@@ -372,11 +373,19 @@ def _specs(
             out["command"].append(_Spec("command", phrase.phrase, pair, (4, p, k), phrase.intent))
     turn = itertools.count()
     for j, text in enumerate(NEAR_MISSES + EVERYDAY):
+        # A sentence the grammar holds ("what time is it", and "set a timer for five minutes"
+        # since the timer is a grammar command) is no out-of-grammar speech: hearing it as
+        # its command is right. Its turns are still taken, so the other clips keep their voices.
+        out_of_grammar = not any(p.accepts(normalize(text)) for p in grammar)
         for k in range(min(OOG_WAKE_PAIRS_PER_SENTENCE, n)):
             pair = pairs[next(turn) % n]
-            out["oog_wake"].append(_Spec("oog_wake", f"{wake_phrase}, {text}", pair, (5, j, k)))
+            if out_of_grammar:
+                spec = _Spec("oog_wake", f"{wake_phrase}, {text}", pair, (5, j, k))
+                out["oog_wake"].append(spec)
         for k in range(min(OOG_PAIRS_PER_SENTENCE, n)):
-            out["oog"].append(_Spec("oog", text, pairs[next(turn) % n], (6, j, k)))
+            pair = pairs[next(turn) % n]
+            if out_of_grammar:
+                out["oog"].append(_Spec("oog", text, pair, (6, j, k)))
     for j, text in enumerate(DICTATION):
         for k in range(min(DICTATION_PAIRS_PER_SENTENCE, n)):
             out["dictation"].append(_Spec("dictation", text, pairs[next(turn) % n], (7, j, k)))
