@@ -54,9 +54,11 @@ bench: $(STAMP)
 # for training data only, never shipped) and Flite; Festival and Flite's slt are held out for the
 # figures. Shards are cached under ~/.cache/glasses/wake_train, so a rerun only trains; from an
 # empty cache about an hour on 2 shared cores. Needs the train extra (torch, CPU) and root for
-# apt-get (or the packages installed); never run in CI. The shipped head is still the espeak-ng-only
-# one (models/wake/hey_glasses.json: recipe 2, made before the other synthesisers were added, at
-# commit f1d3aa3); this recipe's heads are measured in docs/speech_synthesis.md.
+# apt-get (or the packages installed); never run in CI. The shipped head is still espeak-ng-only
+# (models/wake/hey_glasses.json has its command: recipe 2 with --other-positives 0
+# --other-negatives 0, plus the hard negatives mined from 4 h of stream that --mine-minutes now
+# adds by default, which trains twice); the four-synthesiser heads are measured in
+# docs/speech_synthesis.md.
 WAKE_DEBS := flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 wake-model: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[train,piper]'

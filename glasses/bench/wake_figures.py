@@ -260,12 +260,20 @@ def _stream(hours: float, progress: Progress, seed: int = 20_242) -> tuple[np.nd
 
 
 def stream_minutes(
-    minutes: int, rng: np.random.Generator, voices: Sequence[str], lookalikes: list[float]
+    minutes: int,
+    rng: np.random.Generator,
+    voices: Sequence[str],
+    lookalikes: list[float],
+    *,
+    bench_texts: bool = True,
 ) -> Iterator[np.ndarray]:
     """The distractor stream's audio (see the module docstring), a minute of 16 kHz int16 at a
     time, spoken by ``voices``; the times (s) where its look-alikes start are appended to
-    ``lookalikes``. Deterministic for a given ``rng`` state."""
-    look_alikes = tuple(NEAR_MISSES) + tuple(
+    ``lookalikes``. Deterministic for a given ``rng`` state. ``bench_texts=False``: none of the
+    bench's sentences (``NEAR_MISSES``, ``EVERYDAY``, ``DICTATION``), for training data (the
+    figures measure text the head never heard): generated sentences stand for the bench's, and
+    the look-alikes are the training ones only."""
+    look_alikes = (tuple(NEAR_MISSES) if bench_texts else ()) + tuple(
         t for t in wake_data.LOOK_ALIKES if t not in {"hey", "glasses", "glass"}
     )
     for minute in range(minutes):
@@ -285,7 +293,10 @@ def stream_minutes(
             elif r < 0.45:
                 text = wake_data.sentence(rng)
             elif r < 0.75:
-                text = wake_data._pick(rng, EVERYDAY + DICTATION)
+                if bench_texts:
+                    text = wake_data._pick(rng, EVERYDAY + DICTATION)
+                else:
+                    text = wake_data.sentence(rng)
             elif r < 0.88:
                 text = wake_data.word_string(rng)
             else:

@@ -14,6 +14,13 @@
    torch on the CPU (the ``train`` extra). ``--hard-rounds N`` then re-weights the negative
    windows the head still scores >= 0.05 and trains a few more epochs (off by default: on the
    held-out figures it cost more detection than it saved false accepts).
+   ``--mine-minutes N`` mines hard negatives from a larger pool instead: N minutes of the
+   held-out figures' distractor stream (``wake_figures.stream_minutes``: sentences, dictionary
+   words, look-alikes, noise, tones) spoken by the *training* voices from seeds of its own
+   (cached like the shards), scored window by window by a first pass of the same recipe (or
+   ``--mine-head``); the windows scoring ``--mine-min`` or more, topped up to the ``--mine-top``
+   highest-scoring ones, join the data as negatives of kind "mined" (weighted like look-alikes)
+   and the head is trained again from the same seed.
 4. **Export**: the weights written as an ONNX graph with ``onnx.helper`` (input ``embeddings``
    B×16×96 float32, output ``score`` B×1), beside a JSON record of the run (``.json``).
 
@@ -42,7 +49,14 @@ from glasses.atomic import write_bytes, write_text
 from glasses.bench.speech_corpus import HELD_OUT_ACCENTS, HELD_OUT_OTHER_VOICES, HELD_OUT_VARIANTS
 from glasses.cache import cache_dir as glasses_cache_dir
 from glasses.cache import save_npz
-from glasses.speech.wake_features import EMBED_DIM, RATE, STEP, FrontEnd, clip_embeddings
+from glasses.speech.wake_features import (
+    EMBED_DIM,
+    RATE,
+    STEP,
+    FrontEnd,
+    StreamingFeatures,
+    clip_embeddings,
+)
 from glasses.speech.wake_model import WINDOW
 from glasses.training import wake_data
 
@@ -52,7 +66,9 @@ SHARD = 200
 POSITIVE_BEFORE_S = 0.08
 POSITIVE_AFTER_S = 0.24
 NEGATIVE_BEFORE_S = 0.4
-KINDS = ("pos", "lookalike", "speech", "noise", "tone", "silence")
+KINDS = ("pos", "lookalike", "speech", "noise", "tone", "silence", "mined")
+MINE_VERSION = 2  # bump when the mining stream's recipe (wake_figures.stream_minutes) changes
+MINE_SHARD_MINUTES = 30
 DEFAULT_OUT = Path("models/wake/hey_glasses.onnx")
 
 Progress = Callable[[str], None]
@@ -171,6 +187,84 @@ def dataset(
     return Steps.concat(parts)
 
 
+def mining_shard(seed: int, index: int, front: FrontEnd | None = None) -> np.ndarray:
+    """Embeddings ((n, 96) float16, one per step, streamed) of ``MINE_SHARD_MINUTES`` of the
+    held-out figures' distractor stream (``wake_figures.stream_minutes``) spoken by the
+    *training* voices without the bench's sentences, from its own seed; cached like the
+    shards."""
+    from glasses.bench.wake_figures import stream_minutes
+
+    key = f"mine-v{MINE_VERSION}-{seed}-{index}"
+    path = cache_root() / f"{key}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as npz:
+                return np.asarray(npz["embeddings"])
+        except (OSError, ValueError, KeyError):
+            pass
+    digest = hashlib.sha256(key.encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    features = StreamingFeatures(front or _worker_front_end())
+    audio = stream_minutes(
+        MINE_SHARD_MINUTES, rng, wake_data.voices("train"), [], bench_texts=False
+    )
+    embeddings = np.concatenate([features.push(pcm) for pcm in audio]).astype(np.float16)
+    save_npz(path, embeddings=embeddings)
+    return embeddings
+
+
+def _mining_job(job: tuple[int, int]) -> np.ndarray:
+    return mining_shard(*job)
+
+
+def mining_stream(
+    minutes: int, seed: int, progress: Progress, *, jobs: int = 2
+) -> tuple[Steps, np.ndarray]:
+    """``minutes`` (whole shards) of the training voices' distractor stream as ``Steps`` (each
+    shard led by ``WINDOW − 1`` silent rows, every row labelled −1: ``mine`` picks the rows),
+    and the rows that end a window of the stream (not a lead row)."""
+    todo = [(seed, i) for i in range((minutes + MINE_SHARD_MINUTES - 1) // MINE_SHARD_MINUTES)]
+    shards = []
+    t0 = time.monotonic()
+    # fork, as in ``dataset``: the parent makes its front end only after the workers are done.
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for n, emb in enumerate(pool.imap(_mining_job, todo), start=1):
+            shards.append(emb)
+            progress(f"mining stream: shard {n}/{len(todo)} {time.monotonic() - t0:.0f} s")
+    lead = np.repeat(_worker_front_end().silent_embedding[None], WINDOW - 1, axis=0)
+    parts, ends = [], []
+    offset = 0
+    for emb in shards:
+        rows = np.concatenate([lead, emb]).astype(np.float16)
+        kind = np.full(len(rows), KINDS.index("mined"), np.int8)
+        parts.append(Steps(rows, np.full(len(rows), -1, np.int8), kind))
+        ends.append(offset + np.arange(WINDOW - 1, len(rows)))
+        offset += len(rows)
+    return Steps.concat(parts), np.concatenate(ends)
+
+
+def mine(
+    stream: Steps,
+    ends: np.ndarray,
+    score: Callable[[np.ndarray], np.ndarray],
+    min_score: float,
+    top: int,
+) -> tuple[Steps, np.ndarray]:
+    """``stream`` with the windows (ending at ``ends``) that ``score`` ((B, 16, 96) → (B,))
+    gives ``min_score`` or more labelled 0 (negatives), or its ``top`` highest-scoring windows
+    when fewer pass; and every window's score."""
+    scores = np.concatenate(
+        [score(gather(stream, ends[i : i + 8192])) for i in range(0, len(ends), 8192)]
+    )
+    chosen = scores >= min_score
+    if chosen.sum() < top:
+        chosen = np.zeros(len(ends), bool)
+        chosen[np.argsort(-scores, kind="stable")[:top]] = True
+    labels = stream.labels.copy()
+    labels[ends[chosen]] = 0
+    return Steps(stream.embeddings, labels, stream.kind), scores
+
+
 def window_index(steps: Steps) -> np.ndarray:
     """Rows whose label counts (the end of each training window)."""
     return np.nonzero(steps.labels >= 0)[0]
@@ -199,6 +293,7 @@ class HeadConfig:
     hard_min: float = 0.05
     hard_weight: float = 4.0
     hard_epochs: int = 4
+    mined_weight: float = 3.0  # the mined stream windows (kind "mined"), like look-alikes
 
 
 def train_head(train: Steps, config: HeadConfig, seed: int, progress: Progress) -> dict[str, Any]:
@@ -221,6 +316,7 @@ def train_head(train: Steps, config: HeadConfig, seed: int, progress: Progress) 
     w_all = np.ones(len(rows), np.float32)
     w_all[y_all == 1] = config.positive_weight
     w_all[train.kind[rows] == KINDS.index("lookalike")] = config.lookalike_weight
+    w_all[train.kind[rows] == KINDS.index("mined")] = config.mined_weight
     rng = np.random.default_rng(seed)
     loss_fn = nn.BCEWithLogitsLoss(reduction="none")
 
@@ -370,6 +466,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--hard-rounds", type=int, default=0, help="rounds of hard-negative re-weighting"
     )
+    parser.add_argument(
+        "--mine-minutes", type=int, default=240,
+        help="minutes of distractor stream in training voices to mine hard negatives from "
+        "(0: no mining)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mine-min", type=float, default=0.05, help="mined: windows scoring at least this"
+    )
+    parser.add_argument(
+        "--mine-top", type=int, default=20000,
+        help="mined: at least this many windows (the highest-scoring) when fewer pass --mine-min",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mine-head", type=Path,
+        help="score the mining stream with this head file, not a first pass trained here",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     t0 = time.monotonic()
 
@@ -397,6 +509,44 @@ def main(argv: list[str] | None = None) -> int:
     held = Steps.concat(list(helds.values()))
     t_data = time.monotonic() - t0
     config = HeadConfig(epochs=args.epochs, hard_rounds=args.hard_rounds, hidden=args.hidden)
+    mining: dict[str, Any] | None = None
+    if args.mine_minutes > 0:
+        # Hard negatives from a large pool: the windows of a distractor stream (training voices,
+        # its own seed) that a first head scores highest become extra negatives of a second
+        # training from the same seed.
+        stream, ends = mining_stream(args.mine_minutes, args.seed, progress, jobs=args.jobs)
+        from glasses.speech.wake_model import Head
+
+        if args.mine_head is not None:
+            scored_by = f"{args.mine_head} (sha256 "
+            scored_by += hashlib.sha256(args.mine_head.read_bytes()).hexdigest() + ")"
+            mined, scores = mine(
+                stream, ends, Head(path=args.mine_head), args.mine_min, args.mine_top
+            )
+        else:
+            # The first pass scores as its ONNX file does (onnxruntime, not ``forward_numpy``):
+            # the same windows as ``--mine-head`` with that file.
+            first_path = args.out.with_name(f"{args.out.stem}.first-pass.onnx")
+            export_onnx(train_head(train, config, args.seed, progress), first_path)
+            scored_by = "a first pass of this recipe without mining (sha256 "
+            scored_by += hashlib.sha256(first_path.read_bytes()).hexdigest() + ")"
+            mined, scores = mine(stream, ends, Head(path=first_path), args.mine_min, args.mine_top)
+            first_path.unlink()
+        n_mined = int(np.sum(mined.labels == 0))
+        progress(f"mined {n_mined} of {len(ends)} stream windows (>= {args.mine_min}: "
+                 f"{int(np.sum(scores >= args.mine_min))})")  # fmt: skip
+        train = Steps.concat([train, mined])
+        mining = {
+            "stream_minutes": args.mine_minutes,
+            "stream": "glasses.bench.wake_figures.stream_minutes, training voices, "
+            f"shards of {MINE_SHARD_MINUTES} min (recipe v{MINE_VERSION})",
+            "min_score": args.mine_min,
+            "top": args.mine_top,
+            "scored_by": scored_by,
+            "stream_windows": len(ends),
+            "windows_at_min_score": int(np.sum(scores >= args.mine_min)),
+            "mined_windows": n_mined,
+        }
     weights = train_head(train, config, args.seed, progress)
     t_train = time.monotonic() - t0 - t_data
     export_onnx(weights, args.out)
@@ -432,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(HELD_OUT_OTHER_VOICES)
         + ")",
         "head": asdict(config),
+        "mining": mining,
         "data_seconds": round(t_data, 1),
         "train_seconds": round(t_train, 1),
         "held_out_at_0.5": {
