@@ -17,7 +17,7 @@ from glasses.atomic import (
     write_bytes,
     write_text,
 )
-from glasses.cache import save_npz
+from glasses.cache import load_npz, save_npz
 
 
 def test_a_write_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -97,3 +97,19 @@ def test_cache_entries_are_written_atomically(tmp_path: Path) -> None:
     save_npz(path, a=np.arange(4))
     assert np.load(path)["a"].tolist() == [0, 1, 2, 3]
     assert [p.name for p in path.parent.iterdir()] == ["entry.npz"]
+
+
+def test_an_unreadable_cache_entry_is_named_in_a_warning_and_made_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+
+    path = tmp_path / "entry.npz"
+    assert load_npz(path, "a") is None  # none yet: no warning
+    save_npz(path, a=np.arange(3))
+    loaded = load_npz(path, "a")
+    assert loaded is not None and loaded["a"].tolist() == [0, 1, 2]
+    assert load_npz(path, "b") is None  # an older layout
+    path.write_bytes(b"not a zip")
+    assert load_npz(path, "a") is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2 and all(str(path) in w for w in warnings)

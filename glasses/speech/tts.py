@@ -46,7 +46,7 @@ from typing import Literal
 import numpy as np
 
 from glasses.cache import cache_dir as glasses_cache_dir
-from glasses.cache import save_npz
+from glasses.cache import load_npz, save_npz
 from glasses.devices.resample import TARGET_RATE, resample
 
 TtsBackend = Literal["espeak", "piper", "system"]
@@ -364,12 +364,9 @@ def synthesize(
         _check_variant(voice)
     directory = cache_dir or default_cache_dir()
     path = directory / f"{_cache_key(text, voice, rate_wpm, pitch)}.npz"
-    if use_cache and path.is_file():
-        try:
-            with np.load(path) as npz:
-                return npz["samples"].astype(np.int16, copy=False), int(npz["sample_rate"])
-        except (OSError, ValueError, KeyError):
-            pass  # a corrupt or partial cache entry: synthesise again and overwrite it
+    cached = load_npz(path, "samples", "sample_rate") if use_cache else None
+    if cached is not None:
+        return cached["samples"].astype(np.int16, copy=False), int(cached["sample_rate"])
     if backend == "piper":
         samples, sample_rate = piper_tts.synthesize(text, voice, rate_wpm, pitch)
     elif backend == "system":

@@ -41,14 +41,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from glasses.atomic import write_bytes, write_text
 from glasses.bench.speech_corpus import HELD_OUT_ACCENTS, HELD_OUT_OTHER_VOICES, HELD_OUT_VARIANTS
 from glasses.cache import cache_dir as glasses_cache_dir
-from glasses.cache import save_npz
+from glasses.cache import load_npz, save_npz
 from glasses.speech.wake_features import (
     EMBED_DIM,
     RATE,
@@ -72,6 +72,7 @@ MINE_SHARD_MINUTES = 30
 DEFAULT_OUT = Path("models/wake/hey_glasses.onnx")
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
 def cache_root() -> Path:
@@ -135,12 +136,9 @@ def shard(
     else:
         key = f"v{OTHER_RECIPE_VERSION}-{synth}-{split}-{polarity}-{seed}-{index}"
     path = cache_root() / f"{key}.npz"
-    if path.is_file():
-        try:
-            with np.load(path) as npz:
-                return Steps(npz["embeddings"], npz["labels"], npz["kind"])
-        except (OSError, ValueError, KeyError):
-            pass  # a partial file from an interrupted run: make it again
+    cached = load_npz(path, "embeddings", "labels", "kind")
+    if cached is not None:
+        return Steps(cached["embeddings"], cached["labels"], cached["kind"])
     digest = hashlib.sha256(key.encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
     pool = wake_data.voices(split, synth)
@@ -177,14 +175,21 @@ def dataset(
     for synth, (positives, negatives) in counts.items():
         todo += [(split, "pos", seed, i, synth) for i in range((positives + SHARD - 1) // SHARD)]
         todo += [(split, "neg", seed, i, synth) for i in range((negatives + SHARD - 1) // SHARD)]
-    parts = []
+    return Steps.concat(_in_workers(_shard_job, todo, jobs, progress, split))
+
+
+def _in_workers(
+    fn: Callable[[Any], T], todo: list[Any], jobs: int, progress: Progress, what: str
+) -> list[T]:
+    """``fn`` of each of ``todo``, in order, by ``jobs`` forked processes (they inherit
+    nothing heavy: no ONNX session exists in the parent yet), a progress line per result."""
+    out: list[T] = []
     t0 = time.monotonic()
-    # fork: the workers inherit nothing heavy (no ONNX session exists in the parent yet).
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for n, steps in enumerate(pool.imap(_shard_job, todo), start=1):
-            parts.append(steps)
-            progress(f"{split}: shard {n}/{len(todo)} {time.monotonic() - t0:.0f} s")
-    return Steps.concat(parts)
+        for n, result in enumerate(pool.imap(fn, todo), start=1):
+            out.append(result)
+            progress(f"{what}: shard {n}/{len(todo)} {time.monotonic() - t0:.0f} s")
+    return out
 
 
 def mining_shard(seed: int, index: int, front: FrontEnd | None = None) -> np.ndarray:
@@ -196,12 +201,9 @@ def mining_shard(seed: int, index: int, front: FrontEnd | None = None) -> np.nda
 
     key = f"mine-v{MINE_VERSION}-{seed}-{index}"
     path = cache_root() / f"{key}.npz"
-    if path.is_file():
-        try:
-            with np.load(path) as npz:
-                return np.asarray(npz["embeddings"])
-        except (OSError, ValueError, KeyError):
-            pass
+    cached = load_npz(path, "embeddings")
+    if cached is not None:
+        return cached["embeddings"]
     digest = hashlib.sha256(key.encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
     features = StreamingFeatures(front or _worker_front_end())
@@ -224,13 +226,8 @@ def mining_stream(
     shard led by ``WINDOW − 1`` silent rows, every row labelled −1: ``mine`` picks the rows),
     and the rows that end a window of the stream (not a lead row)."""
     todo = [(seed, i) for i in range((minutes + MINE_SHARD_MINUTES - 1) // MINE_SHARD_MINUTES)]
-    shards = []
-    t0 = time.monotonic()
-    # fork, as in ``dataset``: the parent makes its front end only after the workers are done.
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for n, emb in enumerate(pool.imap(_mining_job, todo), start=1):
-            shards.append(emb)
-            progress(f"mining stream: shard {n}/{len(todo)} {time.monotonic() - t0:.0f} s")
+    # The parent makes its front end only after the workers are done.
+    shards = _in_workers(_mining_job, todo, jobs, progress, "mining stream")
     lead = np.repeat(_worker_front_end().silent_embedding[None], WINDOW - 1, axis=0)
     parts, ends = [], []
     offset = 0
