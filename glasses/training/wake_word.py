@@ -380,7 +380,6 @@ def forward_numpy(weights: dict[str, Any], x: np.ndarray) -> np.ndarray:
 
 def export_onnx(weights: dict[str, Any], path: Path) -> None:
     """The head as an ONNX graph (opset 17): embeddings B×16×96 → score B×1 (a probability)."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     inits = [numpy_helper.from_array(np.ascontiguousarray(v), k) for k, v in weights.items()]
@@ -406,6 +405,15 @@ def export_onnx(weights: dict[str, Any], path: Path) -> None:
         [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["B", 1])],
         inits,
     )
+    write_head_graph(graph, path)
+
+
+def write_head_graph(graph: Any, path: Path) -> None:
+    """An ONNX ``graph`` (opset 17, IR 8, as the runtime's onnxruntime reads) checked and
+    written to ``path`` atomically."""
+    import onnx
+    from onnx import helper
+
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="glasses.training"
     )
