@@ -1,8 +1,9 @@
 """The trained "hey glasses" detector: a small classifier over openWakeWord speech embeddings.
 
 Every 80 ms step of the stream (``glasses.speech.wake_features``) gives one 96-dim embedding;
-the head (``models/wake/hey_glasses.onnx``, trained by ``glasses.training.wake_word``, registry
-id ``hey-glasses-head``) scores the last ``WINDOW`` embeddings (1.28 s) with the probability that
+the head (``models/wake/hey_glasses.onnx``, registry id ``hey-glasses-head``: two networks
+trained by ``glasses.training.wake_word`` and averaged by ``glasses.training.wake_ensemble``)
+scores the last ``WINDOW`` embeddings (1.28 s) with the probability that
 the phrase has just ended. ``ModelWakeSpotter`` has the interface of ``WakeWordSpotter``: a
 detection is reported once the score has stayed at or above ``settings.threshold`` for
 ``settings.confirm_steps`` consecutive steps; its ``t_ns`` is the end of the first of those
