@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -26,9 +25,10 @@ from typing import Any
 from glasses.atomic import write_text
 from glasses.speech.wake_features import EMBED_DIM
 from glasses.speech.wake_model import WINDOW
+from glasses.training.wake_word import HEAD_INPUT as INPUT
+from glasses.training.wake_word import HEAD_OUTPUT as OUTPUT
 from glasses.training.wake_word import write_head_graph
-
-INPUT, OUTPUT = "embeddings", "score"
+from models.registry import sha256_of
 
 
 class EnsembleError(ValueError):
@@ -80,10 +80,6 @@ def average_heads(members: Sequence[Path], out: Path) -> None:
     write_head_graph(graph, out)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m glasses.training.wake_ensemble", description=__doc__.split("\n")[0]
@@ -100,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.members:
         record_path = path.with_suffix(".json")
         record = json.loads(record_path.read_text()) if record_path.is_file() else None
-        members.append({"file": path.name, "sha256": _sha256(path), "record": record})
+        members.append({"file": path.name, "sha256": sha256_of(path), "record": record})
     record = {
         "model": str(args.out),
-        "sha256": _sha256(args.out),
+        "sha256": sha256_of(args.out),
         "size_bytes": args.out.stat().st_size,
         "date": datetime.datetime.now(datetime.UTC).date().isoformat(),
         "command": "python -m glasses.training.wake_ensemble "

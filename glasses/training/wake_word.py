@@ -59,6 +59,7 @@ from glasses.speech.wake_features import (
 )
 from glasses.speech.wake_model import WINDOW
 from glasses.training import wake_data
+from models.registry import sha256_of
 
 RECIPE_VERSION = 2  # bump when wake_data or the labelling changes what a shard holds
 OTHER_RECIPE_VERSION = 1  # the same, for the shards of other synthesisers than espeak-ng
@@ -66,6 +67,7 @@ SHARD = 200
 POSITIVE_BEFORE_S = 0.08
 POSITIVE_AFTER_S = 0.24
 NEGATIVE_BEFORE_S = 0.4
+HEAD_INPUT, HEAD_OUTPUT = "embeddings", "score"  # the head graph's input and output names
 KINDS = ("pos", "lookalike", "speech", "noise", "tone", "silence", "mined")
 MINE_VERSION = 2  # bump when the mining stream's recipe (wake_figures.stream_minutes) changes
 MINE_SHARD_MINUTES = 30
@@ -384,7 +386,7 @@ def export_onnx(weights: dict[str, Any], path: Path) -> None:
 
     inits = [numpy_helper.from_array(np.ascontiguousarray(v), k) for k, v in weights.items()]
     inits.append(numpy_helper.from_array(np.array([0, -1], np.int64), "flat_shape"))
-    nodes = [helper.make_node("Reshape", ["embeddings", "flat_shape"], ["x0"])]
+    nodes = [helper.make_node("Reshape", [HEAD_INPUT, "flat_shape"], ["x0"])]
     x = "x0"
     for i in (1, 2):
         nodes += [
@@ -396,13 +398,13 @@ def export_onnx(weights: dict[str, Any], path: Path) -> None:
         x = f"r{i}"
     nodes += [
         helper.make_node("Gemm", [x, "fc3.weight", "fc3.bias"], ["logit"], transB=1),
-        helper.make_node("Sigmoid", ["logit"], ["score"]),
+        helper.make_node("Sigmoid", ["logit"], [HEAD_OUTPUT]),
     ]
     graph = helper.make_graph(
         nodes,
         "hey_glasses_head",
-        [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["B", WINDOW, EMBED_DIM])],
-        [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["B", 1])],
+        [helper.make_tensor_value_info(HEAD_INPUT, TensorProto.FLOAT, ["B", WINDOW, EMBED_DIM])],
+        [helper.make_tensor_value_info(HEAD_OUTPUT, TensorProto.FLOAT, ["B", 1])],
         inits,
     )
     write_head_graph(graph, path)
@@ -522,21 +524,16 @@ def main(argv: list[str] | None = None) -> int:
         stream, ends = mining_stream(args.mine_minutes, args.seed, progress, jobs=args.jobs)
         from glasses.speech.wake_model import Head
 
-        if args.mine_head is not None:
-            scored_by = f"{args.mine_head} (sha256 "
-            scored_by += hashlib.sha256(args.mine_head.read_bytes()).hexdigest() + ")"
-            mined, scores = mine(
-                stream, ends, Head(path=args.mine_head), args.mine_min, args.mine_top
-            )
-        else:
-            # The first pass scores as its ONNX file does (onnxruntime, not ``forward_numpy``):
-            # the same windows as ``--mine-head`` with that file.
-            first_path = args.out.with_name(f"{args.out.stem}.first-pass.onnx")
-            export_onnx(train_head(train, config, args.seed, progress), first_path)
-            scored_by = "a first pass of this recipe without mining (sha256 "
-            scored_by += hashlib.sha256(first_path.read_bytes()).hexdigest() + ")"
-            mined, scores = mine(stream, ends, Head(path=first_path), args.mine_min, args.mine_top)
-            first_path.unlink()
+        # The first pass scores as its ONNX file does (onnxruntime, not ``forward_numpy``): the
+        # same windows as ``--mine-head`` with that file.
+        scorer = args.mine_head or args.out.with_name(f"{args.out.stem}.first-pass.onnx")
+        if args.mine_head is None:
+            export_onnx(train_head(train, config, args.seed, progress), scorer)
+        what = args.mine_head or "a first pass of this recipe without mining"
+        scored_by = f"{what} (sha256 {sha256_of(scorer)})"
+        mined, scores = mine(stream, ends, Head(path=scorer), args.mine_min, args.mine_top)
+        if args.mine_head is None:
+            scorer.unlink()
         n_mined = int(np.sum(mined.labels == 0))
         progress(f"mined {n_mined} of {len(ends)} stream windows (>= {args.mine_min}: "
                  f"{int(np.sum(scores >= args.mine_min))})")  # fmt: skip
@@ -559,14 +556,14 @@ def main(argv: list[str] | None = None) -> int:
 
     session = ort.InferenceSession(str(args.out), providers=["CPUExecutionProvider"])
     probe = gather(held, window_index(held)[:256])
-    exported = np.asarray(session.run(None, {"embeddings": probe})[0]).reshape(-1)
+    exported = np.asarray(session.run(None, {HEAD_INPUT: probe})[0]).reshape(-1)
     drift = float(np.max(np.abs(exported - forward_numpy(weights, probe))))
     if drift > 1e-4:
         raise SystemExit(f"the exported head differs from the trained one by {drift:g}")
     figures = {synth: quick_figures(weights, h, 0.5) for synth, h in helds.items()}
     record = {
         "model": str(args.out),
-        "sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
+        "sha256": sha256_of(args.out),
         "size_bytes": args.out.stat().st_size,
         "date": datetime.datetime.now(datetime.UTC).date().isoformat(),
         "command": "python -m glasses.training.wake_word "
