@@ -63,6 +63,20 @@ def test_drive_publishes_each_event_at_its_time_and_returns_what_was_emitted() -
     assert [type(e) for e in only.events] == [Intent]
 
 
+def test_drive_keeps_as_many_turn_timelines_as_asked() -> None:
+    """The runtime keeps the newest ``max_turns`` turns; a harness that attributes events by
+    their turn's start must ask for enough (the speech bench's sessions open thousands)."""
+    taps = [Tap(t_ns=(i + 1) * 100 * MS) for i in range(5)]
+    few = drive([Echo()], taps, until_ns=NS_PER_S, max_turns=3)
+    assert few.runtime.timelines.dropped_turns == 2
+    first, *_, last = few.of(Intent)
+    assert few.turn_start_ns(first.turn_id) is None  # forgotten
+    assert few.turn_start_ns(last.turn_id) == 500 * MS
+    enough = drive([Echo()], taps, until_ns=NS_PER_S, max_turns=5)
+    assert enough.runtime.timelines.dropped_turns == 0
+    assert [enough.turn_start_ns(i.turn_id) for i in enough.of(Intent)] == [t.t_ns for t in taps]
+
+
 def test_events_out_of_time_order_are_refused() -> None:
     with pytest.raises(ValueError, match="time order"):
         drive([Echo()], [Tap(t_ns=2 * MS), Tap(t_ns=MS)], until_ns=NS_PER_S)

@@ -166,3 +166,23 @@ def test_the_distractor_stream_has_the_length_asked_and_repeats_itself() -> None
     assert all(corpus.is_held_out(voice) for _, (voice, _) in stream.pool)
     with pytest.raises(ValueError, match="minutes"):
         DistractorStream(0)
+
+
+def test_a_session_that_forgot_turns_is_refused_not_scored() -> None:
+    from glasses.bench.speech_listen import _check_turns_kept
+    from glasses.runtime import Event, Intent
+    from glasses.runtime.stage import Stage, StageContext
+    from glasses.runtime.testing import drive
+
+    class Turns(Stage):
+        name = "turns"
+        accepts = (Tap,)
+
+        async def process(self, event: Event, ctx: StageContext) -> None:
+            turn = ctx.new_turn(event.t_ns, "Tap")
+            ctx.emit(Intent(t_ns=event.t_ns, source=self.name, turn_id=turn, name="x"))
+
+    taps = [Tap(t_ns=(i + 1) * 1_000_000) for i in range(4)]
+    _check_turns_kept(drive([Turns()], taps, 10_000_000, max_turns=4))
+    with pytest.raises(RuntimeError, match="forgot 1 turns"):
+        _check_turns_kept(drive([Turns()], taps, 10_000_000, max_turns=3))

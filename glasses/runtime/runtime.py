@@ -23,7 +23,7 @@ from glasses.runtime.bus import Bus
 from glasses.runtime.clock import Clock
 from glasses.runtime.events import Event, EventKind, QueueOverflow, Shutdown
 from glasses.runtime.inbox import Inbox
-from glasses.runtime.metrics import StageStats, Timelines
+from glasses.runtime.metrics import MAX_TURNS, StageStats, Timelines
 from glasses.runtime.stage import Stage, StageContext
 from glasses.runtime.supervisor import RestartPolicy, Supervisor
 
@@ -37,10 +37,11 @@ class Runtime:
     ``publish`` events; stages consume from their inboxes and ``emit`` through the same bus.
     """
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, max_turns: int = MAX_TURNS) -> None:
+        """``max_turns``: the turn timelines kept (the newest; see ``Timelines``)."""
         self.clock = clock
         self.bus = Bus()
-        self.timelines = Timelines()
+        self.timelines = Timelines(max_turns=max_turns)
         self.supervisor = Supervisor(clock, self.publish, on_give_up=self._gave_up)
         self.stage_stats: dict[str, StageStats] = {}
         self.inboxes: dict[str, Inbox] = {}

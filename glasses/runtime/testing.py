@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from glasses.runtime.clock import NS_PER_S, VirtualClock
 from glasses.runtime.events import AudioChunk, Event, StageCrashed, VideoFrame
+from glasses.runtime.metrics import MAX_TURNS
 from glasses.runtime.runtime import Runtime
 from glasses.runtime.stage import Stage, StageContext
 
@@ -138,6 +139,7 @@ def drive(
     keep: Callable[[Event], bool] | None = None,
     observers: Sequence[Callable[[Event], None]] = (),
     at: Callable[[Event], int] | None = None,
+    max_turns: int = MAX_TURNS,
 ) -> Driven:
     """Run ``stages`` on ``clock`` (default a fresh ``VirtualClock``), publish each of
     ``events`` at its ``t_ns``, stop at ``until_ns``, and return what was published.
@@ -150,10 +152,11 @@ def drive(
     does (as the assistant pipeline wires ``SkillStage.see``: the newest frame, the card shown).
     ``at`` says when each event is published, if not at its ``t_ns`` (``at_chunk_end``: as a
     microphone does, once the chunk's last sample is captured); the order and ``until_ns``
-    rules then apply to those times.
+    rules then apply to those times. ``max_turns``: the turn timelines the runtime keeps (the
+    newest); ``Driven.turn_start_ns`` knows nothing of older turns.
     """
     clock = clock if clock is not None else VirtualClock()
-    runtime = Runtime(clock)
+    runtime = Runtime(clock, max_turns=max_turns)
     for stage in stages:
         runtime.add_stage(stage)
     for observer in observers:

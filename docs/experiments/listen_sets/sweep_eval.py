@@ -3,10 +3,10 @@
 ``[LEAD_IN_S=2] OPS=0.8:1,0.8:2 python sweep_eval.py fa MINUTES``: false accepts on the bench's
 distractor stream (one run can hold many points: only the count of wakes is read).
 ``[LEAD_IN_S=2] OPS=0.8:2 python sweep_eval.py sets wake no_pause wake_other wake_clean``:
-held-out wakes and right commands per set. Run one point per process here: with several
-listen stages on the virtual clock their charged costs add up, the stages fall behind the
-audio, and turns are attributed to the wrong clips (the counts collapse). Points are
-``threshold:confirm_steps``; the first is the stage that transcribes open speech.
+held-out wakes and right commands per set. Points are ``threshold:confirm_steps``; the
+first is the stage that transcribes open speech (the others' "right" counts get no Whisper).
+The figures in docs/speech_synthesis.md were measured one point per process, before
+``speech_listen.play`` kept enough turn timelines for several listen stages.
 """
 
 import os
