@@ -1,5 +1,8 @@
 """Push-to-talk: the speech bench's 144 command clips through VAD → listen (push to talk), and
 what each wrong or rejected one was heard as (intents, transcripts)."""
+import os, sys
+sys.path.insert(0, os.path.dirname(__file__))
+import non_rhotic  # noqa: F401  (NON_RHOTIC=1)
 from collections import Counter
 from glasses.assistant.skills import builtin_skills
 from glasses.speech.commands import phrases_from_skills

@@ -1,5 +1,8 @@
 """"start captions" and "stop captions" through the command grammar alone, in every bench
 voice (training and held-out espeak-ng) at 140/170/200 wpm, 15 dB SNR: what each was heard as."""
+import os, sys
+sys.path.insert(0, os.path.dirname(__file__))
+import non_rhotic  # noqa: F401  (NON_RHOTIC=1)
 from glasses.assistant.skills import builtin_skills
 from glasses.speech.commands import CommandRecognizer, phrases_from_skills
 from glasses.speech.tts import synthesize_16k, mix_noise
