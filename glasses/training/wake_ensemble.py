@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from glasses.atomic import write_text
-from glasses.speech.wake_features import EMBED_DIM
-from glasses.speech.wake_model import WINDOW
 from glasses.training.wake_word import HEAD_INPUT as INPUT
 from glasses.training.wake_word import HEAD_OUTPUT as OUTPUT
 from glasses.training.wake_word import write_head_graph
@@ -59,7 +57,7 @@ def _member(path: Path, index: int) -> Any:
 
 def average_heads(members: Sequence[Path], out: Path) -> None:
     """Write the head whose score is the mean of ``members``' scores to ``out``."""
-    from onnx import TensorProto, helper
+    from onnx import helper
 
     if len(members) < 2:
         raise EnsembleError("an ensemble needs at least two member heads")
@@ -70,14 +68,7 @@ def average_heads(members: Sequence[Path], out: Path) -> None:
         nodes += model.graph.node
         initializers += model.graph.initializer
     nodes.append(helper.make_node("Mean", [f"m{i}_{OUTPUT}" for i in range(len(loaded))], [OUTPUT]))
-    graph = helper.make_graph(
-        nodes,
-        "hey_glasses_head_mean",
-        [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["B", WINDOW, EMBED_DIM])],
-        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["B", 1])],
-        initializers,
-    )
-    write_head_graph(graph, out)
+    write_head_graph(nodes, initializers, "hey_glasses_head_mean", out)
 
 
 def main(argv: list[str] | None = None) -> int:

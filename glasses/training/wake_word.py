@@ -382,7 +382,7 @@ def forward_numpy(weights: dict[str, Any], x: np.ndarray) -> np.ndarray:
 
 def export_onnx(weights: dict[str, Any], path: Path) -> None:
     """The head as an ONNX graph (opset 17): embeddings B×16×96 → score B×1 (a probability)."""
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     inits = [numpy_helper.from_array(np.ascontiguousarray(v), k) for k, v in weights.items()]
     inits.append(numpy_helper.from_array(np.array([0, -1], np.int64), "flat_shape"))
@@ -400,22 +400,23 @@ def export_onnx(weights: dict[str, Any], path: Path) -> None:
         helper.make_node("Gemm", [x, "fc3.weight", "fc3.bias"], ["logit"], transB=1),
         helper.make_node("Sigmoid", ["logit"], [HEAD_OUTPUT]),
     ]
+    write_head_graph(nodes, inits, "hey_glasses_head", path)
+
+
+def write_head_graph(nodes: list[Any], initializers: list[Any], name: str, path: Path) -> None:
+    """The ONNX graph ``name`` of ``nodes`` and ``initializers`` with the head's signature
+    (``HEAD_INPUT`` B×16×96 → ``HEAD_OUTPUT`` B×1; opset 17, IR 8, as the runtime's onnxruntime
+    reads), checked and written to ``path`` atomically."""
+    import onnx
+    from onnx import TensorProto, helper
+
     graph = helper.make_graph(
         nodes,
-        "hey_glasses_head",
+        name,
         [helper.make_tensor_value_info(HEAD_INPUT, TensorProto.FLOAT, ["B", WINDOW, EMBED_DIM])],
         [helper.make_tensor_value_info(HEAD_OUTPUT, TensorProto.FLOAT, ["B", 1])],
-        inits,
+        initializers,
     )
-    write_head_graph(graph, path)
-
-
-def write_head_graph(graph: Any, path: Path) -> None:
-    """An ONNX ``graph`` (opset 17, IR 8, as the runtime's onnxruntime reads) checked and
-    written to ``path`` atomically."""
-    import onnx
-    from onnx import helper
-
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="glasses.training"
     )
