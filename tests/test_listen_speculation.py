@@ -173,9 +173,12 @@ def test_a_clean_command_is_decided_a_hangover_earlier_on_the_virtual_clock(cach
     then, now = before.of(Intent)[0].t_ns, after.of(Intent)[0].t_ns
     ended = _ended(after).t_ns
     # Before: the decode starts when the VAD ends the utterance (the hangover's six silent
-    # frames), the intent comes a decode later. Now: the decode ran from the first silent
-    # frame, and the command is committed at the second, before the VAD ends the utterance.
-    assert then == _ended(before).t_ns + round(ListenSettings().command_cost_ms * 1e6)
+    # frames), the intent comes a wake check and a decode later. Now: both ran from the first
+    # silent frame, and the command is committed at the second, before the VAD ends the
+    # utterance.
+    s = ListenSettings()
+    assert s.wake.check
+    assert then == _ended(before).t_ns + round((s.wake_check_cost_ms + s.command_cost_ms) * 1e6)
     assert now < ended
     assert then - now >= 4 * FRAME_NS  # ≈ 160 ms of the 192 ms hangover
     # The turn's clock starts at the end of the speech either way.

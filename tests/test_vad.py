@@ -423,6 +423,44 @@ def test_vad_stage_pauses_resumes_and_ends_with_the_last_pauses_utterance(
     assert any(e.silence_ns == 0 for e in resumed)  # the speech came back after the gap
 
 
+@pytest.mark.parametrize("gap_s", [1.0, 3.0])
+def test_each_utterance_streams_after_the_audio_before_it(vad: SileroVad, gap_s: float) -> None:
+    """An utterance's first SpeechAudio carries the audio before it that was not streamed, up
+    to ``lead_in_ms`` (for the wake spotter): exactly the microphone's samples, no overlap with
+    the previous utterance's stream and no gap; later ones carry none."""
+    vad.reset()
+    parts = [np.zeros(SR // 2), synth_speech(0.8, seed=2), np.zeros(int(gap_s * SR))]
+    audio = np.concatenate([*parts, synth_speech(0.7, seed=3), np.zeros(SR)])
+    audio = to_int16(audio + noise_floor(len(audio) / SR))
+    seen, _ = _run_vad_stage(audio, 512, VadStage(vad, stream_audio=True, lead_in_ms=2000.0))
+    streamed = [e for _, e in seen if isinstance(e, SpeechAudio)]
+    starts = {e.started_t_ns for _, e in seen if isinstance(e, SpeechEnded)}
+    assert len(starts) == 2
+    with_lead = [e for e in streamed if e.lead_in is not None]
+    assert len(with_lead) == 2  # the first utterance's is the 0.2 s before its margin
+    covered_to = 0  # sample index up to which audio went out (streamed or as a lead-in)
+    for e in streamed:
+        first = e.t_ns // NS_PER_SAMPLE
+        if e.lead_in is not None:
+            assert len(e.lead_in) <= 2.0 * SR
+            assert np.array_equal(e.lead_in, audio[first - len(e.lead_in) : first])
+            # After a long gap the lead-in is the whole 2 s (62 frames); after a short one it
+            # stops where the previous utterance's stream ended.
+            start = first - len(e.lead_in)
+            assert start == covered_to if covered_to and gap_s < 2 else start >= covered_to
+            if covered_to and gap_s > 2:
+                assert len(e.lead_in) == 62 * FRAME
+        else:
+            assert first == covered_to  # the utterance streams on without a gap
+        assert np.array_equal(e.samples, audio[first : first + len(e.samples)])
+        covered_to = first + len(e.samples)
+    stage = VadStage(vad, stream_audio=True, lead_in_ms=0.0)
+    seen, _ = _run_vad_stage(audio, 512, stage)
+    assert all(e.lead_in is None for _, e in seen if isinstance(e, SpeechAudio))
+    with pytest.raises(ValueError, match="lead_in_ms"):
+        VadStage(vad, lead_in_ms=-1.0)
+
+
 def test_vad_stage_reports_a_wrong_sample_rate(vad: SileroVad) -> None:
     vad.reset()
     chunk = AudioChunk(t_ns=0, samples=np.zeros(1411, np.int16), sample_rate=44_100)

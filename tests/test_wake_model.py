@@ -195,3 +195,28 @@ def test_wake_toml_carries_the_model_threshold_and_confirm_steps(tmp_path: Path)
         assert str(path) in str(info.value)
     with pytest.raises(ValueError, match="confirm_steps"):
         WakeSettings(confirm_steps=0)
+
+
+def test_wake_toml_says_whether_detections_are_checked(tmp_path: Path) -> None:
+    from glasses.speech.wake_config import (
+        WakeConfigError,
+        load_wake_config,
+        wake_config_text,
+    )
+
+    path = tmp_path / "wake.toml"
+    base = 'phrase = "hey glasses"\nbackend = "model"\nthreshold = 1e-40\n'
+    path.write_text(base)
+    assert load_wake_config(path).check is False  # absent: no check, as before the key
+    path.write_text(base + "check = true\n")
+    assert load_wake_config(path).check is True
+    path.write_text(base + 'check = "yes"\n')
+    with pytest.raises(WakeConfigError, match="'check' must be true or false") as info:
+        load_wake_config(path)
+    assert str(path) in str(info.value)
+    # The writer keeps it.
+    text = wake_config_text(
+        phrase="hey glasses", threshold=1e-40, backend="model", model_threshold=0.3, check=True
+    )
+    path.write_text(text)
+    assert load_wake_config(path).check is True

@@ -456,6 +456,7 @@ def calibrated_wake_config(report: Report, *, date: datetime.date | None = None)
         backend=current.backend,
         model_threshold=current.model_threshold,
         confirm_steps=current.confirm_steps,
+        check=current.check,
         calibration=report.calibration(date=date),
         comments=("[calibration]: `glasses bench speech --calibrate`, PocketSphinx's sweep.",),
     )

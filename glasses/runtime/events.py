@@ -371,11 +371,16 @@ class SpeechAudio(Event):
     captions and the wake word): ``samples`` 16 kHz mono int16 starting at ``t_ns``, echo
     already cancelled. ``silence_ns``: how long the VAD has heard silence at the end of these
     samples (its stop hangover running, see ``SpeechPaused``); 0 while speech goes on, so a 0
-    after a pause says the speech resumed."""
+    after a pause says the speech resumed. ``lead_in``: the audio just before ``t_ns`` that no
+    ``SpeechAudio`` carried (up to the VAD stage's ``lead_in_ms``; None when it follows the
+    previous one without a gap): the first event of an utterance holds what preceded it, so
+    that the wake spotter's window sees what was really said before the phrase, not the end of
+    the previous utterance. Captions ignore it."""
 
     kind: ClassVar[EventKind] = EventKind.DATA
     samples: np.ndarray = field(repr=False)
     silence_ns: int = 0
+    lead_in: np.ndarray | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         return f"speech audio {len(self.samples) / 16:.0f} ms"

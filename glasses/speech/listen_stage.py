@@ -11,6 +11,12 @@ transcript of real words becomes an ``ask`` intent carrying it; noise, half-word
 transcriber give a short "didn't catch that" toast, never a command intent.
 Speech without the wake phrase is ignored.
 
+The spotter hears the utterances and, before each, the audio that preceded it
+(``SpeechAudio.lead_in``). With ``WakeSettings.check`` a detection wakes the glasses only once
+``WakeCheck`` confirms it: the phrase's own grammar, on the stretch of the utterance around the
+detection (1.8 s before, 0.25 s after), must end on the whole phrase. The spotter's threshold
+can then be set for hearing people, the check removing the sentences it also fires on.
+
 Where the command starts: when the wearer paused after the wake phrase ("hey glasses, read
 this": a VAD ``SpeechPaused`` whose speech ends within ``wake_pause_window_s`` of the spotter's
 decision), at that pause; a command heard there needs a grammar margin of ``pause_cut_margin``,
@@ -100,6 +106,7 @@ from glasses.speech.open_speech import (
 from glasses.speech.own_voice import OwnVoice
 from glasses.speech.tts import mix_noise
 from glasses.speech.wake import Spotter, WakeDetection, WakeSettings, new_spotter, spot
+from glasses.speech.wake_check import WakeCheck
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -129,6 +136,7 @@ class ListenSettings:
     command_window_s: float = 5.0
     wake_cost_ms: float = 40.0  # virtual-clock charge of one wake search
     command_cost_ms: float = 60.0  # virtual-clock charge of one command decode (two passes)
+    wake_check_cost_ms: float = 12.0  # virtual-clock charge of one wake check (``wake.check``)
     mode: ListenMode = "wake"
     echo_tail_s: float = 0.4  # after playback, how long the room may still carry our voice (s)
     open_speech: OpenSpeechBackend = "whisper"  # transcribes what is no command (ask)
@@ -229,12 +237,12 @@ class _Plan:
     timed_cut: int | None = None  # with ``paused``: the cut timed from the spotter's decision
 
 
-Lane = Literal["grammar", "pause", "check", "open"]
+Lane = Literal["grammar", "pause", "check", "wake", "open"]
 """Blocking work runs in lanes, each one piece at a time in the order started: the grammar on
 ended utterances (its decoder, and wake searches), the grammar on pauses (a decoder of its own,
-see ``ListenStage.recognizer``), the grammar's second opinions (``ListenStage.check_recognizer``)
-and open speech (Whisper). No lane waits for another: the command path never waits for Whisper,
-not even for a stale transcription."""
+see ``ListenStage.recognizer``), the grammar's second opinions (``ListenStage.check_recognizer``),
+the wake checks (``WakeCheck``, a decoder of their own) and open speech (Whisper). No lane waits
+for another: the command path never waits for Whisper, not even for a stale transcription."""
 
 
 class _Work:
@@ -287,6 +295,11 @@ class ListenStage(Stage):
         self._commands: CommandRecognizer | None = None
         self._pause_commands: CommandRecognizer | None = None
         self._check_commands: CommandRecognizer | None = None
+        self._wake_check: WakeCheck | None = None
+        # Each detection's check, by (utterance's started_t_ns, detection's t_ns): decided once,
+        # at the utterance's pause or end, whichever asks first; forgotten when it ends.
+        self._checks: dict[tuple[int, int], asyncio.Task[bool]] = {}
+        self.wakes_unconfirmed = 0  # detections the wake check did not confirm
         self._awake_until_ns: int | None = None
         self._turn: int | None = None
         self.wakes = 0
@@ -380,6 +393,12 @@ class ListenStage(Stage):
             await self._ended(event, ctx)
 
     async def _ended(self, event: SpeechEnded, ctx: StageContext) -> None:
+        try:
+            await self._end(event, ctx)
+        finally:
+            self._checks.clear()
+
+    async def _end(self, event: SpeechEnded, ctx: StageContext) -> None:
         barged_in, self._barged_in = self._barged_in, False
         heard, self._heard = self._heard, []
         streamed, self._streamed_utterance = self._streamed_utterance, False
@@ -496,6 +515,8 @@ class ListenStage(Stage):
                 work, ("spot",), lambda: spot(u.audio, s.wake), s.wake_cost_ms, ctx, lane
             )
             wake = [replace(h, t_ns=u.start_ns + h.t_ns) for h in found]
+        if s.wake.check:
+            wake = [h for h in wake if await self._confirmed(work, h, ctx)]
         if not wake:
             return _Plan(echo)  # speech without the wake phrase is not for us
         if echo and any(abs(wake[0].t_ns - t) <= OWN_WAKE_SLACK_NS for t in own_wakes):
@@ -517,6 +538,31 @@ class ListenStage(Stage):
         if has_command:
             return _Plan(echo, wake=wake[0], cut=timed)
         return _Plan(echo, wake=wake[0])
+
+    async def _confirmed(self, work: _Work, hit: WakeDetection, ctx: StageContext) -> bool:
+        """Does the wake check confirm ``hit`` in ``work``'s utterance (``WakeCheck``)? Each
+        detection is checked once, on the audio of the pause or end that asks first."""
+        u = work.utterance
+        key = (u.started_t_ns, hit.t_ns)
+        task = self._checks.get(key)
+        if task is None or task.cancelled():
+            check = self._wake_check
+            if check is None:
+                check = self._wake_check = WakeCheck(self.settings.wake.phrase)
+            start, end = check.segment(u.audio, (hit.t_ns - u.start_ns) * RATE // NS_PER_S)
+            audio = u.audio[start:end]
+
+            def confirm() -> bool:
+                confirmed = check.confirms(audio)
+                self.wakes_unconfirmed += not confirmed
+                return confirmed
+
+            task = self._job(
+                work, ("wake check", hit.t_ns), confirm, self.settings.wake_check_cost_ms, ctx,
+                "wake",
+            )  # fmt: skip
+            self._checks[key] = task
+        return await task
 
     def _pause_after(self, u: _Utterance, wake: WakeDetection) -> int | None:
         """Where, in ``u``'s audio (samples), the speech of the VAD pause that follows the wake
@@ -748,12 +794,17 @@ class ListenStage(Stage):
             spotter = self._spotter = await ctx.clock.run_blocking(
                 lambda: new_spotter(self.settings.wake), cost_ns=0
             )
-        samples = event.samples
+        samples, t_ns = event.samples, event.t_ns
         self._streamed_utterance = True
         self._streamed_ns = event.t_ns + len(samples) * NS_PER_S // RATE
+        if event.lead_in is not None and len(event.lead_in):
+            # What preceded the utterance: the spotter's window holds it, not the end of the
+            # previous utterance (the phrase's score no longer depends on what was said before).
+            samples = np.concatenate([event.lead_in, samples])
+            t_ns -= len(event.lead_in) * NS_PER_S // RATE
         self._spotted_s += len(samples) / RATE
         hits = await ctx.clock.run_blocking(
-            lambda: spotter.process(samples, event.t_ns),
+            lambda: spotter.process(samples, t_ns),
             cost_ns=int(self.settings.wake_cost_ms * 1e6 * len(samples) / (2 * RATE)),
         )
         if not hits:
@@ -871,6 +922,7 @@ class ListenStage(Stage):
         self._barged_in = False
         self._spotter = None
         self._heard = []
+        self._checks.clear()
         self._streamed_utterance = False
         self._spotted_s = 0.0
         self._awake_until_ns = None

@@ -56,6 +56,9 @@ class VadStage(Stage):
     its ``silence_ns`` is the silence so far at its end (0 in speech), so a listener knows as
     soon as the VAD does that a pause goes on or that speech resumed. Audio always goes out
     before the decision that follows it: a ``SpeechPaused`` after its first silent frame.
+    An utterance's first ``SpeechAudio`` carries up to ``lead_in_ms`` of the audio before it
+    that was not streamed (``SpeechAudio.lead_in``: the quiet or the talk before the wake
+    phrase, which the spotter was trained to hear it after; 0 for none).
     """
 
     name: ClassVar[str] = "vad"
@@ -73,7 +76,10 @@ class VadStage(Stage):
         echo_canceller: EchoCanceller | None = None,
         stream_audio: bool = False,
         echo_tail_ms: float = 300.0,
+        lead_in_ms: float = 2000.0,
     ) -> None:
+        if lead_in_ms < 0:
+            raise ValueError(f"lead_in_ms must be >= 0, got {lead_in_ms}")
         self.vad = vad
         self.echo_canceller = echo_canceller
         self.reference = ReferenceBuffer()
@@ -89,6 +95,13 @@ class VadStage(Stage):
         lookback_ms = self.endpointer.settings.start_hangover_ms + 320.0
         self._recent: deque[Frame] = deque(maxlen=int(lookback_ms // 32) + 2)
         self._utterance: list[Frame] = []
+        # Every recent frame, for the lead-in of the next utterance's first SpeechAudio: the
+        # lead-in's frames, then the onset frames the utterance starts with (``_recent``), then
+        # a margin for the frames of one large chunk processed before it streams.
+        self.lead_in_ns = round(lead_in_ms * 1e6) if self.stream_audio else 0
+        history = int(lead_in_ms // 32) + 1 + (self._recent.maxlen or 0) + 64
+        self._history: deque[Frame] = deque(maxlen=history if self.lead_in_ns else 0)
+        self._streamed_end_ns: int | None = None  # where the last SpeechAudio ended
 
     async def start(self, ctx: StageContext) -> None:
         if self.vad is None:
@@ -118,6 +131,7 @@ class VadStage(Stage):
         frames, probabilities = await ctx.clock.run_blocking(infer, cost_ns=self.cost_ns * len(raw))
         streamed: list[Frame] = []
         silence = 0  # the endpointer's silence after the last frame in ``streamed``
+        self._history.extend(frames)
         for frame, probability in zip(frames, probabilities, strict=True):
             decision = self.endpointer.update(probability, frame.t_ns, frame.end_t_ns)
             if decision is not None and decision.kind != "paused":
@@ -161,15 +175,37 @@ class VadStage(Stage):
     def _stream(self, frames: list[Frame], silence_ns: int, ctx: StageContext) -> None:
         if not frames:
             return
+        lead_in = self._lead_in(frames[0].t_ns)
+        self._streamed_end_ns = frames[-1].end_t_ns
         ctx.emit(
             SpeechAudio(
                 t_ns=frames[0].t_ns,
                 source=self.name,
                 samples=np.concatenate([f.audio for f in frames]),
                 silence_ns=silence_ns,
+                lead_in=lead_in,
             )
         )
         frames.clear()
+
+    def _lead_in(self, t_ns: int) -> np.ndarray | None:
+        """The audio of up to ``lead_in_ns`` before ``t_ns`` not streamed yet: the frames that
+        end at ``t_ns`` without a gap (None: none)."""
+        if not self.lead_in_ns:
+            return None
+        since = t_ns - self.lead_in_ns
+        if self._streamed_end_ns is not None:
+            since = max(since, self._streamed_end_ns)
+        kept: list[Frame] = []
+        end = t_ns
+        for f in reversed(self._history):
+            if f.t_ns >= t_ns:
+                continue
+            if f.end_t_ns != end or f.t_ns < since:
+                break
+            kept.append(f)
+            end = f.t_ns
+        return np.concatenate([f.audio for f in reversed(kept)]) if kept else None
 
     def _keep(self, frame: Frame) -> None:
         if not self.keep_audio:
@@ -234,6 +270,8 @@ class VadStage(Stage):
             self.vad.reset()
         self._recent.clear()
         self._utterance = []
+        self._history.clear()
+        self._streamed_end_ns = None
         self._clean_context = None
         if self.echo_canceller is not None:
             self.echo_canceller.reset()

@@ -81,6 +81,10 @@ def _default_confirm_steps() -> int:
     return default_wake_config().confirm_steps
 
 
+def _default_check() -> bool:
+    return default_wake_config().check
+
+
 @dataclass(frozen=True, slots=True)
 class WakeSettings:
     """``phrase``: for ``pocketsphinx``, words of the en-US dictionary; the ``model`` backend
@@ -91,6 +95,8 @@ class WakeSettings:
     detection during which audio is not searched. ``backend``: ``model`` or ``pocketsphinx``.
     ``confirm_steps``: the model backend reports a detection once its score has stayed at or
     above ``threshold`` for this many consecutive 80 ms steps (1: at once; default from
+    ``wake.toml``). ``check``: the listen stage confirms each detection with a second
+    opinion before it wakes the glasses (``glasses.speech.wake_check``; default from
     ``wake.toml``)."""
 
     phrase: str = field(default_factory=_default_phrase)
@@ -98,6 +104,7 @@ class WakeSettings:
     refractory_s: float = 1.0
     backend: WakeBackend = field(default_factory=_default_backend)
     confirm_steps: int = field(default_factory=_default_confirm_steps)
+    check: bool = field(default_factory=_default_check)
 
     def __post_init__(self) -> None:
         if not self.phrase.split():

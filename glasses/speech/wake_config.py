@@ -5,6 +5,7 @@ The file (package data beside this module) holds::
     phrase = "hey glasses"
     backend = "model"          # "model" (the trained detector) or "pocketsphinx"
     threshold = 1e-40          # PocketSphinx kws_threshold (lower detects more)
+    check = true               # each detection confirmed by the phrase's own grammar
 
     [model]
     threshold = 0.5            # the trained detector's score threshold, a probability 0..1
@@ -14,8 +15,8 @@ The file (package data beside this module) holds::
     [calibration]              # the last PocketSphinx sweep (``glasses bench speech --calibrate``)
     ...
 
-Only ``phrase``, ``backend``, ``threshold``, ``model.threshold`` and ``model.confirm_steps`` are
-read; the rest is a record.
+Only ``phrase``, ``backend``, ``threshold``, ``check``, ``model.threshold`` and
+``model.confirm_steps`` are read; the rest is a record.
 A missing file gives the built-in fallback; a malformed one raises ``WakeConfigError`` naming it.
 ``wake_config_text`` / ``write_wake_config`` write the file (atomically, checked by reading it
 back), keeping the values a caller does not change.
@@ -44,6 +45,7 @@ FALLBACK_BACKEND: WakeBackend = "model"
 FALLBACK_THRESHOLD = 1e-40
 FALLBACK_MODEL_THRESHOLD = 0.5
 FALLBACK_CONFIRM_STEPS = 1
+FALLBACK_CHECK = False
 _REGENERATE = "fix it, or regenerate it with `glasses bench speech --calibrate`"
 
 
@@ -57,7 +59,8 @@ class WakeConfig:
 
     ``threshold``: PocketSphinx ``kws_threshold``; ``model_threshold``: the trained detector's
     score threshold (a probability, 0..1); ``confirm_steps``: 80 ms steps the score must stay
-    at or above it.
+    at or above it; ``check``: every detection is confirmed by a second opinion
+    (``glasses.speech.wake_check``) before it wakes the glasses.
     """
 
     phrase: str
@@ -66,6 +69,7 @@ class WakeConfig:
     backend: WakeBackend = FALLBACK_BACKEND
     model_threshold: float = FALLBACK_MODEL_THRESHOLD
     confirm_steps: int = FALLBACK_CONFIRM_STEPS
+    check: bool = FALLBACK_CHECK
 
 
 def _probability(path: Path, key: str, value: Any) -> float:
@@ -84,10 +88,11 @@ def _probability(path: Path, key: str, value: Any) -> float:
 
 
 def load_wake_config(path: Path = CONFIG_PATH) -> WakeConfig:
-    """``phrase``, ``backend``, ``threshold`` and ``model.threshold`` from the TOML file at
-    ``path``; other keys (the calibration records) are ignored. A missing file gives the
-    built-in fallback ("hey glasses", model backend at 0.5, PocketSphinx at 1e-40); a
-    malformed one raises ``WakeConfigError``. ``backend`` and ``[model]`` may be absent."""
+    """``phrase``, ``backend``, ``threshold``, ``check`` and ``model.threshold`` from the TOML
+    file at ``path``; other keys (the calibration records) are ignored. A missing file gives the
+    built-in fallback ("hey glasses", model backend at 0.5, PocketSphinx at 1e-40, no check); a
+    malformed one raises ``WakeConfigError``. ``backend``, ``check`` and ``[model]`` may be
+    absent."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -112,6 +117,11 @@ def load_wake_config(path: Path = CONFIG_PATH) -> WakeConfig:
             f"{path}: 'backend' must be one of {', '.join(BACKENDS)}, got {backend!r} — "
             f"{_REGENERATE}"
         )
+    check = data.get("check", FALLBACK_CHECK)
+    if not isinstance(check, bool):
+        raise WakeConfigError(
+            f"{path}: 'check' must be true or false, got {check!r} — {_REGENERATE}"
+        )
     model = data.get("model", {})
     if not isinstance(model, dict):
         raise WakeConfigError(f"{path}: 'model' must be a table [model] — {_REGENERATE}")
@@ -131,6 +141,7 @@ def load_wake_config(path: Path = CONFIG_PATH) -> WakeConfig:
         cast(WakeBackend, backend),
         model_threshold,
         confirm,
+        check,
     )
 
 
@@ -175,6 +186,7 @@ def wake_config_text(
     backend: WakeBackend,
     model_threshold: float,
     confirm_steps: int = FALLBACK_CONFIRM_STEPS,
+    check: bool = FALLBACK_CHECK,
     model_record: Mapping[str, Any] | None = None,
     calibration: Mapping[str, Any] | None = None,
     comments: Sequence[str] = (),
@@ -187,11 +199,13 @@ def wake_config_text(
         "# The wake word's defaults, read once per process by glasses.speech.wake.WakeSettings:",
         "# `phrase`, `backend` (model: the trained detector; pocketsphinx: keyphrase spotting),",
         "# `threshold` (PocketSphinx kws_threshold, lower detects more) and `model.threshold`",
-        "# (the detector's score, a probability 0..1; higher falsely accepts less).",
+        "# (the detector's score, a probability 0..1; higher falsely accepts less); `check`",
+        "# (each detection confirmed by the phrase's own grammar before it wakes the glasses).",
         *(f"# {c}" if c else "#" for c in comments),
         f"phrase = {toml_value(phrase)}",
         f"backend = {toml_value(backend)}",
         f"threshold = {toml_value(float(threshold))}",
+        f"check = {toml_value(check)}",
     ]
     model = {"threshold": float(model_threshold), "confirm_steps": confirm_steps}
     lines += _table("model", {**model, **(model_record or {})})
