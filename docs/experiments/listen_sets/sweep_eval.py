@@ -3,8 +3,10 @@
 ``[LEAD_IN_S=2] OPS=0.8:1,0.8:2 python sweep_eval.py fa MINUTES``: false accepts on the bench's
 distractor stream (one run can hold many points: only the count of wakes is read).
 ``[LEAD_IN_S=2] OPS=0.8:2 python sweep_eval.py sets wake no_pause wake_other wake_clean``:
-held-out wakes and right commands per set. Points are ``threshold:confirm_steps``; the
-first is the stage that transcribes open speech (the others' "right" counts get no Whisper).
+held-out wakes and right commands per set. Points are ``threshold:confirm_steps[:check]``
+(``check``: detections confirmed by ``WakeCheck``); the first is the stage that transcribes
+open speech (the others' "right" counts get no Whisper). ``VERIFY=log`` (``verify.py``) logs
+each detection's stretch of audio for offline checks.
 The figures in docs/speech_synthesis.md were measured one point per process, before
 ``speech_listen.play`` kept enough turn timelines for several listen stages.
 """
@@ -14,6 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import lead_in
+import verify  # noqa: F401  (VERIFY=log|filter)
 
 from glasses.assistant.skills import builtin_skills
 from glasses.bench.speech_corpus import (
@@ -30,12 +33,14 @@ from glasses.speech.wake import WakeSettings
 phrases = tuple(phrases_from_skills(builtin_skills()))
 wakes = {}
 for i, op in enumerate(os.environ.get("OPS", "0.4:1").split(",")):
-    thr, steps = op.split(":")
-    wakes[LISTEN if i == 0 else f"t{thr}x{steps}"] = WakeSettings(
-        threshold=float(thr), confirm_steps=int(steps)
+    thr, steps, *check = op.split(":")
+    wakes[LISTEN if i == 0 else f"t{thr}x{steps}{''.join(check)}"] = WakeSettings(
+        threshold=float(thr), confirm_steps=int(steps), check=check == ["check"]
     )
 label = {
-    n: f"{w.threshold}x{w.confirm_steps} lead_in_s={lead_in.LEAD_IN_S}" for n, w in wakes.items()
+    n: f"{w.threshold}x{w.confirm_steps}{' checked' if w.check else ''} "
+    f"lead_in_s={lead_in.LEAD_IN_S}"
+    for n, w in wakes.items()
 }
 if sys.argv[1] == "fa":
     minutes = float(sys.argv[2])
