@@ -11,8 +11,9 @@ is optional::
 
     [wake]
     backend = "model"           # "model" (the trained detector) or "pocketsphinx"
-    threshold = 0.5             # model: a score 0..1 (higher wakes less); pocketsphinx: its
+    threshold = 0.3             # model: a score 0..1 (higher wakes less); pocketsphinx: its
                                 # kws_threshold such as 1e-40 (lower wakes more)
+    check = true                # confirm each detection with the phrase's own grammar
 
     [listen]
     mode = "wake"               # "wake", "push_to_talk" (a tap, then speak) or "always"
@@ -128,6 +129,7 @@ class DisplaySection(_Section):
 class WakeSection(_Section):
     backend: WakeBackend | None = None
     threshold: float | None = Field(None, gt=0, lt=1)
+    check: bool | None = None
 
 
 class ListenSection(_Section):
@@ -405,7 +407,11 @@ class Config:
         return str(self["asr.captions"])
 
     def wake_settings(self) -> WakeSettings:
-        return WakeSettings(backend=self["wake.backend"], threshold=self["wake.threshold"])
+        return WakeSettings(
+            backend=self["wake.backend"],
+            threshold=self["wake.threshold"],
+            check=self["wake.check"],
+        )
 
     def listen_settings(self) -> ListenSettings:
         return ListenSettings(
@@ -439,6 +445,7 @@ def _defaults(wake_backend: WakeBackend) -> dict[str, Setting]:
         "display.profile": Setting(DEFAULT_PROFILE, DEFAULT),
         "wake.backend": Setting(wake.backend, WAKE_TOML if wake.path else DEFAULT),
         "wake.threshold": Setting(threshold, WAKE_TOML if wake.path else DEFAULT),
+        "wake.check": Setting(wake.check, WAKE_TOML if wake.path else DEFAULT),
         "listen.mode": Setting(listen["mode"], DEFAULT),
         "asr.open_speech": Setting(listen["open_speech"], DEFAULT),
         "asr.captions": Setting(DEFAULT_CAPTIONS, DEFAULT),

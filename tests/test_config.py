@@ -175,9 +175,21 @@ def test_no_file_at_the_default_place_means_the_defaults() -> None:
     assert config.profile == "frame" and config.source("display.profile") == "default"
     assert config["wake.backend"] == wake.backend and config.source("wake.backend") == "wake.toml"
     assert config["wake.threshold"] == wake.model_threshold
+    assert config["wake.check"] is wake.check is True and config.source("wake.check") == "wake.toml"
+    assert config.wake_settings().check is True
     assert config["llm.backend"] == "none"
     assert config.llm_settings().backend == "none"
     assert set(config.settings) == set(KEYS)
+
+
+def test_the_wake_check_can_be_turned_off_and_takes_only_a_boolean(tmp_path: Path) -> None:
+    path = write(tmp_path, "[wake]\ncheck = false\n")
+    config = load_config(path)
+    assert config["wake.check"] is False and config.source("wake.check") == f"{path}:2"
+    assert config.wake_settings().check is False
+    path = write(tmp_path, '[wake]\ncheck = "no"\n')
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}:2: wake.check") and "bool" in problem
 
 
 def test_a_missing_config_option_file_is_an_error(tmp_path: Path) -> None:
