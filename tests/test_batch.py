@@ -28,7 +28,7 @@ timeline:
   - at: 0.2s
     id: shown
     show: {qr: "long run"}
-duration: 10min
+duration: 60min
 expect:
   - hud_contains: "long run"
     after: shown
