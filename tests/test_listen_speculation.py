@@ -372,6 +372,34 @@ def test_the_command_after_a_pause_is_heard_however_late_the_spotter_decides(
     assert [i.name for i in driven.of(Intent)] == [intent]
 
 
+@pytest.mark.parametrize("heard_after_ms", [-350, -240, -80, 0])
+def test_the_wake_phrase_then_a_pause_is_no_command_however_early_the_spotter_decides(
+    cache: Path, heard_after_ms: float
+) -> None:
+    # "hey glasses," and the wearer pauses (the command comes in the next utterance). At 0.3
+    # the spotter decides up to ~0.35 s before the phrase ends: the rest after the timed cut
+    # ("-sses") was once decoded as a command at the pause, rejected, and sent to Whisper.
+    phrase = synthesize_16k("hey glasses", cache_dir=cache)
+    wake = mix_noise(phrase, 20.0, seed=2, pad_s=0.0)
+    events = vad_events([wake], [HANGOVER_FRAMES])
+    transcriber = Transcriber(default="glasses")
+    stage = ListenStage(
+        phrases_from_skills(builtin_skills()),
+        ListenSettings(wake=WakeSettings(check=False)),
+        open_speech=OpenSpeech(transcriber),
+    )
+    voiced_end = int(np.nonzero(np.abs(phrase.astype(np.int32)) > 200)[0][-1])
+    heard_ns = T0 + MARGIN_FRAMES * FRAME_NS + voiced_end * NS_PER_S // RATE
+    heard_ns += round(heard_after_ms * 1e6)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(listen_stage, "new_spotter", lambda s: PinnedSpotter(s, heard_ns))
+        driven = drive([stage], events, events[-1].t_ns + 3 * NS_PER_S)
+    driven.raise_on_crash()
+    assert len(driven.of(WakeWord)) == 1
+    assert driven.of(Intent) == [] and driven.of(CommandRejected) == []
+    assert transcriber.calls == []  # nothing decoded as open speech at the pause or the end
+
+
 def test_a_sentence_after_the_pause_needs_a_confident_or_confirmed_command(cache: Path) -> None:
     # Audio that starts on the words lets a sentence pass for a phrase more easily ("the
     # tickets are sold out" as "take a photo"): unsure, it needs the timed cut's agreement.
