@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from glasses.assistant.skills import builtin_skills
-from glasses.runtime import NS_PER_S, AudioChunk, Intent, WakeWord
+from glasses.bench.speech_listen import audio_chunks
+from glasses.runtime import NS_PER_S, Intent, WakeWord
 from glasses.runtime.testing import Driven, drive
 from glasses.speech.commands import phrases_from_skills
 from glasses.speech.listen_stage import ListenSettings, ListenStage
@@ -23,7 +24,6 @@ from glasses.speech.wake import WakeSettings, spot
 from glasses.speech.wake_check import WakeCheck
 
 RATE = 16_000
-FRAME = 512
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +88,16 @@ def test_the_onset_of_ordinary_speech_is_not_confirmed(cache: Path, check: WakeC
     assert len(passed) <= 1, passed
 
 
-def _hear(audio: np.ndarray, wake: WakeSettings) -> tuple[Driven, ListenStage]:
+def _hear(
+    audio: np.ndarray, wake: WakeSettings, *, lead_in_ms: float = 2000.0
+) -> tuple[Driven, ListenStage]:
+    """``audio`` as the microphone's chunks through the VAD and listen stages (no open speech)."""
     listen = ListenStage(
         phrases_from_skills(builtin_skills()), ListenSettings(wake=wake, open_speech="off")
     )
-    chunks = [
-        AudioChunk(t_ns=i * NS_PER_S // RATE, source="mic", samples=audio[i : i + FRAME])
-        for i in range(0, len(audio) - FRAME + 1, FRAME)
-    ]
-    driven = drive([VadStage(stream_audio=True), listen], chunks, chunks[-1].t_ns + 2 * NS_PER_S)
+    vad = VadStage(stream_audio=True, lead_in_ms=lead_in_ms)
+    until = len(audio) * NS_PER_S // RATE + 2 * NS_PER_S
+    driven = drive([vad, listen], audio_chunks([audio]), until)
     driven.raise_on_crash()
     return driven, listen
 
@@ -151,18 +152,8 @@ def test_the_wake_decision_does_not_depend_on_what_was_said_before(
     # 0.4). With the 2 s before the utterance (SpeechAudio.lead_in) it scores what was there.
     scores = set()
     for before in ("the weather is nice today", "see you tomorrow", "good morning"):
-        audio = _session(cache, before)
-        chunks = [
-            AudioChunk(t_ns=i * NS_PER_S // RATE, source="mic", samples=audio[i : i + FRAME])
-            for i in range(0, len(audio), FRAME)
-        ]
-        listen = ListenStage(
-            phrases_from_skills(builtin_skills()),
-            ListenSettings(wake=WakeSettings(threshold=0.3, check=True), open_speech="off"),
-        )
-        vad = VadStage(stream_audio=True, lead_in_ms=lead_in_ms)
-        driven = drive([vad, listen], chunks, chunks[-1].t_ns + 2 * NS_PER_S)
-        driven.raise_on_crash()
+        wake = WakeSettings(threshold=0.3, check=True)
+        driven, _ = _hear(_session(cache, before), wake, lead_in_ms=lead_in_ms)
         (wake,) = [w for w in driven.of(WakeWord) if w.heard_t_ns > 5 * NS_PER_S]
         scores.add(round(wake.score, 6))
     assert len(scores) == (1 if lead_in_ms else 3), scores

@@ -9,7 +9,8 @@ import pytest
 
 from glasses.assistant.durations import parse_duration
 from glasses.assistant.skills import builtin_skills
-from glasses.runtime.events import AudioChunk, Transcript, WakeWord
+from glasses.bench.speech_listen import audio_chunks
+from glasses.runtime.events import Transcript, WakeWord
 from glasses.runtime.testing import drive
 from glasses.speech._sphinx import Lexicon, SphinxUnavailable, new_decoder
 from glasses.speech.commands import (
@@ -79,12 +80,9 @@ def test_unrelated_speech_does_not_wake(cache: Path, text: str) -> None:
     phrases = phrases_from_skills(builtin_skills())
     for voice in ("en-us", "en-us+f3"):
         audio = _speech(cache, text, voice, snr=10.0, seed=2)
-        chunks = [
-            AudioChunk(t_ns=i * NS // 16_000, source="mic", samples=audio[i : i + 512])
-            for i in range(0, len(audio) - 511, 512)
-        ]
         listen = ListenStage(phrases, ListenSettings(open_speech="off"))
-        driven = drive([VadStage(stream_audio=True), listen], chunks, chunks[-1].t_ns + 2 * NS)
+        until = len(audio) * NS // 16_000 + 2 * NS
+        driven = drive([VadStage(stream_audio=True), listen], audio_chunks([audio]), until)
         driven.raise_on_crash()
         assert driven.of(WakeWord) == [], voice
 

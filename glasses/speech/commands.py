@@ -462,24 +462,28 @@ class CommandRecognizer:
             if len(phones) >= low:
                 yield k, edit_distance(wake, phones) / len(wake)
 
+    def _grammar_pass(
+        self, audio: np.ndarray
+    ) -> tuple[str, str | None, float, tuple[int, int] | None]:
+        """The grammar search on ``audio``: (what it heard, normalised and without
+        ``lead_in``; its intent or None; path score; frames of its words)."""
+        hyp, score, _, span = self._decode(_GRAMMAR, audio)
+        hyp = normalize(hyp)
+        if self.lead_in and hyp.startswith(self.lead_in + " "):
+            hyp = hyp[len(self.lead_in) + 1 :]
+        return hyp, self._lookup(hyp), score, span
+
     def heard_phrase(self, audio: np.ndarray) -> str:
         """The grammar search alone on 16 kHz mono int16 ``audio``: the complete phrase it
         ends on (normalised, ``lead_in`` removed), or "" when it ends on none. No phone-loop
         pass (about nine tenths of ``recognize``'s cost), so no margin and no check for
         speech around the phrase."""
-        hyp, _, _, _ = self._decode(_GRAMMAR, audio)
-        hyp = normalize(hyp)
-        if self.lead_in and hyp.startswith(self.lead_in + " "):
-            hyp = hyp[len(self.lead_in) + 1 :]
-        return hyp if self._lookup(hyp) is not None else ""
+        hyp, intent, _, _ = self._grammar_pass(audio)
+        return hyp if intent is not None else ""
 
     def recognize(self, audio: np.ndarray) -> CommandResult:
         """Decode one utterance of 16 kHz mono int16 audio."""
-        hyp, g_score, _, command_span = self._decode(_GRAMMAR, audio)
-        hyp = normalize(hyp)
-        if self.lead_in and hyp.startswith(self.lead_in + " "):
-            hyp = hyp[len(self.lead_in) + 1 :]
-        intent = self._lookup(hyp)
+        hyp, intent, g_score, command_span = self._grammar_pass(audio)
         if intent is None:
             why = "no speech recognised" if not hyp else "not a complete command"
             return CommandResult(None, "", hyp, -math.inf, rejected=why)

@@ -364,6 +364,14 @@ class ListenStage(Stage):
             self._check_commands = self._new_recognizer()
         return self._check_commands
 
+    @property
+    def wake_check(self) -> WakeCheck:
+        """The second opinion on the spotter's detections (``WakeSettings.check``): a decoder
+        of its own, so that the command decoders decode what they would without it."""
+        if self._wake_check is None:
+            self._wake_check = WakeCheck(self.settings.wake.phrase)
+        return self._wake_check
+
     def _new_recognizer(self) -> CommandRecognizer:
         wake_words = self.settings.wake.phrase.split()
         return CommandRecognizer(self.phrases, lead_in=wake_words[-1])
@@ -554,9 +562,7 @@ class ListenStage(Stage):
         key = (u.started_t_ns, hit.t_ns)
         task = self._checks.get(key)
         if task is None or task.cancelled():
-            check = self._wake_check
-            if check is None:
-                check = self._wake_check = WakeCheck(self.settings.wake.phrase)
+            check = self.wake_check
             start, end = check.segment(u.audio, (hit.t_ns - u.start_ns) * RATE // NS_PER_S)
             audio = u.audio[start:end]
 
