@@ -20,6 +20,7 @@ from glasses.speech.commands import (
     build_jsgf,
     normalize,
     phrases_from_skills,
+    spell_digits,
     spoken_samples,
 )
 from glasses.speech.listen_stage import ListenSettings, ListenStage
@@ -295,9 +296,14 @@ def test_a_timer_transcript_matches_the_grammar_only_word_for_word(
     assert recognizer.match_text("Set a timer for forty five minutes.") == (
         "set a timer for forty five minutes"
     )
-    # Digits are no words here (the skill's pattern reads them from the transcript), and a
-    # number one sound from another is another timer: no nearest-phrase match.
-    assert recognizer.match_text("Set a timer for 7 minutes.") == ""
+    # Whisper writes digits: below 100 they are the grammar's number words. A number one sound
+    # from another is another timer: no nearest-phrase match.
+    assert recognizer.match_text("Set a timer for 7 minutes.") == "set a timer for seven minutes"
+    assert recognizer.match_text("Set a timer for 45 seconds") == (
+        "set a timer for forty five seconds"
+    )
+    assert recognizer.match_text("Set a timer for 1.5 hours.") == ""
+    assert recognizer.match_text("Set a timer for 90 minutes.") == ""
     assert recognizer.match_text("set a timer for forty fife minutes") == ""
     with pytest.raises(KeyError):
         recognizer.intent_of("set a timer for minutes")
@@ -379,3 +385,11 @@ def test_a_wake_like_opening_is_taken_off_open_speech_and_nothing_else(
     recognizer: CommandRecognizer, text: str, rest: str
 ) -> None:
     assert recognizer.after_wake_like(text, "hey glasses") == rest
+
+
+def test_spell_digits_says_numbers_as_the_number_slot_does() -> None:
+    assert spell_digits("Set a timer for 5 minutes.") == "Set a timer for five minutes."
+    assert spell_digits("12, 20 and 59") == "twelve, twenty and fifty nine"
+    assert spell_digits("0 then 60") == "zero then sixty"
+    # Decimals, clock times and larger numbers are no slot words.
+    assert spell_digits("1.5 hours at 1:30, 100 times") == "1.5 hours at 1:30, 100 times"

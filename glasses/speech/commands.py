@@ -207,6 +207,25 @@ def normalize(phrase: str) -> str:
     return " ".join(re.findall(r"[a-z']+", phrase.lower()))
 
 
+def spell_digits(text: str) -> str:
+    """Whole numbers 0–99 written as digits in words, as the grammar's ``<number>`` slot says
+    them: ``"Set a timer for 45 minutes."`` → ``"Set a timer for forty five minutes."``;
+    larger numbers, decimals ("1.5") and times ("1:30") are left as they are."""
+
+    def words(match: re.Match[str]) -> str:
+        n = int(match[0])
+        if n == 0:
+            return "zero"
+        if n < 10:
+            return _ONES[n - 1]
+        if n < 20:
+            return _TEENS[n - 10]
+        tens = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+        return tens[n // 10 - 2] + (f" {_ONES[n % 10 - 1]}" if n % 10 else "")
+
+    return re.sub(r"(?<![\d.:,])\b\d{1,2}\b(?![.:,]\d)", words, text)
+
+
 def _normalize_phrase(phrase: str) -> str:
     """``normalize`` that keeps slot references: ``"Set a timer for <number> <unit>"``."""
     return " ".join(re.findall(r"<[a-z_]+>|[a-z']+", phrase.lower()))
@@ -366,10 +385,10 @@ class CommandRecognizer:
         than to any other: Whisper writes an espeak "dismiss" as "This miss." (1 edit in 6).
         A sentence that merely contains a command is far from it and never matches. A phrase
         with slots matches word for word only: a number one sound from another is another
-        timer, and a transcript's digits ("Set a timer for 7 minutes.") are no words here (the
-        skill's ``OnText`` pattern reads those).
+        timer. A transcript's numbers below 100 are read as the grammar's number words ("Set a
+        timer for 7 minutes." is "set a timer for seven minutes"): Whisper writes digits.
         """
-        tokens = normalize(text).split()
+        tokens = normalize(spell_digits(text)).split()
         while tokens and tokens[0] in _FILLERS:
             tokens = tokens[1:]
         while tokens and tokens[-1] in _FILLERS:
