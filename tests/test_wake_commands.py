@@ -393,3 +393,38 @@ def test_spell_digits_says_numbers_as_the_number_slot_does() -> None:
     assert spell_digits("0 then 60") == "zero then sixty"
     # Decimals, clock times and larger numbers are no slot words.
     assert spell_digits("1.5 hours at 1:30, 100 times") == "1.5 hours at 1:30, 100 times"
+
+
+@pytest.mark.parametrize("said", ["hey glasses read this", "glasses read this", "read this"])
+def test_a_command_may_start_with_the_wake_phrase_or_its_tail(cache: Path, said: str) -> None:
+    # A command cut from the utterance that said the wake phrase is cut early, so that its
+    # first word is whole: the grammar takes what it kept of the phrase as a lead-in.
+    leading = CommandRecognizer(phrases_from_skills(builtin_skills()), lead_in="hey glasses")
+    result = leading.recognize(_speech(cache, said, snr=20.0, seed=2))
+    assert result.intent == "read", result
+    assert result.phrase == "read this"
+
+
+def test_the_lead_in_is_optional_in_the_grammar_tail_first() -> None:
+    phrases = [CommandPhrase("read this", "read")]
+    assert "[ [ hey ] glasses ] ( ( read this ) )" in build_jsgf(phrases, "hey glasses")
+    assert "[ glasses ] ( ( read this ) )" in build_jsgf(phrases, "glasses")
+    assert "public <command> = ( read this ) ;" in build_jsgf(phrases)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "agrees"),
+    [
+        ("Yes, miss", "dismiss", True),  # Whisper on a dismiss the grammar's margin rejected
+        ("console", "cancel", True),
+        ("Top", "stop", True),
+        ("how much does this cost?", "how much is this", False),  # a question, not the command
+        ("Thank you very much.", "what do you remember", False),
+        ("dismiss", "read this", False),  # nearer another phrase than the grammar's
+        ("set a timer for 5 minutes", "set a timer for five minutes", False),  # slots: no
+    ],
+)
+def test_a_transcript_bears_out_the_grammar_only_when_it_sounds_like_its_phrase(
+    recognizer: CommandRecognizer, text: str, phrase: str, agrees: bool
+) -> None:
+    assert recognizer.agrees(text, phrase) is agrees

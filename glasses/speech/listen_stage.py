@@ -7,8 +7,9 @@ command if it lasts ``min_command_s``, otherwise the next utterance that starts 
 ``command_window_s`` is. The command goes through the grammar of the skills' phrases and, when
 it is one, becomes its intent at once (the command path never waits for the large recogniser).
 What the grammar rejects is open speech: with an ``OpenSpeech`` transcriber (Whisper) a
-transcript of real words becomes an ``ask`` intent carrying it; noise, half-words, or no
-transcriber give a short "didn't catch that" toast, never a command intent.
+transcript that is a command, or that bears out the phrase the grammar heard but rejected,
+becomes that command; other real words an ``ask`` intent carrying them; noise, half-words, or
+no transcriber give a short "didn't catch that" toast, never a command intent.
 Speech without the wake phrase is ignored.
 
 The spotter hears the utterances and, before each, the audio that preceded it
@@ -875,7 +876,9 @@ class ListenStage(Stage):
         otherwise the "didn't catch that" toast. ``after_wake``: the utterance began with the
         wake phrase (the spotter heard it there), so a transcript that does not spell it may
         still hold a command after it (``CommandRecognizer.match_after_wake``), and its
-        misheard opening is no part of the question (``after_wake_like``)."""
+        misheard opening is no part of the question (``after_wake_like``). A transcript that
+        bears out the grammar's rejected hypothesis (``CommandRecognizer.agrees``) is that
+        command."""
         heard, reason = result.hypothesis, result.rejected
         open_speech = self.open_speech
         transcription = self._transcription(work, ctx, after_wake=after_wake)
@@ -895,6 +898,10 @@ class ListenStage(Stage):
             else:
                 command = self.recognizer.match_text(rest)
             text = rest
+            if not command and self.recognizer.agrees(text, result.hypothesis):
+                # Two weak opinions that agree: the grammar heard the phrase but its margin
+                # rejected it, and the transcript sounds like it ("Yes, miss": "dismiss").
+                command = result.hypothesis
             if command:
                 # The grammar missed a command the large recogniser heard whole.
                 self.commands += 1
