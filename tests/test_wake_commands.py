@@ -68,19 +68,28 @@ def test_wake_phrase_is_detected(cache: Path, voice: str, rate: int, snr: float)
     [
         "the weather is nice today",
         "please pass the salt",
-        "my glasses are on the table",
+        pytest.param(
+            "my glasses are on the table",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="a look-alike: the spotter fires on 'my glasses' (0.37 at 0.3) and the "
+                "wake check confirms it (docs/speech_synthesis.md, 'The lead-in and the wake "
+                "check'); it passed before only because the clip ended in speech, so the "
+                "utterance never ended and nothing was decided",
+            ),
+        ),
         "hey there how are you",
         "scan this",
     ],
 )
 def test_unrelated_speech_does_not_wake(cache: Path, text: str) -> None:
     # Through the VAD and listen stages with the shipped settings (the spotter hears each
-    # utterance after its lead-in; a detection wakes only once the wake check confirms it).
-    # The spotter alone searching the whole clip (``spot``) fires at 0.3 on "my glasses are
-    # on the table" (0.37), and the check confirms that one: it is the pipeline that does not.
+    # utterance after its lead-in; a detection wakes only once the wake check confirms it),
+    # with a second of quiet after the speech, so that every utterance ends and is decided.
     phrases = phrases_from_skills(builtin_skills())
     for voice in ("en-us", "en-us+f3"):
-        audio = _speech(cache, text, voice, snr=10.0, seed=2)
+        speech = synthesize_16k(text, voice=voice, rate_wpm=160, cache_dir=cache)
+        audio = mix_noise(np.concatenate([speech, np.zeros(16_000, np.int16)]), 10.0, seed=2)
         listen = ListenStage(phrases, ListenSettings(open_speech="off"))
         until = len(audio) * NS // 16_000 + 2 * NS
         driven = drive([VadStage(stream_audio=True), listen], audio_chunks([audio]), until)
