@@ -437,3 +437,17 @@ def test_a_transcript_bears_out_the_grammar_only_when_it_sounds_like_its_phrase(
     recognizer: CommandRecognizer, text: str, phrase: str, agrees: bool
 ) -> None:
     assert recognizer.agrees(text, phrase) is agrees
+
+
+def test_the_grammar_finds_where_the_wake_phrase_ends(cache: Path) -> None:
+    # A command cut from the spotter's timing starts on the wake phrase: the grammar with the
+    # phrase before the commands aligns it, and the command is decoded from its end.
+    phrases = phrases_from_skills(builtin_skills())
+    recognizer = CommandRecognizer(phrases, lead_in="glasses", wake_phrase="hey glasses")
+    one_breath = _speech(cache, "hey glasses what time is it", snr=20.0, seed=3)
+    end = recognizer.wake_phrase_end(one_breath)
+    assert 0.4 * 16_000 < end < len(one_breath) - 0.4 * 16_000
+    assert recognizer.recognize(one_breath[end:]).intent == "time"
+    assert recognizer.wake_phrase_end(_speech(cache, "what time is it", snr=20.0, seed=3)) == 0
+    with pytest.raises(ValueError, match="no wake_phrase"):
+        CommandRecognizer(phrases).wake_phrase_end(one_breath)

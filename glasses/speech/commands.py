@@ -59,9 +59,11 @@ STRIP_MAX_WAKE_ERROR = 0.5
 # Words around a command that do not change it ("and dismiss", "read this please").
 _FILLERS = frozenset({"and", "um", "uh", "so", "oh", "okay", "please", "now"})
 _FRAME_MS = 10  # PocketSphinx's frame rate: 100 frames/s
+_FRAME_SAMPLES = 160  # one frame at 16 kHz
 # Segment labels that are not words: silence, noise fillers, sentence marks.
 _NOT_SPEECH = frozenset({"<sil>", "<s>", "</s>", "SIL", "(NULL)", "+NSN+", "+SPN+"})
 _GRAMMAR = "commands"
+_WAKE_LED = "wake_led"  # the grammar with the whole wake phrase (or a tail of it) before
 _PHONES = "phones"
 
 
@@ -294,6 +296,7 @@ class CommandRecognizer:
         min_margin: float = DEFAULT_MIN_MARGIN,
         max_extra_ms: float = DEFAULT_MAX_EXTRA_MS,
         lead_in: str = "",
+        wake_phrase: str = "",
     ) -> None:
         if not phrases:
             raise ValueError("no command phrases: register skills with phrases")
@@ -308,14 +311,16 @@ class CommandRecognizer:
         self.min_margin = min_margin
         self.max_extra_ms = max_extra_ms
         self.lead_in = normalize(lead_in)
+        self.wake_phrase = normalize(wake_phrase)
         # Fixed phrases by their words; phrases with slots are matched part by part.
         self._intent_of = {p: i for p, i in by_phrase.items() if "<" not in p}
         self._slotted = tuple(p for p in phrases if p.slots)
         self._phones: dict[str, list[str]] = {}  # ``_phrase_phones``
+        self._words: list[tuple[str, int, int]] = []  # the last decode's words and frames
         # The decoder gets the grammar's words only (6 MB instead of 28 with the whole en-US
         # dictionary: the same searches, bit for bit); pronounce() reads any other word's.
         self._lexicon = Lexicon()
-        words = {w for p in (*self._intent_of, self.lead_in) for w in p.split()}
+        words = {w for p in (*self._intent_of, self.lead_in, self.wake_phrase) for w in p.split()}
         words |= {w for p in self._slotted for w in p.words}
         lines = self._lexicon.entries(words)
         missing = sorted(words - lines.keys())
@@ -328,6 +333,8 @@ class CommandRecognizer:
             (line for w in sorted(lines) for line in lines[w]), lm=None
         )
         self._decoder.add_jsgf_string(_GRAMMAR, build_jsgf(self.phrases, self.lead_in))
+        if self.wake_phrase:
+            self._decoder.add_jsgf_string(_WAKE_LED, build_jsgf(self.phrases, self.wake_phrase))
         import pocketsphinx
 
         phone_lm = os.path.join(pocketsphinx.get_model_path(), "en-us", "en-us-phone.lm.bin")
@@ -344,15 +351,32 @@ class CommandRecognizer:
         d.end_utt()
         hyp = d.hyp()
         frames = max(1, int(d.n_frames()))
+        self._words = []
         if hyp is None:
             return "", 0.0, frames, None
-        words = [
-            (int(seg.start_frame), int(seg.end_frame))
+        self._words = [
+            (seg.word.split("(")[0], int(seg.start_frame), int(seg.end_frame))
             for seg in d.seg()
             if seg.word not in _NOT_SPEECH and not seg.word.startswith(("<", "["))
         ]
-        span = (words[0][0], words[-1][1]) if words else None
+        words = self._words
+        span = (words[0][1], words[-1][2]) if words else None
         return str(hyp.hypstr), float(hyp.score), frames, span
+
+    def wake_phrase_end(self, audio: np.ndarray) -> int:
+        """Where (samples into ``audio``, 16 kHz mono int16) the wake phrase the audio starts
+        with ends, as the grammar with ``wake_phrase`` before the commands aligns it (a grammar
+        pass, about a tenth of ``recognize``'s cost); 0 when it hears none of it there."""
+        if not self.wake_phrase:
+            raise ValueError("no wake_phrase: construct with wake_phrase='hey glasses'")
+        self._decode(_WAKE_LED, audio)
+        lead = self.wake_phrase.split()
+        heard = [word for word, _, _ in self._words]
+        for k in range(len(lead)):  # the longest tail of the phrase it starts with
+            tail = lead[k:]
+            if heard[: len(tail)] == tail and len(heard) > len(tail):
+                return min(len(audio), (self._words[len(tail) - 1][2] + 1) * _FRAME_SAMPLES)
+        return 0
 
     def continued(self, phrase: str) -> bool:
         """Does a longer phrase of the grammar start with ``phrase``'s words ("stop" and "stop

@@ -22,10 +22,12 @@ Where the command starts: when the wearer paused after the wake phrase ("hey gla
 this": a VAD ``SpeechPaused`` whose speech ends within ``wake_pause_window_s`` of the spotter's
 decision), at that pause; a command heard there needs a grammar margin of ``pause_cut_margin``,
 or the same command heard from the timed cut as a second opinion. Otherwise (one breath) the
-cut is timed from the spotter's decision, ``wake_lead_in_s`` before it, and the grammar takes the
-phrase's tail as a lead-in. The timed cut moves in the spotter's 80 ms steps, and one step late
-it falls inside "glasses", where the grammar hears nothing (the soak's "read this" that Whisper
-then heard as "breathe this"); on the speech bench's "hey glasses, <command>" clips the pause
+cut is timed from the spotter's decision, ``wake_lead_in_s`` before it, early enough to hold
+the end of the wake phrase, and the command starts where the grammar, with the phrase before
+the commands, hears the phrase end (``CommandRecognizer.wake_phrase_end``). A cut timed from
+the spotter moves in its 80 ms steps, and one step late it falls inside "glasses", where the
+grammar hears nothing (the soak's "read this" that Whisper then heard as "breathe this"),
+hence the pause when there is one: on the speech bench's "hey glasses, <command>" clips the pause
 takes the right commands from 90 to 104 of 149, the wrong ones from 10 to 0, and sentences taken
 for commands from 6 to 5 of 59.
 
@@ -141,7 +143,24 @@ class ListenSettings:
     mode: ListenMode = "wake"
     echo_tail_s: float = 0.4  # after playback, how long the room may still carry our voice (s)
     open_speech: OpenSpeechBackend = "whisper"  # transcribes what is no command (ask)
-    wake_lead_in_s: float = 0.35  # a same-utterance command starts this long before the wake (s)
+    # A same-utterance command (one breath: no pause after the wake phrase) is cut this long
+    # before the spotter's decision (s); the grammar with the wake phrase before the commands
+    # then finds where the phrase ends (``CommandRecognizer.wake_phrase_end``), and the
+    # command is decoded from there. At the spotter's 0.3 the decision may come before
+    # "glasses" is over, so a cut 0.35 s before it (decoded with "glasses" as its lead-in, as
+    # before) often began inside the phrase or the command. On the speech bench's one-breath
+    # clips ("hey glasses read this", every voice; docs/speech_synthesis.md): 44 of 72 right
+    # before, 50 at 0.6 s (and at 0.8), with out-of-grammar requests that woke taken for
+    # commands 7 → 6 of 73. Decoding from the cut with the whole phrase as an optional lead-in
+    # instead got 53 right but 8 of 73: the phrase's well-matched frames lift the margin of
+    # whatever follows it ("my glasses are on the table" as "what does this code say").
+    wake_lead_in_s: float = 0.6
+    # The cut of a pause cut's second opinion (``pause_cut_margin``), this long before the
+    # detection (s), decoded as it is: 0.35, where one-breath commands were cut before, a
+    # stretch that differs from the pause cut's. Cut 0.6 s before with the whole phrase as its
+    # lead-in it heard what the pause cut heard, and agreed with it on a sentence ("the
+    # tickets are sold out" as "take a photo", tests/test_listen_speculation.py).
+    confirm_lead_in_s: float = 0.35
     # A VAD pause whose speech ends this close to the wake phrase's detection (s before, s
     # after) is the one between the wake phrase and its command: the command is cut there.
     # At the spotter's 0.3 (with the wake check) it decides earlier than at 0.4: on the speech
@@ -239,6 +258,12 @@ class _Plan:
     cut: int | None = None
     paused: bool = False  # ``cut`` is at the VAD's pause after the wake phrase
     timed_cut: int | None = None  # with ``paused``: the cut timed from the spotter's decision
+
+    @property
+    def timed(self) -> bool:
+        """``cut`` is timed from the spotter's decision (one breath: no pause after the wake
+        phrase), so the audio from it starts on the wake phrase's last part."""
+        return self.wake is not None and self.cut is not None and not self.paused
 
 
 Lane = Literal["grammar", "pause", "check", "wake", "open"]
@@ -374,8 +399,8 @@ class ListenStage(Stage):
         return self._wake_check
 
     def _new_recognizer(self) -> CommandRecognizer:
-        wake_words = self.settings.wake.phrase.split()
-        return CommandRecognizer(self.phrases, lead_in=wake_words[-1])
+        phrase = self.settings.wake.phrase
+        return CommandRecognizer(self.phrases, lead_in=phrase.split()[-1], wake_phrase=phrase)
 
     async def process(self, event: Event, ctx: StageContext) -> None:
         if isinstance(event, Speaking):
@@ -429,7 +454,9 @@ class ListenStage(Stage):
             work = _Work(utterance)
             plan = await self._plan(work, heard, streamed, ctx)
             if plan.cut is not None:
-                self._recognition(work, plan.cut, ctx)  # runs in its lane; nobody awaits it
+                self._recognition(
+                    work, plan.cut, ctx, timed=plan.timed
+                )  # runs in its lane; nobody awaits it
             return
         pause = self._work
         if pause is not None and not pause.utterance.same(utterance):
@@ -460,7 +487,7 @@ class ListenStage(Stage):
         work = self._work = _Work(utterance, at_pause=True)
         plan = await self._plan(work, self._heard, self._streamed_utterance, ctx)
         if plan.cut is not None:
-            self._recognition(work, plan.cut, ctx)
+            self._recognition(work, plan.cut, ctx, timed=plan.timed)
 
     async def _follow_pause(self, event: SpeechAudio, ctx: StageContext) -> None:
         """Streamed audio during a pause: speech resumed (drop the pause's work), or the
@@ -496,7 +523,7 @@ class ListenStage(Stage):
             plan = await self._plan(work, heard, streamed, ctx)
             if plan.cut is None:
                 return
-            result = await self._recognition(work, plan.cut, ctx)
+            result = await self._recognition(work, plan.cut, ctx, timed=plan.timed)
             if not await self._accepted(work, plan, result, ctx):
                 # Started here, awaited at the decision.
                 self._transcription(work, ctx, after_wake=plan.wake is not None)
@@ -536,7 +563,8 @@ class ListenStage(Stage):
         after = max(0, min(len(u.audio), (wake[0].t_ns - u.start_ns) * RATE // NS_PER_S))
         speech_end = (u.end_ns - u.start_ns) * RATE // NS_PER_S  # the margins are not speech
         # The spotter decides up to ~200 ms after the phrase ends: cut before that, so the
-        # command's first word is whole; the grammar takes the phrase's tail as a lead-in.
+        # command's first word is whole; the grammar takes what it kept of the phrase as a
+        # lead-in.
         timed = max(0, after - int(s.wake_lead_in_s * RATE))
         has_command = speech_end - after >= s.min_command_s * RATE
         pause = self._pause_after(u, wake[0])
@@ -549,8 +577,15 @@ class ListenStage(Stage):
             # The wearer paused after the wake phrase ("hey glasses, read this"): the command
             # starts there. The timed cut moves in the spotter's 80 ms steps and may land
             # inside "glasses", where the grammar hears no command at all.
+            # The second opinion's cut is the one timed as before the whole phrase was the
+            # lead-in: cut where the pause's is, it would hear the same words.
+            second = max(0, after - int(s.confirm_lead_in_s * RATE))
             return _Plan(
-                echo, wake=wake[0], cut=pause, paused=True, timed_cut=timed if has_command else None
+                echo,
+                wake=wake[0],
+                cut=pause,
+                paused=True,
+                timed_cut=second if has_command else None,
             )
         if has_command:
             return _Plan(echo, wake=wake[0], cut=timed)
@@ -610,7 +645,7 @@ class ListenStage(Stage):
         if early:
             if plan.cut is None:
                 return False
-            result = await self._recognition(work, plan.cut, ctx)
+            result = await self._recognition(work, plan.cut, ctx, timed=plan.timed)
             if not await self._commits_early(work, plan, result, ctx):
                 return False
         if not plan.echo:
@@ -717,25 +752,27 @@ class ListenStage(Stage):
             # awaits it raises it too, and the stage crashes as it would have.
             log.warning("listen: %s failed: %s", what[0], error)
 
-    def _recognition(self, work: _Work, cut: int, ctx: StageContext) -> asyncio.Task[CommandResult]:
+    def _recognition(
+        self, work: _Work, cut: int, ctx: StageContext, *, timed: bool = False
+    ) -> asyncio.Task[CommandResult]:
+        """The grammar's verdict on ``work``'s audio from ``cut``. ``timed``: the cut was timed
+        from the spotter's decision, before the wake phrase's end: the command starts where
+        the grammar, with the phrase before the commands, hears the phrase end."""
         audio = work.utterance.audio[cut:]
-        if work.at_pause:
-            # The decoders load in the worker on first use (~0.5 s): never on the loop.
-            return self._job(
-                work,
-                ("command", cut),
-                lambda: self.pause_recognizer.recognize(audio),
-                self.settings.command_cost_ms,
-                ctx,
-                "pause",
-            )
+        # The decoders load in the worker on first use (~0.5 s): never on the loop.
+        recognizer = self.pause_recognizer if work.at_pause else self.recognizer
+
+        def recognize() -> CommandResult:
+            start = recognizer.wake_phrase_end(audio) if timed else 0
+            return recognizer.recognize(audio[start:])
+
         return self._job(
             work,
             ("command", cut),
-            lambda: self.recognizer.recognize(audio),
+            recognize,
             self.settings.command_cost_ms,
             ctx,
-            "grammar",
+            "pause" if work.at_pause else "grammar",
         )
 
     def _transcription(
@@ -842,7 +879,7 @@ class ListenStage(Stage):
         open speech transcribes whole (with the wake phrase): a large recogniser finds the
         boundary after the wake phrase better than the spotter's timing does. ``plan``: the
         utterance's plan, when the cut is at the pause after the wake phrase (``_accepted``)."""
-        result = await self._recognition(work, cut, ctx)
+        result = await self._recognition(work, cut, ctx, timed=plan is not None and plan.timed)
         confirmed = plan is None or await self._accepted(work, plan, result, ctx)
         if result.intent is not None and not confirmed:
             floor = self.settings.pause_cut_margin
