@@ -235,6 +235,17 @@ def spell_digits(text: str) -> str:
     return re.sub(r"(?<![\d.:,])\b\d{1,2}\b(?![.:,]\d)", words, text)
 
 
+def _tail_words(words: Sequence[str], lead: Sequence[str]) -> int:
+    """How many of ``words``' first words are the longest tail of ``lead`` they start with,
+    followed by more words (0: none): "hey glasses read this" and "glasses read this" after
+    "hey glasses" give 2 and 1."""
+    for k in range(len(lead)):
+        tail = list(lead[k:])
+        if list(words[: len(tail)]) == tail and len(words) > len(tail):
+            return len(tail)
+    return 0
+
+
 def _normalize_phrase(phrase: str) -> str:
     """``normalize`` that keeps slot references: ``"Set a timer for <number> <unit>"``."""
     return " ".join(re.findall(r"<[a-z_]+>|[a-z']+", phrase.lower()))
@@ -370,13 +381,8 @@ class CommandRecognizer:
         if not self.wake_phrase:
             raise ValueError("no wake_phrase: construct with wake_phrase='hey glasses'")
         self._decode(_WAKE_LED, audio)
-        lead = self.wake_phrase.split()
-        heard = [word for word, _, _ in self._words]
-        for k in range(len(lead)):  # the longest tail of the phrase it starts with
-            tail = lead[k:]
-            if heard[: len(tail)] == tail and len(heard) > len(tail):
-                return min(len(audio), (self._words[len(tail) - 1][2] + 1) * _FRAME_SAMPLES)
-        return 0
+        n = _tail_words([word for word, _, _ in self._words], self.wake_phrase.split())
+        return min(len(audio), (self._words[n - 1][2] + 1) * _FRAME_SAMPLES) if n else 0
 
     def continued(self, phrase: str) -> bool:
         """Does a longer phrase of the grammar start with ``phrase``'s words ("stop" and "stop
@@ -542,12 +548,7 @@ class CommandRecognizer:
         ``lead_in``; its intent or None; path score; frames of its words)."""
         hyp, score, _, span = self._decode(_GRAMMAR, audio)
         words = normalize(hyp).split()
-        lead = self.lead_in.split()
-        for k in range(len(lead)):  # the longest tail of the lead-in it starts with
-            if words[: len(lead) - k] == lead[k:] and len(words) > len(lead) - k:
-                words = words[len(lead) - k :]
-                break
-        hyp = " ".join(words)
+        hyp = " ".join(words[_tail_words(words, self.lead_in.split()) :])
         return hyp, self._lookup(hyp), score, span
 
     def heard_phrase(self, audio: np.ndarray) -> str:
