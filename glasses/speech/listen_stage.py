@@ -454,9 +454,8 @@ class ListenStage(Stage):
             work = _Work(utterance)
             plan = await self._plan(work, heard, streamed, ctx)
             if plan.cut is not None:
-                self._recognition(
-                    work, plan.cut, ctx, timed=plan.timed
-                )  # runs in its lane; nobody awaits it
+                # Runs in its lane; nobody awaits it.
+                self._recognition(work, plan.cut, ctx, timed=plan.timed)
             return
         pause = self._work
         if pause is not None and not pause.utterance.same(utterance):
@@ -562,9 +561,9 @@ class ListenStage(Stage):
             return _Plan(echo, own_wake=True)
         after = max(0, min(len(u.audio), (wake[0].t_ns - u.start_ns) * RATE // NS_PER_S))
         speech_end = (u.end_ns - u.start_ns) * RATE // NS_PER_S  # the margins are not speech
-        # The spotter decides up to ~200 ms after the phrase ends: cut before that, so the
-        # command's first word is whole; the grammar takes what it kept of the phrase as a
-        # lead-in.
+        # The spotter decides up to ~200 ms after the phrase ends, or before it ends: cut well
+        # before that; the command starts where the grammar hears the phrase end
+        # (``_recognition``'s ``timed``).
         timed = max(0, after - int(s.wake_lead_in_s * RATE))
         has_command = speech_end - after >= s.min_command_s * RATE
         pause = self._pause_after(u, wake[0])
@@ -577,8 +576,8 @@ class ListenStage(Stage):
             # The wearer paused after the wake phrase ("hey glasses, read this"): the command
             # starts there. The timed cut moves in the spotter's 80 ms steps and may land
             # inside "glasses", where the grammar hears no command at all.
-            # The second opinion's cut is the one timed as before the whole phrase was the
-            # lead-in: cut where the pause's is, it would hear the same words.
+            # The second opinion decodes from its own cut (``confirm_lead_in_s``), as it is: from
+            # where the phrase ends it would hear what the pause cut heard.
             second = max(0, after - int(s.confirm_lead_in_s * RATE))
             return _Plan(
                 echo,
