@@ -24,11 +24,12 @@ import numpy as np
 import pytest
 
 import models.registry
-from glasses.bench.real_speech import Clip, CorpusMissing, load_corpus, normalise, spell_number, wer
+from glasses.bench.real_speech import Clip, CorpusMissing, load_corpus, normalise, wer
 from glasses.cli.main import main
 from glasses.cli.models_cmd import verify_models
 from glasses.speech import whisper_backend
 from glasses.speech.dictation import BACKENDS, UNAVAILABLE, new_dictation
+from glasses.speech.numbers import spell_number
 from glasses.speech.open_speech import OpenSpeech
 from glasses.speech.tts import synthesize_16k
 from glasses.speech.whisper_backend import (

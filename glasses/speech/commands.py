@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from glasses.speech._sphinx import Lexicon, SphinxUnavailable
+from glasses.speech.numbers import spell_number
 
 DEFAULT_MIN_MARGIN = -0.4
 DEFAULT_MAX_EXTRA_MS = 250.0
@@ -220,19 +221,15 @@ def spell_digits(text: str) -> str:
     """Whole numbers 0–99 written as digits in words, as the grammar's ``<number>`` slot says
     them: ``"Set a timer for 45 minutes."`` → ``"Set a timer for forty five minutes."``;
     larger numbers, decimals ("1.5") and times ("1:30") are left as they are."""
+    return re.sub(r"(?<![\d.:,])\b\d{1,2}\b(?![.:,]\d)", lambda m: spell_number(int(m[0])), text)
 
-    def words(match: re.Match[str]) -> str:
-        n = int(match[0])
-        if n == 0:
-            return "zero"
-        if n < 10:
-            return _ONES[n - 1]
-        if n < 20:
-            return _TEENS[n - 10]
-        tens = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-        return tens[n // 10 - 2] + (f" {_ONES[n % 10 - 1]}" if n % 10 else "")
 
-    return re.sub(r"(?<![\d.:,])\b\d{1,2}\b(?![.:,]\d)", words, text)
+_Word = tuple[str, int, int]  # a decoded word, its first and last frame
+
+
+def _span(words: Sequence[_Word]) -> tuple[int, int] | None:
+    """The first and last frame of decoded ``words`` (None: no words)."""
+    return (words[0][1], words[-1][2]) if words else None
 
 
 def _tail_words(words: Sequence[str], lead: Sequence[str]) -> int:
@@ -327,7 +324,6 @@ class CommandRecognizer:
         self._intent_of = {p: i for p, i in by_phrase.items() if "<" not in p}
         self._slotted = tuple(p for p in phrases if p.slots)
         self._phones: dict[str, list[str]] = {}  # ``_phrase_phones``
-        self._words: list[tuple[str, int, int]] = []  # the last decode's words and frames
         # The decoder gets the grammar's words only (6 MB instead of 28 with the whole en-US
         # dictionary: the same searches, bit for bit); pronounce() reads any other word's.
         self._lexicon = Lexicon()
@@ -351,10 +347,8 @@ class CommandRecognizer:
         phone_lm = os.path.join(pocketsphinx.get_model_path(), "en-us", "en-us-phone.lm.bin")
         self._decoder.add_allphone_file(_PHONES, phone_lm)
 
-    def _decode(
-        self, search: str, audio: np.ndarray
-    ) -> tuple[str, float, int, tuple[int, int] | None]:
-        """(hypothesis, path score, frames, (first, last) frame of its words or None)."""
+    def _decode(self, search: str, audio: np.ndarray) -> tuple[str, float, int, list[_Word]]:
+        """(hypothesis, path score, frames, its words with their first and last frames)."""
         d = self._decoder
         d.activate_search(search)
         d.start_utt()
@@ -362,17 +356,14 @@ class CommandRecognizer:
         d.end_utt()
         hyp = d.hyp()
         frames = max(1, int(d.n_frames()))
-        self._words = []
         if hyp is None:
-            return "", 0.0, frames, None
-        self._words = [
+            return "", 0.0, frames, []
+        words = [
             (seg.word.split("(")[0], int(seg.start_frame), int(seg.end_frame))
             for seg in d.seg()
             if seg.word not in _NOT_SPEECH and not seg.word.startswith(("<", "["))
         ]
-        words = self._words
-        span = (words[0][1], words[-1][2]) if words else None
-        return str(hyp.hypstr), float(hyp.score), frames, span
+        return str(hyp.hypstr), float(hyp.score), frames, words
 
     def wake_phrase_end(self, audio: np.ndarray) -> int:
         """Where (samples into ``audio``, 16 kHz mono int16) the wake phrase the audio starts
@@ -380,9 +371,9 @@ class CommandRecognizer:
         pass, about a tenth of ``recognize``'s cost); 0 when it hears none of it there."""
         if not self.wake_phrase:
             raise ValueError("no wake_phrase: construct with wake_phrase='hey glasses'")
-        self._decode(_WAKE_LED, audio)
-        n = _tail_words([word for word, _, _ in self._words], self.wake_phrase.split())
-        return min(len(audio), (self._words[n - 1][2] + 1) * _FRAME_SAMPLES) if n else 0
+        words = self._decode(_WAKE_LED, audio)[3]
+        n = _tail_words([word for word, _, _ in words], self.wake_phrase.split())
+        return min(len(audio), (words[n - 1][2] + 1) * _FRAME_SAMPLES) if n else 0
 
     def continued(self, phrase: str) -> bool:
         """Does a longer phrase of the grammar start with ``phrase``'s words ("stop" and "stop
@@ -439,11 +430,7 @@ class CommandRecognizer:
         heard = self.pronounce(words)
         if not heard:
             return ""
-        scored = []
-        for phrase in self._intent_of:
-            ref = self._phrase_phones(phrase)
-            scored.append((edit_distance(ref, heard) / max(1, len(ref)), phrase))
-        scored.sort()
+        scored = sorted((error, phrase) for phrase, error in self._phrase_errors(heard).items())
         best, phrase = scored[0]
         if best > max_phone_error or (len(scored) > 1 and scored[1][0] == best):
             return ""
@@ -462,12 +449,18 @@ class CommandRecognizer:
         heard = self.pronounce(spell_digits(text))
         if not heard:
             return False
-        errors = {
-            p: edit_distance(self._phrase_phones(p), heard) / max(1, len(self._phrase_phones(p)))
-            for p in self._intent_of
-        }
+        errors = self._phrase_errors(heard)
         error = errors.pop(phrase)
         return error <= max_phone_error and all(error < other for other in errors.values())
+
+    def _phrase_errors(self, heard: list[str]) -> dict[str, float]:
+        """Each fixed phrase's distance from the phones ``heard``: edits per phone of the
+        phrase."""
+        errors = {}
+        for phrase in self._intent_of:
+            ref = self._phrase_phones(phrase)
+            errors[phrase] = edit_distance(ref, heard) / max(1, len(ref))
+        return errors
 
     def _phrase_phones(self, phrase: str) -> list[str]:
         """A fixed phrase's phones, looked up once (``match_text`` compares every transcript
@@ -546,10 +539,10 @@ class CommandRecognizer:
     ) -> tuple[str, str | None, float, tuple[int, int] | None]:
         """The grammar search on ``audio``: (what it heard, normalised and without
         ``lead_in``; its intent or None; path score; frames of its words)."""
-        hyp, score, _, span = self._decode(_GRAMMAR, audio)
+        hyp, score, _, heard = self._decode(_GRAMMAR, audio)
         words = normalize(hyp).split()
         hyp = " ".join(words[_tail_words(words, self.lead_in.split()) :])
-        return hyp, self._lookup(hyp), score, span
+        return hyp, self._lookup(hyp), score, _span(heard)
 
     def heard_phrase(self, audio: np.ndarray) -> str:
         """The grammar search alone on 16 kHz mono int16 ``audio``: the complete phrase it
@@ -565,7 +558,8 @@ class CommandRecognizer:
         if intent is None:
             why = "no speech recognised" if not hyp else "not a complete command"
             return CommandResult(None, "", hyp, -math.inf, rejected=why)
-        _, p_score, frames, speech_span = self._decode(_PHONES, audio)
+        _, p_score, frames, phones = self._decode(_PHONES, audio)
+        speech_span = _span(phones)
         # The Python binding reports path scores as probabilities (exp of the log score):
         # their log ratio is the score difference.
         if g_score <= 0.0 or p_score <= 0.0:
