@@ -88,6 +88,27 @@ def test_the_onset_of_ordinary_speech_is_not_confirmed(cache: Path, check: WakeC
     assert len(passed) <= 1, passed
 
 
+@pytest.mark.parametrize(
+    ("text", "voice"),
+    [("my glasses are on the table", "en-us"), ("okay glasses", "en"), ("play glasses", "en-us")],
+)
+def test_a_look_alike_that_the_phrase_alone_confirms_is_no_wake(
+    cache: Path, check: WakeCheck, text: str, voice: str
+) -> None:
+    audio = _speech(cache, text, voice)
+    (hit,) = spot(audio, WakeSettings(threshold=0.3))
+    start, end = check.segment(audio, hit.t_ns * RATE // NS_PER_S)
+    assert WakeCheck("hey glasses", look_alikes=()).confirms(audio[start:end])
+    assert not check.confirms(audio[start:end])
+
+
+def test_look_alikes_are_the_phrase_s_own_and_never_the_phrase() -> None:
+    assert "my glasses" in WakeCheck("Hey Glasses").look_alikes
+    assert WakeCheck("hey nova").look_alikes == ()
+    with pytest.raises(ValueError, match="its own look-alikes"):
+        WakeCheck("hey glasses", look_alikes=("Hey  Glasses",))
+
+
 def _hear(
     audio: np.ndarray, wake: WakeSettings, *, lead_in_ms: float = 2000.0
 ) -> tuple[Driven, ListenStage]:

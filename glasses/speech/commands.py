@@ -536,25 +536,34 @@ class CommandRecognizer:
 
     def _grammar_pass(
         self, audio: np.ndarray
-    ) -> tuple[str, str | None, float, tuple[int, int] | None]:
+    ) -> tuple[str, str | None, float, int, tuple[int, int] | None]:
         """The grammar search on ``audio``: (what it heard, normalised and without
-        ``lead_in``; its intent or None; path score; frames of its words)."""
-        hyp, score, _, heard = self._decode(_GRAMMAR, audio)
+        ``lead_in``; its intent or None; path score; frames decoded; frames of its words)."""
+        hyp, score, frames, heard = self._decode(_GRAMMAR, audio)
         words = normalize(hyp).split()
         hyp = " ".join(words[_tail_words(words, self.lead_in.split()) :])
-        return hyp, self._lookup(hyp), score, _span(heard)
+        return hyp, self._lookup(hyp), score, frames, _span(heard)
 
     def heard_phrase(self, audio: np.ndarray) -> str:
         """The grammar search alone on 16 kHz mono int16 ``audio``: the complete phrase it
         ends on (normalised, ``lead_in`` removed), or "" when it ends on none. No phone-loop
         pass (about nine tenths of ``recognize``'s cost), so no margin and no check for
         speech around the phrase."""
-        hyp, intent, _, _ = self._grammar_pass(audio)
-        return hyp if intent is not None else ""
+        return self.scored_phrase(audio)[0]
+
+    def scored_phrase(self, audio: np.ndarray) -> tuple[str, float]:
+        """``heard_phrase`` with its path's log score per 1000 frames (−inf when it ends on no
+        phrase). Two grammars' scores on the same audio compare as ``recognize``'s margin
+        compares the grammar with the phone loop: by their difference."""
+        hyp, intent, score, frames, _ = self._grammar_pass(audio)
+        if intent is None:
+            return "", -math.inf
+        # The binding reports path scores as probabilities (see ``recognize``).
+        return hyp, 1000.0 * math.log(score) / frames if score > 0.0 else -math.inf
 
     def recognize(self, audio: np.ndarray) -> CommandResult:
         """Decode one utterance of 16 kHz mono int16 audio."""
-        hyp, intent, g_score, command_span = self._grammar_pass(audio)
+        hyp, intent, g_score, _, command_span = self._grammar_pass(audio)
         if intent is None:
             why = "no speech recognised" if not hyp else "not a complete command"
             return CommandResult(None, "", hyp, -math.inf, rejected=why)

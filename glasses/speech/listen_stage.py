@@ -139,7 +139,7 @@ class ListenSettings:
     command_window_s: float = 5.0
     wake_cost_ms: float = 40.0  # virtual-clock charge of one wake search
     command_cost_ms: float = 60.0  # virtual-clock charge of one command decode (two passes)
-    wake_check_cost_ms: float = 12.0  # virtual-clock charge of one wake check (``wake.check``)
+    wake_check_cost_ms: float = 26.0  # virtual-clock charge of one wake check (``wake.check``)
     mode: ListenMode = "wake"
     echo_tail_s: float = 0.4  # after playback, how long the room may still carry our voice (s)
     open_speech: OpenSpeechBackend = "whisper"  # transcribes what is no command (ask)

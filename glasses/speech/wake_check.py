@@ -28,6 +28,16 @@ order gives the same verdicts).
 The decoder's grammar is the phrase alone, so it loads a few dictionary lines (the ``Lexicon``
 of ``glasses.speech._sphinx``), and one decode of a 2 s stretch costs about 11 ms here (the
 grammar pass only: no phone loop).
+
+Look-alikes: a stretch the phrase's grammar confirms is decoded once more with a grammar of
+phrases that sound like it (``LOOK_ALIKES``: "my glasses", "okay glasses" …), and a look-alike
+whose path scores higher per frame than the phrase's makes it no wake. Measured
+(``docs/experiments/wake_check/competitors.py``): on ``wake_figures``' dense 4 h stream, the
+stretches confirmed at the head's firings 12 → 8 (near a look-alike 8 → 5); of the 995 wake
+phrases the check confirmed on the speech bench's clips (noisy, clean, one breath), none lost.
+The look-alikes cannot share the phrase's grammar: in one search, it ended on a look-alike for
+178 of those 866 noisy and 12 of 67 clean phrases. The second decode costs about 1.4 times the
+first (9 phrases), only after the phrase is heard.
 """
 
 from __future__ import annotations
@@ -46,16 +56,39 @@ estimates go wrong on exact zeros): on ``wake_figures``' clean clips, at the hea
 check confirmed 62 of 144 without it and 138 with it, 134 of 144 noisy ones either way; on the
 pipeline's 1160 firings on the speech bench's clips 1121 against 1108, and still none of the 99
 on its distractor stream."""
+LOOK_ALIKES: dict[str, tuple[str, ...]] = {
+    "hey glasses": (
+        "my glasses",
+        "okay glasses",
+        "play glasses",
+        "say glasses",
+        "a glasses case",
+        "eight classes",
+        "stay classy",
+        "hey google",
+        "hey siri",
+    ),
+}
+"""Phrases a wake phrase is weighed against (``WakeCheck``): the wake head's training look-alikes
+(``glasses.training.wake_data.LOOK_ALIKES``), less those that the phrase itself is heard as.
+With "hey guys", "hey jarvis" or "hey there" among them, 8 of the 866 "hey glasses" that the
+check confirmed on the speech bench's noisy wake clips scored nearer to one of them; "the
+glasses", "hi glasses" and "hey class" took clean ones (in one grammar, 24 of 67). The bench's
+``NEAR_MISSES`` are not drawn on."""
 WAKE_INTENT = "wake"
 """The intent of the check's one-phrase grammar (never emitted: the check only says yes or no)."""
+LOOK_ALIKE_INTENT = "look-alike"
 
 
 class WakeCheck:
     """Is ``phrase`` said in the audio that ends just after a detection? (module docstring)
 
     ``before_s`` and ``after_s``: the segment decoded, in seconds before and after the
-    detection's time (``segment``). Loads PocketSphinx on first use; one instance is one
-    decoder: call it from one thread at a time.
+    detection's time (``segment``). ``look_alikes``: phrases that, when one of them explains
+    the segment better than ``phrase`` does (a higher path score per frame, each in a grammar of
+    its own), make it no wake ("my glasses are on the table"); default ``LOOK_ALIKES``' entry
+    for the phrase, if any. Loads PocketSphinx on first use; one instance is one or two
+    decoders: call it from one thread at a time.
     """
 
     def __init__(
@@ -65,6 +98,7 @@ class WakeCheck:
         before_s: float = 1.8,
         after_s: float = 0.25,
         dither_rms: float = DITHER_RMS,
+        look_alikes: Sequence[str] | None = None,
     ) -> None:
         if before_s <= 0 or after_s < 0 or dither_rms < 0:
             raise ValueError(
@@ -75,7 +109,13 @@ class WakeCheck:
         self.before_s = before_s
         self.after_s = after_s
         self.dither_rms = dither_rms
+        if look_alikes is None:
+            look_alikes = LOOK_ALIKES.get(self.phrase, ())
+        self.look_alikes = tuple(" ".join(p.lower().split()) for p in look_alikes)
+        if self.phrase in self.look_alikes:
+            raise ValueError(f"the wake phrase {self.phrase!r} is among its own look-alikes")
         self._recognizer: CommandRecognizer | None = None
+        self._look_alike_recognizer: CommandRecognizer | None = None
 
     def segment(self, audio: np.ndarray, at: int) -> tuple[int, int]:
         """(start, end) sample indices in ``audio`` of the stretch checked for a detection at
@@ -86,14 +126,22 @@ class WakeCheck:
 
     def confirms(self, audio: np.ndarray) -> bool:
         """Does the phrase's grammar search end on the whole phrase in ``audio`` (16 kHz mono
-        int16, the ``segment`` of a detection)?"""
+        int16, the ``segment`` of a detection), and explain it better than any look-alike?"""
         if len(audio) == 0:
             return False
         if self.dither_rms:
             # Seeded: the same audio always gets the same floor, so a verdict never varies.
             noise = np.random.default_rng(0).normal(0.0, self.dither_rms, len(audio))
             audio = np.clip(np.rint(audio + noise), -32768, 32767).astype(np.int16)
-        return self.recognizer.heard_phrase(audio) == self.phrase
+        heard, score = self.recognizer.scored_phrase(audio)
+        if heard != self.phrase:
+            return False
+        if not self.look_alikes:
+            return True
+        # Not one grammar for both: its search ends on a look-alike for a fifth of the wake
+        # phrases that each scores below when searched alone (module docstring).
+        _, rival = self.look_alike_recognizer.scored_phrase(audio)
+        return rival <= score
 
     @property
     def recognizer(self) -> CommandRecognizer:
@@ -101,3 +149,10 @@ class WakeCheck:
             phrases: Sequence[CommandPhrase] = (CommandPhrase(self.phrase, WAKE_INTENT),)
             self._recognizer = CommandRecognizer(phrases)
         return self._recognizer
+
+    @property
+    def look_alike_recognizer(self) -> CommandRecognizer:
+        if self._look_alike_recognizer is None:
+            phrases = [CommandPhrase(p, LOOK_ALIKE_INTENT) for p in self.look_alikes]
+            self._look_alike_recognizer = CommandRecognizer(phrases)
+        return self._look_alike_recognizer
