@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -162,10 +164,37 @@ def test_the_distractor_stream_has_the_length_asked_and_repeats_itself() -> None
     first = np.concatenate(list(stream))
     assert len(first) == stream.samples == int(0.1 * 60 * RATE)
     assert np.array_equal(first, np.concatenate(list(stream)))  # deterministic
-    assert stream.sentences >= 1 and len(stream._speech) <= len(stream.pool)
+    assert stream.sentences >= 1
+    assert len(stream._speech) <= len(stream.pool) + len(stream.look_alike_pool)
     assert all(corpus.is_held_out(voice) for _, (voice, _) in stream.pool)
     with pytest.raises(ValueError, match="minutes"):
         DistractorStream(0)
+
+
+def test_the_distractor_stream_s_look_alikes_are_held_out_a_minute_apart_and_optional() -> None:
+    from glasses.training.wake_data import LOOK_ALIKES
+
+    stream = DistractorStream(10)
+    with_them = np.concatenate(list(stream))
+    starts = stream.look_alike_starts_s
+    assert len(starts) >= 2 and all(b - a >= 60.0 for a, b in itertools.pairwise(starts))
+    assert all(corpus.is_held_out(voice) for _, (voice, _) in stream.look_alike_pool)
+    texts = {text for text, _ in stream.look_alike_pool}
+    assert texts <= set(corpus.NEAR_MISSES) and texts & set(LOOK_ALIKES) == {"hey guys"}
+    # Speech begins where each look-alike is said to (the gap before it is the noise floor).
+    for t in starts:
+        i = int(t * RATE)
+        before, after = with_them[i - 8000 : i], with_them[i : i + 8000]
+        assert np.std(after) > 2 * np.std(before), t
+    assert stream.near_look_alikes([starts[0] + 1.0, starts[0] - 1.0, starts[0] + 3.5]) == 1
+    plain = DistractorStream(10, look_alikes=False)
+    without = np.concatenate(list(plain))
+    assert plain.look_alike_starts_s == [] and len(without) == len(with_them)
+    # The look-alikes come from a generator of their own: before the first one's segment (a
+    # gap of at most 20 s, then the look-alike), the stream is the same samples either way.
+    first = int((starts[0] - 20.0) * RATE)
+    assert first > 0 and np.array_equal(with_them[:first], without[:first])
+    assert not np.array_equal(with_them, without)
 
 
 def test_a_session_that_forgot_turns_is_refused_not_scored() -> None:

@@ -137,8 +137,8 @@ def test_a_false_detection_in_the_distractor_stream_wakes_only_without_the_check
     }
     phrases = phrases_from_skills(builtin_skills())
     counts = stream_wakes(iter(stream), stream.samples, phrases, SileroVad(), wakes)
-    assert counts["plain"] >= 1
-    assert counts["checked"] == 0
+    assert len(counts["plain"]) >= 1
+    assert counts["checked"] == []
 
 
 def test_a_checked_wake_phrase_wakes_and_its_command_is_taken(cache: Path) -> None:

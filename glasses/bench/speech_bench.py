@@ -14,7 +14,9 @@ adds ``other_voices``, the list of other-synthesiser voices measured):
   glasses read this" in one breath → the right intent), ``wake_command_accuracy`` ("hey
   glasses, <command>" → the right intent), ``wake_false_wake_rate_oog`` (speech without the
   phrase that wakes), ``wake_false_accepts_per_hour`` (``distractor_minutes`` of unrelated
-  held-out speech, ``speech_corpus.DistractorStream``);
+  held-out speech with ``distractor_look_alikes`` look-alikes among it, "hey guys", "my
+  glasses are on the table" …: ``speech_corpus.DistractorStream``;
+  ``wake_false_accepts_near_look_alikes`` of the accepts came within 3 s of one's start);
 - commands: ``command_accuracy`` (push to talk: a tap, then a bare phrase → the right
   intent); ``oog_rejection_rate`` ("hey glasses, <sentence out of the grammar>", of those that
   woke: no grammar intent; an ``ask`` intent, open speech, counts as rejected);
@@ -120,6 +122,8 @@ KEYS = (
     "wake_command_accuracy",
     "wake_false_accepts_per_hour",
     "wake_false_accepts",
+    "wake_false_accepts_near_look_alikes",
+    "distractor_look_alikes",
     "wake_false_wake_rate_oog",
     "wake_threshold",
     "distractor_minutes",
@@ -340,11 +344,13 @@ def run(
     piper_heard = {kind: session(kind, _mode(kind)) for kind in PIPER_SETS}
     if chosen is not None:
         oog_wakes, false_accepts = chosen.false_wake_rate_oog, chosen.false_accepts
+        near_look_alikes: float | None = None  # the sweep counts them all as one
     else:
         oog_wakes = woke_rate(_held_out(session("oog")))
         progress(f"distractor stream: {minutes:g} min, VAD → listen …")
         counts = stream_wakes(iter(stream), stream.samples, phrases, vad, wakes, progress=progress)
-        false_accepts = counts[LISTEN]
+        false_accepts = len(counts[LISTEN])
+        near_look_alikes = float(stream.near_look_alikes(counts[LISTEN]))
     progress(f"dictation: {len(corpus['dictation'])} clips, VAD → captions …")
     dictation = play(corpus["dictation"], phrases, vad, {}, warmup=warm, captions=True)
     real = _real_speech_figures(progress) if real_speech else {}
@@ -368,6 +374,8 @@ def run(
         ),
         "wake_command_accuracy": rate(sum(h.right for h in with_command), len(with_command)),
         "wake_false_accepts": float(false_accepts),
+        "wake_false_accepts_near_look_alikes": near_look_alikes,
+        "distractor_look_alikes": float(len(stream.look_alike_starts_s)),
         "wake_false_accepts_per_hour": round(false_accepts * 60 / minutes, 3),
         "wake_false_wake_rate_oog": oog_wakes,
         "wake_threshold": settings.threshold,

@@ -85,8 +85,8 @@ def sweep(
             threshold=w.threshold,
             detect_rate=woke_rate(wake[name], held_out=True),
             detect_rate_training=woke_rate(wake[name], held_out=False),
-            false_accepts=counts[name],
-            false_accepts_per_hour=round(counts[name] * 60 / stream.minutes, 3),
+            false_accepts=len(counts[name]),
+            false_accepts_per_hour=round(len(counts[name]) * 60 / stream.minutes, 3),
             false_wake_rate_oog=woke_rate(oog[name], held_out=True),
         )
         for name, w in wakes.items()

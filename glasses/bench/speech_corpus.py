@@ -42,7 +42,7 @@ The sets (``SETS``), per voice/rate pair unless said otherwise:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -115,6 +115,11 @@ DICTATION_PAIRS_PER_SENTENCE = 2
 STREAM_NOISE_RMS = 300.0  # the distractor stream's constant noise floor (int16 units)
 WARMUP_SPEECH_S = 12.0  # > the listen stage's COLD_SPOTTER_S (10 s)
 STREAM_POOL_PAIRS = 2  # voice/rate pairs each EVERYDAY sentence is synthesised in for the stream
+# The distractor stream's look-alikes: before each sentence it places, one of
+# ``LOOK_ALIKE_SENTENCES`` with this chance, a minute apart at least (``wake_figures``' dense
+# stream: the same chance, at most one in each minute).
+STREAM_LOOK_ALIKE_CHANCE = 0.04
+LOOK_ALIKE_SPAN_S = 3.0  # a false accept this soon after a look-alike starts is blamed on it
 
 NEAR_MISSES = (
     # Close to the wake phrase or to a command: out-of-grammar clips, not the stream.
@@ -135,6 +140,9 @@ NEAR_MISSES = (
     "dismissed the class early",
     "take a picture of the sunset later",
 )
+
+# The NEAR_MISSES that sound like the wake phrase: the distractor stream's look-alikes.
+LOOK_ALIKE_SENTENCES = NEAR_MISSES[:8]
 
 EVERYDAY = (
     # Unrelated speech: out-of-grammar clips and the distractor stream.
@@ -544,12 +552,18 @@ class DistractorStream:
     synthesised once (lazily) and kept in memory. The stream places a random pool sentence at a
     random level (``SNR_DB`` over the ``STREAM_NOISE_RMS`` floor) after a noise-only gap of
     0.5–4 s (one in ten 8–20 s), so four hours cost seconds to generate, not hours of
-    synthesis. Deterministic (``SEED``). Unrelated speech only: ``NEAR_MISSES`` are measured as
-    out-of-grammar utterances (a stream of them every few seconds would measure an adversary,
-    not a day of wear).
+    synthesis. Deterministic (``SEED``). With ``look_alikes`` (the default, as the wake target
+    is stated), ``LOOK_ALIKE_SENTENCES`` ("hello class", "my glasses are on the table" …; of
+    them only "hey guys" is among the wake head's training look-alikes) come in too: before a
+    sentence, one of them with ``STREAM_LOOK_ALIKE_CHANCE``, a minute apart at least, drawn from
+    a generator of their own so that the unrelated sentences are the same samples until the
+    first; ``look_alike_starts_s`` lists where each began (s). A stream of them every few
+    seconds would measure an adversary, not a day of wear.
     """
 
-    def __init__(self, minutes: float, *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, minutes: float, *, cache_dir: Path | None = None, look_alikes: bool = True
+    ) -> None:
         if not minutes > 0:
             raise ValueError(f"minutes must be > 0, got {minutes}")
         self.minutes = minutes
@@ -560,35 +574,64 @@ class DistractorStream:
             for j, text in enumerate(EVERYDAY)
             for k in range(STREAM_POOL_PAIRS)
         ]
-        self._speech: dict[int, np.ndarray] = {}
-        self.sentences = 0  # placed so far
+        self.look_alikes = look_alikes
+        self.look_alike_pool = [
+            (text, pairs[j % len(pairs)]) for j, text in enumerate(LOOK_ALIKE_SENTENCES)
+        ]
+        self._speech: dict[tuple[str, tuple[str, int]], np.ndarray] = {}
+        self.sentences = 0  # placed so far, look-alikes included
+        self.look_alike_starts_s: list[float] = []  # where each look-alike began (s)
 
     @property
     def samples(self) -> int:
         return int(self.minutes * 60 * RATE)
 
-    def _sentence(self, i: int) -> np.ndarray:
-        speech = self._speech.get(i)
+    def _sentence(self, entry: tuple[str, tuple[str, int]]) -> np.ndarray:
+        speech = self._speech.get(entry)
         if speech is None:
             from glasses.speech.tts import synthesize_16k
 
-            text, (voice, rate) = self.pool[i]
+            text, (voice, rate) = entry
             speech = synthesize_16k(text, voice=voice, rate_wpm=rate, cache_dir=self.cache_dir)
             x = speech.astype(np.float64)
-            speech = self._speech[i] = (x / max(_rms(x), 1.0)).astype(np.float32)  # unit RMS
+            speech = self._speech[entry] = (x / max(_rms(x), 1.0)).astype(np.float32)  # unit RMS
         return speech
+
+    def near_look_alikes(self, times_s: Iterable[float]) -> int:
+        """How many of ``times_s`` (s into the stream, once it has been played) came within
+        ``LOOK_ALIKE_SPAN_S`` after a look-alike began."""
+        starts = np.asarray(self.look_alike_starts_s)
+        return sum(bool(np.any((t >= starts) & (t - starts <= LOOK_ALIKE_SPAN_S))) for t in times_s)
+
+    def _segment(
+        self, rng: np.random.Generator, pool: list[tuple[str, tuple[str, int]]], left: int
+    ) -> tuple[np.ndarray, int]:
+        """A noise-only gap, then a ``pool`` sentence at a random level, over the noise floor,
+        at most ``left`` samples: (int16 samples, the gap's samples)."""
+        gap_s = rng.uniform(8.0, 20.0) if rng.random() < 0.1 else rng.uniform(0.5, 4.0)
+        speech = self._sentence(pool[int(rng.integers(len(pool)))])
+        gain = STREAM_NOISE_RMS * 10 ** (rng.uniform(*SNR_DB) / 20)
+        gap = int(gap_s * RATE)
+        segment = np.concatenate([np.zeros(gap), gain * speech])[:left]
+        segment += rng.normal(0.0, STREAM_NOISE_RMS, len(segment))
+        return to_int16(segment), gap
 
     def __iter__(self) -> Iterator[np.ndarray]:
         """The stream in pieces (a gap, then a sentence), 16 kHz int16, ``samples`` in all."""
         rng = np.random.default_rng(SEED)
+        look = np.random.default_rng(SEED + 1)
         total, done = self.samples, 0
+        self.sentences, self.look_alike_starts_s = 0, []
         while done < total:
-            gap_s = rng.uniform(8.0, 20.0) if rng.random() < 0.1 else rng.uniform(0.5, 4.0)
-            speech = self._sentence(int(rng.integers(len(self.pool))))
-            gain = STREAM_NOISE_RMS * 10 ** (rng.uniform(*SNR_DB) / 20)
-            segment = np.concatenate([np.zeros(int(gap_s * RATE)), gain * speech])
-            segment = segment[: total - done]
-            segment += rng.normal(0.0, STREAM_NOISE_RMS, len(segment))
+            starts = self.look_alike_starts_s
+            placed = False
+            if self.look_alikes and (not starts or done / RATE - starts[-1] >= 60.0):
+                placed = look.random() < STREAM_LOOK_ALIKE_CHANCE
+            if placed:
+                segment, gap = self._segment(look, self.look_alike_pool, total - done)
+                self.look_alike_starts_s.append((done + gap) / RATE)
+            else:
+                segment, _ = self._segment(rng, self.pool, total - done)
             done += len(segment)
             self.sentences += 1
-            yield to_int16(segment)
+            yield segment

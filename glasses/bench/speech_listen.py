@@ -393,10 +393,10 @@ def stream_wakes(
     *,
     progress: Progress = print,
     report_every_s: float = 600.0,
-) -> dict[str, int]:
+) -> dict[str, list[float]]:
     """The distractor stream (``samples`` of int16 pieces) through VAD → one listen stage per
-    ``wakes`` entry, on the virtual clock: how many ``WakeWord``s each emitted (every one a
-    false accept)."""
+    ``wakes`` entry, on the virtual clock: where (s into the stream, the phrase's end as the
+    spotter heard it) each stage's ``WakeWord``s came (every one a false accept)."""
     every = int(report_every_s * RATE)
 
     def events() -> Iterator[Event]:
@@ -419,7 +419,10 @@ def stream_wakes(
         keep=lambda e: isinstance(e, wake_types),
     )
     driven.raise_on_crash()
-    return {name: sum(1 for e in driven.of(WakeWord) if e.source == name) for name in wakes}
+    wakes_heard = driven.of(WakeWord)
+    return {
+        name: [w.heard_t_ns / NS_PER_S for w in wakes_heard if w.source == name] for name in wakes
+    }
 
 
 def _check_turns_kept(driven: Driven) -> None:

@@ -52,6 +52,7 @@ from glasses.bench.speech_corpus import (
     EVERYDAY,
     HELD_OUT_OTHER_VOICES,
     HELD_OUT_VOICES,
+    LOOK_ALIKE_SPAN_S,
     NEAR_MISSES,
     installed_voices,
 )
@@ -83,7 +84,6 @@ OTHER_FIGURES_VERSION = 2
 STREAM_VERSION = 2  # bump when the stream's recipe changes
 SETS = ("noisy", "clean", "clean_40db", "one_breath")
 OTHER = "_other"  # the suffix of the other synthesisers' sets and figures
-LOOK_ALIKE_SPAN_S = 3.0  # a false accept this soon after a look-alike starts is blamed on it
 
 
 def cache_dir() -> Path:

@@ -44,12 +44,12 @@ label = {
 }
 if sys.argv[1] == "fa":
     minutes = float(sys.argv[2])
-    stream = DistractorStream(minutes)
+    stream = DistractorStream(minutes, look_alikes=False)
     counts = stream_wakes(
         iter(stream), stream.samples, phrases, SileroVad(), wakes, progress=lambda s: None
     )
     for n in wakes:
-        print("fa", label[n], "minutes", minutes, "false accepts", counts[n], flush=True)
+        print("fa", label[n], "minutes", minutes, "false accepts", len(counts[n]), flush=True)
 else:
     warm = warmup_clips(phrases, WakeSettings().phrase)
     corpus = build_corpus(phrases, WakeSettings().phrase, progress=lambda s: None)
