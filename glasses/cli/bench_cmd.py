@@ -362,8 +362,14 @@ def _speech(args: argparse.Namespace) -> int:
         ('"hey glasses <command>" in one breath → intent %', _pct(f["wake_no_pause_rate"]), "–"),
         ('"hey glasses, <command>" → right intent %', _pct(f["wake_command_accuracy"]), "–"),
         (
-            f"wake false accepts / h ({_num(f['wake_false_accepts'], 0)} in {minutes:g} min)",
+            f"wake false accepts / h ({_num(f['wake_false_accepts'], 0)} in {minutes:g} min"
+            f" with {_num(f['distractor_look_alikes'], 0)} look-alikes)",
             _num(f["wake_false_accepts_per_hour"], 2),
+            "–",
+        ),
+        (
+            "  of them within 3 s of a look-alike",
+            _num(f["wake_false_accepts_near_look_alikes"], 0),
             "–",
         ),
         ("speech without the wake phrase that wakes %", _pct(f["wake_false_wake_rate_oog"]), "–"),
