@@ -40,6 +40,14 @@ def _speech(cache: Path, text: str, voice: str = "en-us", snr: float = 15.0) -> 
     return mix_noise(synthesize_16k(text, voice=voice, cache_dir=cache), snr, seed=4)
 
 
+def _spotted(cache: Path, check: WakeCheck, text: str, voice: str) -> np.ndarray:
+    """``text`` said in ``voice``: the stretch the check decodes at the spotter's one firing."""
+    audio = _speech(cache, text, voice)
+    (hit,) = spot(audio, WakeSettings(threshold=0.3))
+    start, end = check.segment(audio, hit.t_ns * RATE // NS_PER_S)
+    return audio[start:end]
+
+
 def test_the_segment_is_the_stretch_around_the_detection_clipped_to_the_audio() -> None:
     check = WakeCheck("Hey  Glasses", before_s=1.0, after_s=0.25)
     assert check.phrase == "hey glasses"
@@ -65,10 +73,7 @@ def test_the_segment_is_the_stretch_around_the_detection_clipped_to_the_audio() 
 def test_the_phrase_where_the_spotter_hears_it_is_confirmed(
     cache: Path, check: WakeCheck, text: str, voice: str
 ) -> None:
-    audio = _speech(cache, text, voice)
-    (hit,) = spot(audio, WakeSettings(threshold=0.3))
-    start, end = check.segment(audio, hit.t_ns * RATE // NS_PER_S)
-    assert check.confirms(audio[start:end])
+    assert check.confirms(_spotted(cache, check, text, voice))
 
 
 def test_the_onset_of_ordinary_speech_is_not_confirmed(cache: Path, check: WakeCheck) -> None:
@@ -95,11 +100,9 @@ def test_the_onset_of_ordinary_speech_is_not_confirmed(cache: Path, check: WakeC
 def test_a_look_alike_that_the_phrase_alone_confirms_is_no_wake(
     cache: Path, check: WakeCheck, text: str, voice: str
 ) -> None:
-    audio = _speech(cache, text, voice)
-    (hit,) = spot(audio, WakeSettings(threshold=0.3))
-    start, end = check.segment(audio, hit.t_ns * RATE // NS_PER_S)
-    assert WakeCheck("hey glasses", look_alikes=()).confirms(audio[start:end])
-    assert not check.confirms(audio[start:end])
+    stretch = _spotted(cache, check, text, voice)
+    assert WakeCheck("hey glasses", look_alikes=()).confirms(stretch)
+    assert not check.confirms(stretch)
 
 
 def test_look_alikes_are_the_phrase_s_own_and_never_the_phrase() -> None:

@@ -767,7 +767,7 @@ class ListenStage(Stage):
 
         return self._job(
             work,
-            ("command", cut),
+            ("command", cut, timed),  # one cut, two searches: the same audio is two jobs
             recognize,
             self.settings.command_cost_ms,
             ctx,
