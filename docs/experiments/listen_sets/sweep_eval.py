@@ -1,7 +1,8 @@
 """Wake operating points side by side through the real pipeline, one listen stage per point.
 
 ``[LEAD_IN_S=2] OPS=0.8:1,0.8:2 python sweep_eval.py fa MINUTES``: false accepts on the bench's
-distractor stream (one run can hold many points: only the count of wakes is read).
+distractor stream (one run can hold many points: only the count of wakes is read); without the
+stream's look-alikes (as before 097e5c0) unless ``LOOK_ALIKES=1``.
 ``[LEAD_IN_S=2] OPS=0.8:2 python sweep_eval.py sets wake no_pause wake_other wake_clean``:
 held-out wakes and right commands per set. Points are ``threshold:confirm_steps[:check]``
 (``check``: detections confirmed by ``WakeCheck``); the first is the stage that transcribes
@@ -44,12 +45,16 @@ label = {
 }
 if sys.argv[1] == "fa":
     minutes = float(sys.argv[2])
-    stream = DistractorStream(minutes, look_alikes=False)
+    stream = DistractorStream(minutes, look_alikes=os.environ.get("LOOK_ALIKES") == "1")
     counts = stream_wakes(
         iter(stream), stream.samples, phrases, SileroVad(), wakes, progress=lambda s: None
     )
     for n in wakes:
-        print("fa", label[n], "minutes", minutes, "false accepts", len(counts[n]), flush=True)
+        print(
+            "fa", label[n], "minutes", minutes, "look-alikes", len(stream.look_alike_starts_s),
+            "false accepts", len(counts[n]), "near a look-alike",
+            stream.near_look_alikes(counts[n]), [round(t, 1) for t in counts[n]], flush=True,
+        )  # fmt: skip
 else:
     warm = warmup_clips(phrases, WakeSettings().phrase)
     corpus = build_corpus(phrases, WakeSettings().phrase, progress=lambda s: None)
