@@ -220,3 +220,42 @@ def test_wake_toml_says_whether_detections_are_checked(tmp_path: Path) -> None:
     )
     path.write_text(text)
     assert load_wake_config(path).check is True
+
+
+def _decided(settings: WakeSettings, scores: list[float]) -> list[tuple[int, float]]:
+    """(step, score) of each detection ``decide`` makes on ``scores``, one per 80 ms step."""
+    spotter = ModelWakeSpotter(settings)
+    step_ns = STEP * NS // RATE
+    ends = [(i + 1) * step_ns for i in range(len(scores))]
+    return [(h.t_ns // step_ns - 1, round(h.score, 2)) for h in spotter.decide(ends, scores)]
+
+
+SCORES = [0.1, 0.5, 0.4, 0.8, 0.9, 0.6, 0.95, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]
+
+
+def test_second_look_reports_the_highest_score_after_a_detection_once() -> None:
+    # One 80 ms step per score, a refractory second of 12 steps after the step scoring 0.5.
+    plain = WakeSettings(threshold=0.3, confirm_steps=1, refractory_s=1.0)
+    assert _decided(plain, SCORES) == [(1, 0.5)]
+    looked = WakeSettings(threshold=0.3, confirm_steps=1, refractory_s=1.0, second_look=True)
+    # The score climbs above the detection's, dips, peaks at 0.95: reported there, once, when
+    # the period is over (step 13).
+    assert _decided(looked, SCORES) == [(1, 0.5), (6, 0.95)]
+    assert _decided(looked, SCORES[:13]) == [(1, 0.5)]  # the period not over yet
+    # Never above the detection's score in the period: nothing more.
+    assert _decided(looked, [0.1, 0.9, 0.8, 0.5, *[0.1] * 12]) == [(1, 0.9)]
+    # The next detection after the period is its own.
+    rising = [0.1, 0.5, *[0.5 + 0.03 * i for i in range(1, 13)], 0.1, 0.1, 0.7, 0.2]
+    assert _decided(looked, rising) == [(1, 0.5), (13, 0.86), (16, 0.7)]
+
+
+def test_second_look_at_the_end_of_the_stream() -> None:
+    # A phrase ended by the stream's last samples: the flush reports the pending peak.
+    spotter = ModelWakeSpotter(WakeSettings(threshold=0.3, confirm_steps=1, second_look=True))
+    step_ns = STEP * NS // RATE
+    found = spotter.decide([step_ns, 2 * step_ns, 3 * step_ns], [0.4, 0.6, 0.7])
+    assert [round(h.score, 2) for h in found] == [0.4]
+    found = spotter.flush(3 * step_ns)
+    # Flushing scores some silence: whatever the head makes of it, the 0.7 step or a higher
+    # one is reported (at the latest at the end of the stream), and only one.
+    assert len(found) == 1 and found[0].score >= 0.7 - 1e-6 and found[0].t_ns <= 3 * step_ns

@@ -173,6 +173,11 @@ class ListenSettings:
     # bench's "hey glasses, <command>" clips), but lets sentences that resemble a phrase through
     # up to ~0.35 ("what is the capital of france" as "what does this code say").
     pause_cut_margin: float = 0.4
+    # With the wake check, the spotter also offers where its score peaks after a detection
+    # (``WakeSettings.second_look``), checked only if the detection is not confirmed: at 0.3 the
+    # head may fire inside "glasses", the check then hears half the phrase and rejects it, and
+    # the refractory second hid the rest. See ``spotting``.
+    second_look: bool = True
     speculate: bool = True  # start work at the VAD's SpeechPaused, decide on the audio up to it
     # VAD silence (ms, ``SpeechAudio.silence_ns``) after which a confident command is committed
     # before ``SpeechEnded`` (None: never). 64 ms is the second silent frame: Silero's score
@@ -391,6 +396,15 @@ class ListenStage(Stage):
         return self._check_commands
 
     @property
+    def spotting(self) -> WakeSettings:
+        """The settings the stage's spotter runs with: ``settings.wake``, with ``second_look``
+        when detections are checked (``ListenSettings.second_look``)."""
+        wake = self.settings.wake
+        if wake.check and self.settings.second_look and not wake.second_look:
+            return replace(wake, second_look=True)
+        return wake
+
+    @property
     def wake_check(self) -> WakeCheck:
         """The second opinion on the spotter's detections (``WakeSettings.check``): a decoder
         of its own, so that the command decoders decode what they would without it."""
@@ -550,11 +564,18 @@ class ListenStage(Stage):
             # normalisation is still cold: search the utterance on its own, warmed up on it.
             lane: Lane = "pause" if work.at_pause else "grammar"
             found = await self._job(
-                work, ("spot",), lambda: spot(u.audio, s.wake), s.wake_cost_ms, ctx, lane
+                work, ("spot",), lambda: spot(u.audio, self.spotting), s.wake_cost_ms, ctx, lane
             )
             wake = [replace(h, t_ns=u.start_ns + h.t_ns) for h in found]
         if s.wake.check:
-            wake = [h for h in wake if await self._confirmed(work, h, ctx)]
+            # In order, up to the first confirmed: a peak after a confirmed detection is the
+            # same phrase (``second_look``), not worth a check.
+            confirmed = None
+            for h in wake:
+                if await self._confirmed(work, h, ctx):
+                    confirmed = h
+                    break
+            wake = [confirmed] if confirmed is not None else []
         if not wake:
             return _Plan(echo)  # speech without the wake phrase is not for us
         if echo and any(abs(wake[0].t_ns - t) <= OWN_WAKE_SLACK_NS for t in own_wakes):
@@ -842,7 +863,7 @@ class ListenStage(Stage):
         spotter = self._spotter
         if spotter is None:
             spotter = self._spotter = await ctx.clock.run_blocking(
-                lambda: new_spotter(self.settings.wake), cost_ns=0
+                lambda: new_spotter(self.spotting), cost_ns=0
             )
         samples, t_ns = event.samples, event.t_ns
         self._streamed_utterance = True

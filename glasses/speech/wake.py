@@ -97,7 +97,11 @@ class WakeSettings:
     above ``threshold`` for this many consecutive 80 ms steps (1: at once; default from
     ``wake.toml``). ``check``: the listen stage confirms each detection with a second
     opinion before it wakes the glasses (``glasses.speech.wake_check``; default from
-    ``wake.toml``)."""
+    ``wake.toml``). ``second_look`` (the ``model`` backend): after a detection, the spotter
+    also reports the refractory period's highest score, at its step, if it is higher than the
+    detection's, when the period (or the stream) ends: a check that rejects the first (decided
+    before the phrase was over) gets the phrase whole (the listen stage sets it when it checks
+    detections)."""
 
     phrase: str = field(default_factory=_default_phrase)
     threshold: float = math.nan
@@ -105,6 +109,7 @@ class WakeSettings:
     backend: WakeBackend = field(default_factory=_default_backend)
     confirm_steps: int = field(default_factory=_default_confirm_steps)
     check: bool = field(default_factory=_default_check)
+    second_look: bool = False
 
     def __post_init__(self) -> None:
         if not self.phrase.split():

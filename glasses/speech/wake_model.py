@@ -8,7 +8,12 @@ the phrase has just ended. ``ModelWakeSpotter`` has the interface of ``WakeWordS
 detection is reported once the score has stayed at or above ``settings.threshold`` for
 ``settings.confirm_steps`` consecutive steps; its ``t_ns`` is the end of the first of those
 steps, on the caller's clock (about the end of "glasses", so what follows is the command).
-Then the stream is ignored for ``settings.refractory_s`` seconds.
+Then the stream is ignored for ``settings.refractory_s`` seconds, except with
+``settings.second_look``: the period's highest score, if higher than the detection's, is
+reported too when the period (or the stream) ends, at its step: for a check of the audio
+around each detection. At a threshold as low as 0.3 the head may fire while "glasses" is still
+being said, and a check of the stretch just after that rejects it; the peak comes after the
+phrase (the score may dip on the way: "take a picture" rose 0.32, 0.65, 0.35, 0.54 … 0.93).
 """
 
 from __future__ import annotations
@@ -91,6 +96,9 @@ class ModelWakeSpotter:
         self._run = 0  # consecutive steps at or above the threshold
         self._run_start_ns = 0
         self._quiet_until_ns = -1
+        # ``second_look``: (the refractory period's highest score so far, the end of its step,
+        # or None while no step has scored above the detection); None: nothing to look for.
+        self._peak: tuple[float, int | None] | None = None
         self.last_scores: list[float] = []
         """The scores of the steps the last ``process``/``flush`` call completed."""
 
@@ -110,7 +118,11 @@ class ModelWakeSpotter:
         a phrase ended by the last samples is reported (at most at ``t_ns``)."""
         pad = (STEP - self.features.pending) % STEP + FLUSH_STEPS * STEP
         steps = self.score(np.zeros(pad, np.int16), t_ns + pad * NS_PER_S // RATE)
-        return [replace(h, t_ns=min(h.t_ns, t_ns)) for h in self.decide(*steps)]
+        found = self.decide(*steps)
+        if self._peak is not None and self._peak[1] is not None:  # the stream ends the period
+            found.append(WakeDetection(t_ns=self._peak[1], phrase=self.phrase, score=self._peak[0]))
+        self._peak = None
+        return [replace(h, t_ns=min(h.t_ns, t_ns)) for h in found]
 
     def score(self, samples: np.ndarray, end_ns: int) -> tuple[list[int], list[float]]:
         """Features and head only: (end time of each step completed, on the caller's clock;
@@ -139,7 +151,16 @@ class ModelWakeSpotter:
         ``confirm_steps`` scores at or above the threshold, outside the refractory period."""
         found: list[WakeDetection] = []
         for step_end_ns, score in zip(step_ends_ns, scores, strict=True):
-            if step_end_ns <= self._quiet_until_ns or score < self.settings.threshold:
+            if step_end_ns <= self._quiet_until_ns:
+                self._run = 0
+                self._look_again(step_end_ns, score)
+                continue
+            if self._peak is not None and self._peak[1] is not None:  # the period is over
+                found.append(
+                    WakeDetection(t_ns=self._peak[1], phrase=self.phrase, score=self._peak[0])
+                )
+            self._peak = None
+            if score < self.settings.threshold:
                 self._run = 0
                 continue
             if self._run == 0:
@@ -151,4 +172,12 @@ class ModelWakeSpotter:
                 )
                 self._run = 0
                 self._quiet_until_ns = step_end_ns + int(self.settings.refractory_s * NS_PER_S)
+                if self.settings.second_look:
+                    self._peak = (float(score), None)
         return found
+
+    def _look_again(self, step_end_ns: int, score: float) -> None:
+        """``second_look`` in the refractory period: keep its highest score above the
+        detection's (reported when the period ends)."""
+        if self._peak is not None and score > self._peak[0]:
+            self._peak = (float(score), step_end_ns)
