@@ -354,6 +354,8 @@ class ListenStage(Stage):
         self._streamed_utterance = False
         self._spotted_s = 0.0  # speech the spotter has normalised on
         self._barged_in = False  # the utterance in progress has already interrupted
+        # The newest detection that was not a second look (``second_look``) at one before it.
+        self._fresh_hit_ns: int | None = None
         # When the glasses' own speech says the wake phrase (runtime clock): an echo of it that
         # the canceller has not removed yet (it adapts within ~2 s) must not wake them.
         self._own_wakes: list[int] = []
@@ -881,8 +883,18 @@ class ListenStage(Stage):
         if not hits:
             return
         self._heard += hits
+        # A second look at a phrase (within the refractory period of the detection before) is
+        # the same phrase: our own voice saying it must not barge in on a later peak.
+        refractory_ns = int(spotter.settings.refractory_s * NS_PER_S)
+        fresh = []
+        for h in hits:
+            if self._fresh_hit_ns is None or h.t_ns - self._fresh_hit_ns > refractory_ns:
+                self._fresh_hit_ns = h.t_ns
+                fresh.append(h)
+        if not fresh:
+            return
         speaking = self.own_voice.speaking(event.t_ns)
-        if speaking and not self._barged_in and not self._own_wake(hits[0].t_ns):
+        if speaking and not self._barged_in and not self._own_wake(fresh[0].t_ns):
             self._barged_in = True
             self._interrupt(ctx)
 
@@ -997,6 +1009,7 @@ class ListenStage(Stage):
         self._pauses = []
         self._committed = None
         self._barged_in = False
+        self._fresh_hit_ns = None
         self._spotter = None
         self._heard = []
         self._checks.clear()
