@@ -7,6 +7,7 @@ phrase. These tests use the real spotter, the real VAD and listen stages, and es
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +15,13 @@ import pytest
 
 from glasses.assistant.skills import builtin_skills
 from glasses.bench.speech_listen import audio_chunks
-from glasses.runtime import NS_PER_S, Intent, WakeWord
+from glasses.runtime import NS_PER_S, Intent, Speaking, WakeWord
 from glasses.runtime.testing import Driven, drive
 from glasses.speech.commands import phrases_from_skills
 from glasses.speech.listen_stage import ListenSettings, ListenStage
 from glasses.speech.tts import mix_noise, synthesize_16k
 from glasses.speech.vad_stage import VadStage
-from glasses.speech.wake import WakeSettings, spot
+from glasses.speech.wake import WakeDetection, WakeSettings, spot
 from glasses.speech.wake_check import WakeCheck
 
 RATE = 16_000
@@ -181,3 +182,60 @@ def test_the_wake_decision_does_not_depend_on_what_was_said_before(
         (wake,) = [w for w in driven.of(WakeWord) if w.heard_t_ns > 5 * NS_PER_S]
         scores.add(round(wake.score, 6))
     assert len(scores) == (1 if lead_in_ms else 3), scores
+
+
+class _Scripted:
+    """A spotter whose detections are given, for the listen stage's own rules: ``hits`` maps
+    a ``process`` call (1, 2, …) to the detection it reports, ns after the first call's
+    start; ``started(t_ns)`` is told where that is."""
+
+    def __init__(self, hits: dict[int, int], started: Callable[[int], None]) -> None:
+        self.settings = WakeSettings(threshold=0.3, check=True, second_look=True)
+        self.phrase = "hey glasses"
+        self.hits = hits
+        self.started = started
+        self.calls = 0
+        self.start_ns = 0
+
+    def reset(self) -> None: ...
+
+    def warm_up(self, audio: np.ndarray) -> None: ...
+
+    def process(self, samples: np.ndarray, t_ns: int) -> list[WakeDetection]:
+        self.calls += 1
+        if self.calls == 1:
+            self.start_ns = t_ns
+            self.started(t_ns)
+        at = self.hits.get(self.calls)
+        return [] if at is None else [WakeDetection(self.start_ns + at, self.phrase, 0.9)]
+
+    def flush(self, t_ns: int) -> list[WakeDetection]:
+        return []
+
+
+@pytest.mark.parametrize(("later_ns", "barge_ins"), [(1_000_000_000, 0), (2_500_000_000, 1)])
+def test_a_second_look_at_our_own_wake_phrase_does_not_barge_in(
+    cache: Path, later_ns: int, barge_ins: int
+) -> None:
+    # While the glasses speak, the spotter hears our own "hey glasses" (a known own wake, so
+    # ignored), then a later detection: 1 s after it, within the refractory second, it is the
+    # second look at the same phrase (outside the 0.6 s own-wake slack, yet no barge-in);
+    # 2.5 s after, a new phrase said over us: a barge-in.
+    audio = _speech(cache, "hey glasses, what time is it")
+    listen = ListenStage(
+        phrases_from_skills(builtin_skills()),
+        ListenSettings(wake=WakeSettings(threshold=0.3, check=True), open_speech="off"),
+    )
+
+    def own_wake_at(start_ns: int) -> None:
+        listen._own_wakes = [start_ns + 300_000_000]
+
+    spotter = _Scripted({2: 300_000_000, 40: later_ns}, own_wake_at)
+    listen._spotter = spotter
+    listen.own_voice.update(Speaking(t_ns=0, text="hey glasses", duration_ns=30 * NS_PER_S))
+    vad = VadStage(stream_audio=True, lead_in_ms=2000.0)
+    driven = drive([vad, listen], audio_chunks([audio]), len(audio) * NS_PER_S // RATE + NS_PER_S)
+    driven.raise_on_crash()
+    assert spotter.calls >= 40  # both detections were reported
+    assert listen.self_wakes_ignored >= 1
+    assert listen.barge_ins == barge_ins

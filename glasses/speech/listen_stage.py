@@ -569,6 +569,7 @@ class ListenStage(Stage):
                 work, ("spot",), lambda: spot(u.audio, self.spotting), s.wake_cost_ms, ctx, lane
             )
             wake = [replace(h, t_ns=u.start_ns + h.t_ns) for h in found]
+        spotted = wake
         if s.wake.check:
             # In order, up to the first confirmed: a peak after a confirmed detection is the
             # same phrase (``second_look``), not worth a check.
@@ -580,7 +581,11 @@ class ListenStage(Stage):
             wake = [confirmed] if confirmed is not None else []
         if not wake:
             return _Plan(echo)  # speech without the wake phrase is not for us
-        if echo and any(abs(wake[0].t_ns - t) <= OWN_WAKE_SLACK_NS for t in own_wakes):
+        # A second look (``second_look``) is the phrase of the detection it follows within the
+        # refractory period: our own voice's if that one was.
+        refractory_ns = int(self.spotting.refractory_s * NS_PER_S)
+        same = [h.t_ns for h in spotted if 0 <= wake[0].t_ns - h.t_ns <= refractory_ns]
+        if echo and any(abs(h - t) <= OWN_WAKE_SLACK_NS for h in same for t in own_wakes):
             return _Plan(echo, own_wake=True)
         after = max(0, min(len(u.audio), (wake[0].t_ns - u.start_ns) * RATE // NS_PER_S))
         speech_end = (u.end_ns - u.start_ns) * RATE // NS_PER_S  # the margins are not speech
