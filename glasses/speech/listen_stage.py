@@ -402,7 +402,7 @@ class ListenStage(Stage):
         """The settings the stage's spotter runs with: ``settings.wake``, with ``second_look``
         when detections are checked (``ListenSettings.second_look``)."""
         wake = self.settings.wake
-        if wake.check and self.settings.second_look and not wake.second_look:
+        if wake.check and self.settings.second_look:
             return replace(wake, second_look=True)
         return wake
 
@@ -583,7 +583,7 @@ class ListenStage(Stage):
             return _Plan(echo)  # speech without the wake phrase is not for us
         # A second look (``second_look``) is the phrase of the detection it follows within the
         # refractory period: our own voice's if that one was.
-        refractory_ns = int(self.spotting.refractory_s * NS_PER_S)
+        refractory_ns = int(s.wake.refractory_s * NS_PER_S)
         same = [h.t_ns for h in spotted if 0 <= wake[0].t_ns - h.t_ns <= refractory_ns]
         if echo and any(abs(h - t) <= OWN_WAKE_SLACK_NS for h in same for t in own_wakes):
             return _Plan(echo, own_wake=True)

@@ -118,10 +118,7 @@ class ModelWakeSpotter:
         a phrase ended by the last samples is reported (at most at ``t_ns``)."""
         pad = (STEP - self.features.pending) % STEP + FLUSH_STEPS * STEP
         steps = self.score(np.zeros(pad, np.int16), t_ns + pad * NS_PER_S // RATE)
-        found = self.decide(*steps)
-        if self._peak is not None and self._peak[1] is not None:  # the stream ends the period
-            found.append(WakeDetection(t_ns=self._peak[1], phrase=self.phrase, score=self._peak[0]))
-        self._peak = None
+        found = self.decide(*steps) + self._take_peak()  # the stream ends the period
         return [replace(h, t_ns=min(h.t_ns, t_ns)) for h in found]
 
     def score(self, samples: np.ndarray, end_ns: int) -> tuple[list[int], list[float]]:
@@ -155,11 +152,7 @@ class ModelWakeSpotter:
                 self._run = 0
                 self._look_again(step_end_ns, score)
                 continue
-            if self._peak is not None and self._peak[1] is not None:  # the period is over
-                found.append(
-                    WakeDetection(t_ns=self._peak[1], phrase=self.phrase, score=self._peak[0])
-                )
-            self._peak = None
+            found += self._take_peak()  # the period is over
             if score < self.settings.threshold:
                 self._run = 0
                 continue
@@ -175,6 +168,14 @@ class ModelWakeSpotter:
                 if self.settings.second_look:
                     self._peak = (float(score), None)
         return found
+
+    def _take_peak(self) -> list[WakeDetection]:
+        """The refractory period's peak, if it rose above its detection (``second_look``), as
+        a detection; the period's look is over."""
+        peak, self._peak = self._peak, None
+        if peak is None or peak[1] is None:
+            return []
+        return [WakeDetection(t_ns=peak[1], phrase=self.phrase, score=peak[0])]
 
     def _look_again(self, step_end_ns: int, score: float) -> None:
         """``second_look`` in the refractory period: keep its highest score above the
