@@ -468,3 +468,40 @@ def test_cli_damaged_database_is_one_line(
         assert out.err.count("\n") == 1 and "Traceback" not in out.err
         assert out.err.startswith(f"glasses memory: {db}: not a readable memory database")
         assert f"mv {db} {db}.damaged" in out.err
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["list", "-n", "0"], "the limit must be from 1"),
+        (["list", "-n", "-1"], "the limit must be from 1"),
+        (["search", "-n", str(2**70), "car"], "the limit must be from 1"),
+        (["search", "-n", "many", "car"], "the limit must be a whole number"),
+        (["forget", str(2**63)], "an entry id must be from 1"),
+        (["forget", "0"], "an entry id must be from 1"),
+    ],
+)
+def test_cli_counts_out_of_range_are_usage_errors(
+    tmp_path: Path, args: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A limit of 0 or less listed nothing and said nothing was remembered; an id or limit
+    # past SQLite's integers was an OverflowError traceback.
+    db = tmp_path / MEMORY_FILE
+    with SqliteMemory(db) as store:
+        store.add("the car is on level three")
+    with pytest.raises(SystemExit) as exited:
+        main(["memory", args[0], "--db", str(db), *args[1:]])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert complaint in err and "Traceback" not in err
+
+
+def test_cli_list_and_search_leave_an_empty_file_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / MEMORY_FILE
+    db.touch()
+    for action in (["list"], ["search", "car"]):
+        assert main(["memory", *action, "--db", str(db)]) == 0
+        assert capsys.readouterr().out == f"nothing remembered yet ({db} is empty)\n"
+        assert db.stat().st_size == 0  # not made into a database

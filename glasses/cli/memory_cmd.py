@@ -27,6 +27,29 @@ if TYPE_CHECKING:  # imported when the command runs
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
 EXIT_STORE = 3
+MAX_ID = 2**63 - 1  # SQLite's largest rowid
+MAX_LIMIT = 1_000_000
+
+
+def _whole(text: str, low: int, high: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{what} must be from {low} to {high}, got {text}")
+    return value
+
+
+def _limit(text: str) -> int:
+    """``--limit``: how many entries, 1 … ``MAX_LIMIT`` (0 or less would list nothing and
+    say that nothing is remembered)."""
+    return _whole(text, 1, MAX_LIMIT, "the limit")
+
+
+def _entry_id(text: str) -> int:
+    """An entry's id: 1 … SQLite's largest rowid (a larger one cannot be looked up)."""
+    return _whole(text, 1, MAX_ID, "an entry id")
 
 
 def add_parser(sub: Any) -> None:
@@ -39,17 +62,17 @@ def add_parser(sub: Any) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", parents=[db], help="the newest entries, newest first")
     listing.add_argument(
-        "-n", "--limit", type=int, default=20, metavar="N", help="at most N entries (20)"
+        "-n", "--limit", type=_limit, default=20, metavar="N", help="at most N entries (20)"
     )
     search = actions.add_parser(
         "search", parents=[db], help="entries holding the words, newest first"
     )
     search.add_argument("words", nargs="+", metavar="WORD", help="words to look for")
     search.add_argument(
-        "-n", "--limit", type=int, default=10, metavar="N", help="at most N entries (10)"
+        "-n", "--limit", type=_limit, default=10, metavar="N", help="at most N entries (10)"
     )
     forget = actions.add_parser("forget", parents=[db], help="delete an entry for good")
-    forget.add_argument("id", type=int, metavar="ID", help="the entry's id (see list)")
+    forget.add_argument("id", type=_entry_id, metavar="ID", help="the entry's id (see list)")
     p.set_defaults(func=run)
 
 
@@ -62,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"glasses memory: no entry #{args.id} (no memory yet: {path})", file=sys.stderr)
             return EXIT_NOT_FOUND
         print(f"nothing remembered yet ({path} does not exist)")
+        return EXIT_OK
+    if args.action != "forget" and path.is_file() and path.stat().st_size == 0:
+        # An empty file is an empty store (created, never written): opening it would write
+        # the schema into it, and list and search change nothing.
+        print(f"nothing remembered yet ({path} is empty)")
         return EXIT_OK
     try:
         with SqliteMemory(path) as store:
