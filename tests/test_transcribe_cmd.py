@@ -117,13 +117,16 @@ def test_bad_audio_is_one_line_and_nonzero(
     garbage.write_bytes(b"RIFF\x10\x00\x00\x00this is not audio at all" * 4)
     text = tmp_path / "notes.wav"
     text.write_text("hello\n")
-    for path in (garbage, text, tmp_path / "missing.wav", tmp_path):
+    # A WAV of 0 frames printed nothing, as if the file held silence.
+    empty = _write_wav(tmp_path / "empty.wav", np.zeros(0, np.int16), 16_000)
+    for path in (garbage, text, tmp_path / "missing.wav", tmp_path, empty):
         assert main([command, str(path)]) == 2
         captured = capsys.readouterr()
         assert captured.out == ""
         assert len(captured.err.strip().splitlines()) == 1
         assert captured.err.startswith(f"glasses {command}: ")
         assert "Traceback" not in captured.err
+    assert "holds no audio (0 samples)" in captured.err
 
 
 def _fake_vosk_module(text: str) -> types.ModuleType:

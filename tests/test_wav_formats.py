@@ -256,3 +256,39 @@ def test_too_many_channels_is_named(tmp_path: Path) -> None:
     err = error_of(write(tmp_path / "ten.wav", fmt, bytes(400)))
     assert isinstance(err, UnsupportedAudioFormat)
     assert "wrong channel count 10" in str(err)
+
+
+def _with_sizes(wav: bytes, riff_size: int, data_size: int) -> bytes:
+    """``wav`` (fmt then data, as ``riff`` writes it) with its two size fields overwritten."""
+    data_at = wav.index(b"data")
+    out = bytearray(wav)
+    out[4:8] = struct.pack("<I", riff_size)
+    out[data_at + 4 : data_at + 8] = struct.pack("<I", data_size)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("riff_size", "data_size"),
+    [(0, 0), (0xFFFFFFFF, 0xFFFFFFFF), (0x7FFFF024, 0x7FFFF000), (36, 0xFFFFFFFF)],
+    ids=["zeros", "all ones", "sox", "data only"],
+)
+def test_a_streamed_wav_without_its_length_is_read_to_the_end(
+    tmp_path: Path, riff_size: int, data_size: int
+) -> None:
+    # Writers that stream (a pipe, arecord killed mid-take) leave placeholders in the size
+    # fields; a data size of 0 dropped all the audio, one of all ones was called truncated.
+    fmt = fmt_chunk("pcm", 16, 1, 16_000, extensible=False)
+    data, _ = quantise(signal(16_000, 1, 16_000), "pcm", 16)
+    reference = play(write(tmp_path / "sized.wav", fmt, data))
+    path = tmp_path / "streamed.wav"
+    path.write_bytes(_with_sizes(riff((b"fmt ", fmt), (b"data", data)), riff_size, data_size))
+    assert np.array_equal(play(path), reference) and len(reference) == 16_000
+
+
+def test_an_empty_data_chunk_before_another_chunk_stays_empty(tmp_path: Path) -> None:
+    # A size of 0 with a true RIFF size is a real empty chunk: the LIST after it is no audio.
+    fmt = fmt_chunk("pcm", 16, 1, 16_000, extensible=False)
+    path = tmp_path / "empty-then-list.wav"
+    path.write_bytes(riff((b"fmt ", fmt), (b"data", b""), (b"LIST", bytes(64))))
+    with path.open("rb") as fh:
+        assert read_wav_format(fh).data_bytes == 0

@@ -51,7 +51,9 @@ def add_parser(sub: Any) -> None:
 
 
 def load_audio(path: Path) -> np.ndarray:
-    """The whole file as 16 kHz mono int16; raises ``DeviceError`` (one line) if it cannot."""
+    """The whole file as 16 kHz mono int16; raises ``DeviceError`` (one line) if it cannot,
+    or if it holds no audio (a WAV of 0 frames would otherwise print nothing, as silence does)."""
+    from glasses.devices.errors import UnreadableMedia
     from glasses.devices.file import FileMicrophone
 
     mic = FileMicrophone(path, chunk_samples=16_000)
@@ -62,7 +64,13 @@ def load_audio(path: Path) -> np.ndarray:
             chunks.append(chunk)
     finally:
         mic.close()
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    if not len(audio):
+        raise UnreadableMedia(
+            "microphone", f"file:{path}", f"{path} holds no audio (0 samples)",
+            "record again, or check the file's data chunk",
+        )  # fmt: skip
+    return audio
 
 
 def run(args: argparse.Namespace) -> int:

@@ -350,6 +350,11 @@ def read_wav_format(fh: BinaryIO) -> WavFormat:
             if fmt is None:
                 raise WavProblem("has its audio data before the fmt chunk")
             available = size - start
+            riff_size = struct.unpack("<I", head[4:8])[0]
+            if _length_unknown(chunk_size, riff_size, start, available):
+                # Written by a stream that could not go back to fill in the sizes: the
+                # audio is the rest of the file.
+                chunk_size = available
             if chunk_size > available:
                 raise WavProblem(
                     f"is truncated: its data chunk says {chunk_size} bytes of audio, "
@@ -363,6 +368,25 @@ def read_wav_format(fh: BinaryIO) -> WavFormat:
                 f"is truncated inside its {chunk_id.decode('latin-1')!r} chunk",
                 hint=_REEXPORT_HINT,
             )
+
+
+UNKNOWN_LENGTH = 0x7FFFF000
+"""A data chunk size at or above this that the file cannot hold is a placeholder: writers that
+stream (``sox … -t wav -``, ffmpeg to a pipe, arecord killed mid-take) write 0x7FFFF000,
+0xFFFFFFFF or 0 before they know the length, and never come back to fix it."""
+
+
+def _length_unknown(data_size: int, riff_size: int, data_start: int, available: int) -> bool:
+    """Does a data chunk's size field (``data_size``, bytes) hold a streaming writer's
+    placeholder rather than the audio's length? ``riff_size``: the RIFF header's size field;
+    ``data_start``: where the audio starts; ``available``: bytes from there to the end of the
+    file. A size of 0 counts only if the RIFF size is a placeholder too (0, or short of the
+    audio's start): otherwise it is a real empty chunk, perhaps followed by others."""
+    if data_size >= UNKNOWN_LENGTH:
+        return data_size > available
+    if data_size == 0 and available > 0:
+        return riff_size == 0 or riff_size >= UNKNOWN_LENGTH or riff_size + 8 <= data_start
+    return False
 
 
 def _wav_format(fmt: bytes, data_offset: int, data_bytes: int) -> WavFormat:
