@@ -157,3 +157,14 @@ def test_a_bench_checks_its_json_path_before_it_runs(
     assert captured.err == (
         f"glasses bench: --json {missing}: directory {missing.parent} does not exist\n"
     )
+
+
+@pytest.mark.parametrize("speed", ["0", "-1", "inf", "fast"])
+def test_a_speed_that_is_no_positive_number_is_a_usage_error(
+    speed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Headless runs ignore --speed, and took 0 or -1 without a word.
+    with pytest.raises(SystemExit) as exited:
+        main(["sim", "--headless", "--speed", speed, str(SCAN)])
+    assert exited.value.code == 2
+    assert "argument --speed:" in capsys.readouterr().err

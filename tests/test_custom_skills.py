@@ -193,6 +193,10 @@ def test_bad_specs_are_one_line(tmp_path: Path) -> None:
     assert load_error("glasses.assistant.intents:READ").startswith(
         "--skill glasses.assistant.intents:READ: not a Skill"
     )
+    # A module that exits while importing ended glasses quietly (exit 0, nothing run).
+    exits = tmp_path / "exits.py"
+    exits.write_text("raise SystemExit(0)\n", encoding="utf-8")
+    assert load_error(f"{exits}:X") == (f"--skill {exits}:X: loading {exits} failed: SystemExit: 0")
 
 
 def test_a_module_named_like_a_file_here_gets_a_hint(

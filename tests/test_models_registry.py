@@ -190,3 +190,23 @@ def test_models_verify_fails_with_exit_1_on_an_altered_file(
     out = capsys.readouterr().out
     assert "ppocr-det: checking" in out and "sha256 mismatch for" in out
     assert f"{len(PACKAGED) - 1}/{len(PACKAGED)} models verified" in out
+
+
+@pytest.mark.parametrize("action", ["list", "verify"])
+def test_a_models_directory_that_is_a_file_is_one_line(
+    action: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # list said every pulled model was "not pulled", and verify passed.
+    not_a_dir = tmp_path / "models.txt"
+    not_a_dir.write_text("oops\n")
+    monkeypatch.setenv("GLASSES_MODELS_DIR", str(not_a_dir))
+    assert main(["models", action]) == 3
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err == (
+        f"glasses models: the models directory {not_a_dir} is not a directory: point "
+        "GLASSES_MODELS_DIR (or XDG_CACHE_HOME) at a folder\n"
+    )

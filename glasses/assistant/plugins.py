@@ -157,7 +157,9 @@ def _import(name: str, label: str) -> ModuleType:
                 hint = f" (to load the file {as_file}, give its path: --skill {as_file}:…)"
             raise SkillLoadError(f"{label}: module {name} not found{hint}") from None
         raise SkillLoadError(f"{label}: importing {name} failed: {_line(exc)}") from exc
-    except Exception as exc:  # the module's own error while importing: one line, not a traceback
+    except (Exception, SystemExit) as exc:
+        # The module's own error while importing: one line, not a traceback. SystemExit too:
+        # a skill module's sys.exit() would end glasses quietly, having run nothing.
         raise SkillLoadError(
             f"{label}: importing {name} failed: {type(exc).__name__}: {_line(exc)}"
         ) from exc
@@ -180,7 +182,7 @@ def _load_file(path_text: str, label: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses and typing look their module up while executing
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # see ``_import``
         del sys.modules[name]
         raise SkillLoadError(
             f"{label}: loading {path_text} failed: {type(exc).__name__}: {_line(exc)}"
@@ -219,7 +221,7 @@ def entry_point_sources(points: Iterable[EntryPoint] | None = None) -> list[Skil
         fix = f"pip uninstall {dist.name}" if dist is not None else "remove the package"
         try:
             target = point.load()
-        except Exception as exc:  # a broken installed plug-in: say whose, and how to be rid of it
+        except (Exception, SystemExit) as exc:  # a broken plug-in: whose, and how to be rid of it
             raise SkillLoadError(
                 f"{label}: cannot load: {type(exc).__name__}: {_line(exc)} (to remove it: {fix})"
             ) from exc

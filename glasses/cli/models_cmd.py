@@ -62,6 +62,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         registry = Registry()
+        if registry.cache_dir.exists() and not registry.cache_dir.is_dir():
+            # Every pulled model would read as "not pulled", and verify would pass.
+            raise ModelError(
+                f"the models directory {registry.cache_dir} is not a directory: point "
+                "GLASSES_MODELS_DIR (or XDG_CACHE_HOME) at a folder"
+            )
         if args.action == "list":
             return list_models(registry)
         if args.action == "quantize":

@@ -43,6 +43,18 @@ def bundled_scenario(name: str) -> Path:
     return find(name)
 
 
+def _speed(text: str) -> float:
+    """``--speed``: a finite number > 0, checked however the scenario runs (headless ignores
+    it, but a 0 or negative speed is a mistake to say, not to pass over)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "sim",
@@ -58,7 +70,7 @@ def add_parser(sub: Any) -> None:
         "terminal, with --report/--junit, or with several files)",
     )
     p.add_argument(
-        "--speed", type=float, default=1.0, help="TUI: virtual seconds per wall second (1)"
+        "--speed", type=_speed, default=1.0, help="TUI: virtual seconds per wall second (1)"
     )
     p.add_argument("--paused", action="store_true", help="TUI: start paused (space resumes)")
     p.add_argument(
