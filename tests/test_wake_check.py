@@ -17,7 +17,7 @@ from glasses.assistant.skills import builtin_skills
 from glasses.bench.speech_listen import audio_chunks
 from glasses.runtime import NS_PER_S, Intent, Speaking, WakeWord
 from glasses.runtime.testing import Driven, drive
-from glasses.speech.commands import phrases_from_skills
+from glasses.speech.commands import CommandPhrase, CommandRecognizer, phrases_from_skills
 from glasses.speech.listen_stage import ListenSettings, ListenStage
 from glasses.speech.tts import mix_noise, synthesize_16k
 from glasses.speech.vad_stage import VadStage
@@ -151,6 +151,42 @@ def test_a_checked_wake_phrase_wakes_and_its_command_is_taken(cache: Path) -> No
     assert len(driven.of(WakeWord)) == 1
     assert [i.name for i in driven.of(Intent)] == ["time"]
     assert listen.wakes_unconfirmed == 0
+
+
+ONE_BREATH_ANNIE = ("hey glasses cancel the timer", "en-gb-scotland+Annie")
+"""A held-out voice the head fires on while "glasses" is still being said (0.88 s, 0.52), then
+peaks (1.12 s, 0.96) once "cancel" has begun: the second look's segment reaches into it."""
+
+
+def test_a_second_look_may_reach_into_a_command_s_first_word(cache: Path) -> None:
+    audio = _speech(cache, *ONE_BREATH_ANNIE)
+    first, again = spot(audio, WakeSettings(threshold=0.3, second_look=True))
+    followed = WakeCheck("hey glasses", followers=("cancel", "read", "what"))
+    assert 0 < again.t_ns - first.t_ns <= NS_PER_S
+    for hit in (first, again):
+        start, end = followed.segment(audio, hit.t_ns * RATE // NS_PER_S)
+        stretch = audio[start:end]
+        assert not followed.confirms(stretch)  # the phrase alone does not end there
+    assert followed.confirms(stretch, second_look=True)  # "hey glasses cancel" does
+    assert not WakeCheck("hey glasses").confirms(stretch, second_look=True)  # no followers
+    with pytest.raises(ValueError, match="single words"):
+        CommandRecognizer([CommandPhrase("hey glasses", "wake")], trail=("read this",))
+    with pytest.raises(ValueError, match="single words"):
+        WakeCheck("hey glasses", followers=("read this",))
+
+
+def test_a_one_breath_command_wakes_on_the_second_look(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audio = _speech(cache, *ONE_BREATH_ANNIE)
+    driven, listen = _hear(audio, WakeSettings())
+    assert len(driven.of(WakeWord)) == 1
+    assert listen.wake_check.followers == tuple(listen._followers())
+    assert {"cancel", "read", "what", "set"} <= set(listen.wake_check.followers)
+    # Without followers its segment fails the check: the glasses stayed asleep.
+    monkeypatch.setattr(ListenStage, "_followers", lambda self: [])
+    driven, listen = _hear(audio, WakeSettings())
+    assert driven.of(WakeWord) == [] and listen.wakes_unconfirmed == 2
 
 
 def _session(cache: Path, before: str) -> np.ndarray:

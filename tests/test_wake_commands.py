@@ -414,6 +414,13 @@ def test_the_lead_in_is_optional_in_the_grammar_tail_first() -> None:
     assert "public <command> = ( read this ) ;" in build_jsgf(phrases)
 
 
+def test_a_trail_word_is_one_optional_rule_after_every_phrase() -> None:
+    phrases = [CommandPhrase("my glasses", "x"), CommandPhrase("okay glasses", "x")]
+    grammar = build_jsgf(phrases, trail=("read", "what"))
+    # Factored, not each phrase once per word: 9 look-alikes × 15 words enumerated took 1.1 s.
+    assert "= ( ( my glasses ) | ( okay glasses ) ) [ read | what ] ;" in grammar
+
+
 @pytest.mark.parametrize(
     ("text", "phrase", "agrees"),
     [

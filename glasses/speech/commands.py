@@ -273,14 +273,21 @@ def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
     return prev[-1]
 
 
-def build_jsgf(phrases: Sequence[CommandPhrase], lead_in: str = "") -> str:
+def build_jsgf(
+    phrases: Sequence[CommandPhrase], lead_in: str = "", trail: Sequence[str] = ()
+) -> str:
     """The JSGF grammar accepting exactly one of ``phrases``, optionally preceded by the words
-    ``lead_in`` or a tail of them ("hey glasses": "hey glasses", "glasses" or nothing)."""
+    ``lead_in`` or a tail of them ("hey glasses": "hey glasses", "glasses" or nothing), and
+    optionally followed by one of the words ``trail``."""
     alternatives = " | ".join(f"( {p.phrase} )" for p in phrases)
     head = ""
     for word in lead_in.split():
         head = f"[ {head}{word} ] "
     rule = f"{head}( {alternatives} )" if lead_in else alternatives
+    if trail:
+        # One optional rule after all the phrases, not each phrase once per word: the search
+        # costs as the phrases do (9 look-alikes × 15 words enumerated took 1.1 s a decode).
+        rule = f"( {rule} ) [ {' | '.join(trail)} ]"
     slots = sorted({name for p in phrases for name in p.slots})
     rules = "".join(f"<{name}> = {_slot(name).jsgf} ;\n" for name in slots)
     return f"#JSGF V1.0;\ngrammar {_GRAMMAR};\npublic <command> = {rule} ;\n{rules}"
@@ -295,6 +302,8 @@ class CommandRecognizer:
     ``lead_in``: words the audio may start with before the command, or a tail of them, not
     part of it (the wake phrase: a command cut from the utterance that said the wake phrase
     may keep some of it, and is cut early rather than late so that its first word is whole).
+    ``trail``: single words one of which may follow the phrase; a phrase heard with one is
+    reported as the phrase (the wake check's second look, ``glasses.speech.wake_check``).
     """
 
     def __init__(
@@ -305,6 +314,7 @@ class CommandRecognizer:
         max_extra_ms: float = DEFAULT_MAX_EXTRA_MS,
         lead_in: str = "",
         wake_phrase: str = "",
+        trail: Sequence[str] = (),
     ) -> None:
         if not phrases:
             raise ValueError("no command phrases: register skills with phrases")
@@ -320,6 +330,9 @@ class CommandRecognizer:
         self.max_extra_ms = max_extra_ms
         self.lead_in = normalize(lead_in)
         self.wake_phrase = normalize(wake_phrase)
+        self.trail = tuple(dict.fromkeys(normalize(w) for w in trail))
+        if any(len(w.split()) != 1 for w in self.trail):
+            raise ValueError(f"trail must be single words, got {trail!r}")
         # Fixed phrases by their words; phrases with slots are matched part by part.
         self._intent_of = {p: i for p, i in by_phrase.items() if "<" not in p}
         self._slotted = tuple(p for p in phrases if p.slots)
@@ -328,6 +341,7 @@ class CommandRecognizer:
         # dictionary: the same searches, bit for bit); pronounce() reads any other word's.
         self._lexicon = Lexicon()
         words = {w for p in (*self._intent_of, self.lead_in, self.wake_phrase) for w in p.split()}
+        words |= set(self.trail)
         words |= {w for p in self._slotted for w in p.words}
         lines = self._lexicon.entries(words)
         missing = sorted(words - lines.keys())
@@ -339,7 +353,7 @@ class CommandRecognizer:
         self._decoder: Any = self._lexicon.decoder(
             (line for w in sorted(lines) for line in lines[w]), lm=None
         )
-        self._decoder.add_jsgf_string(_GRAMMAR, build_jsgf(self.phrases, self.lead_in))
+        self._decoder.add_jsgf_string(_GRAMMAR, build_jsgf(self.phrases, self.lead_in, self.trail))
         if self.wake_phrase:
             self._decoder.add_jsgf_string(_WAKE_LED, build_jsgf(self.phrases, self.wake_phrase))
         import pocketsphinx
@@ -541,8 +555,13 @@ class CommandRecognizer:
         ``lead_in``; its intent or None; path score; frames decoded; frames of its words)."""
         hyp, score, frames, heard = self._decode(_GRAMMAR, audio)
         words = normalize(hyp).split()
-        hyp = " ".join(words[_tail_words(words, self.lead_in.split()) :])
-        return hyp, self._lookup(hyp), score, frames, _span(heard)
+        words = words[_tail_words(words, self.lead_in.split()) :]
+        hyp = " ".join(words)
+        intent = self._lookup(hyp)
+        if intent is None and len(words) > 1 and words[-1] in self.trail:
+            hyp = " ".join(words[:-1])  # the phrase, then a ``trail`` word: the phrase heard
+            intent = self._lookup(hyp)
+        return hyp, intent, score, frames, _span(heard)
 
     def heard_phrase(self, audio: np.ndarray) -> str:
         """The grammar search alone on 16 kHz mono int16 ``audio``: the complete phrase it

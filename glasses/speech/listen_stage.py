@@ -411,8 +411,14 @@ class ListenStage(Stage):
         """The second opinion on the spotter's detections (``WakeSettings.check``): a decoder
         of its own, so that the command decoders decode what they would without it."""
         if self._wake_check is None:
-            self._wake_check = WakeCheck(self.settings.wake.phrase)
+            self._wake_check = WakeCheck(self.settings.wake.phrase, followers=self._followers())
         return self._wake_check
+
+    def _followers(self) -> list[str]:
+        """The words a second look's segment may reach into after the wake phrase
+        (``WakeCheck``'s ``followers``): each command's first word."""
+        firsts = {p.phrase.split()[0] for p in self.phrases}
+        return sorted(w for w in firsts if not w.startswith("<"))
 
     def _new_recognizer(self) -> CommandRecognizer:
         phrase = self.settings.wake.phrase
@@ -570,12 +576,16 @@ class ListenStage(Stage):
             )
             wake = [replace(h, t_ns=u.start_ns + h.t_ns) for h in found]
         spotted = wake
+        refractory_ns = int(s.wake.refractory_s * NS_PER_S)
         if s.wake.check:
             # In order, up to the first confirmed: a peak after a confirmed detection is the
-            # same phrase (``second_look``), not worth a check.
+            # same phrase (``second_look``), not worth a check. A detection within the
+            # refractory period of one before it is that second look: its segment may reach
+            # into the command's first word (``WakeCheck.confirms``).
             confirmed = None
-            for h in wake:
-                if await self._confirmed(work, h, ctx):
+            for i, h in enumerate(wake):
+                again = any(0 < h.t_ns - e.t_ns <= refractory_ns for e in wake[:i])
+                if await self._confirmed(work, h, ctx, second_look=again):
                     confirmed = h
                     break
             wake = [confirmed] if confirmed is not None else []
@@ -583,7 +593,6 @@ class ListenStage(Stage):
             return _Plan(echo)  # speech without the wake phrase is not for us
         # A second look (``second_look``) is the phrase of the detection it follows within the
         # refractory period: our own voice's if that one was.
-        refractory_ns = int(s.wake.refractory_s * NS_PER_S)
         same = [h.t_ns for h in spotted if 0 <= wake[0].t_ns - h.t_ns <= refractory_ns]
         if echo and any(abs(h - t) <= OWN_WAKE_SLACK_NS for h in same for t in own_wakes):
             return _Plan(echo, own_wake=True)
@@ -618,9 +627,13 @@ class ListenStage(Stage):
             return _Plan(echo, wake=wake[0], cut=timed)
         return _Plan(echo, wake=wake[0])
 
-    async def _confirmed(self, work: _Work, hit: WakeDetection, ctx: StageContext) -> bool:
+    async def _confirmed(
+        self, work: _Work, hit: WakeDetection, ctx: StageContext, *, second_look: bool = False
+    ) -> bool:
         """Does the wake check confirm ``hit`` in ``work``'s utterance (``WakeCheck``)? Each
-        detection is checked once, on the audio of the pause or end that asks first."""
+        detection is checked once, on the audio of the pause or end that asks first.
+        ``second_look``: ``hit`` is the spotter's second look at the phrase of the detection
+        before it (``WakeCheck.confirms``)."""
         u = work.utterance
         key = (u.started_t_ns, hit.t_ns)
         task = self._checks.get(key)
@@ -630,7 +643,7 @@ class ListenStage(Stage):
             audio = u.audio[start:end]
 
             def confirm() -> bool:
-                confirmed = check.confirms(audio)
+                confirmed = check.confirms(audio, second_look=second_look)
                 self.wakes_unconfirmed += not confirmed
                 return confirmed
 

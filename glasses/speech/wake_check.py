@@ -87,8 +87,9 @@ class WakeCheck:
     detection's time (``segment``). ``look_alikes``: phrases that, when one of them explains
     the segment better than ``phrase`` does (a higher path score per frame, each in a grammar of
     its own), make it no wake ("my glasses are on the table"); default ``LOOK_ALIKES``' entry
-    for the phrase, if any. Loads PocketSphinx on first use; one instance is one or two
-    decoders: call it from one thread at a time.
+    for the phrase, if any. ``followers``: words that may follow the phrase in a second look's
+    segment (``confirms``' ``second_look``), the first words of the commands. Loads PocketSphinx
+    on first use; one instance is up to four decoders: call it from one thread at a time.
     """
 
     def __init__(
@@ -99,6 +100,7 @@ class WakeCheck:
         after_s: float = 0.25,
         dither_rms: float = DITHER_RMS,
         look_alikes: Sequence[str] | None = None,
+        followers: Sequence[str] = (),
     ) -> None:
         if before_s <= 0 or after_s < 0 or dither_rms < 0:
             raise ValueError(
@@ -114,8 +116,14 @@ class WakeCheck:
         self.look_alikes = tuple(" ".join(p.lower().split()) for p in look_alikes)
         if self.phrase in self.look_alikes:
             raise ValueError(f"the wake phrase {self.phrase!r} is among its own look-alikes")
+        self.followers = tuple(dict.fromkeys(w.lower() for w in followers))
+        if any(len(w.split()) != 1 for w in self.followers):
+            raise ValueError(f"followers must be single words, got {followers!r}")
         self._recognizer: CommandRecognizer | None = None
         self._look_alike_recognizer: CommandRecognizer | None = None
+        # ``second_look``'s: each phrase alone or followed by one of ``followers``.
+        self._followed: CommandRecognizer | None = None
+        self._look_alike_followed: CommandRecognizer | None = None
 
     def segment(self, audio: np.ndarray, at: int) -> tuple[int, int]:
         """(start, end) sample indices in ``audio`` of the stretch checked for a detection at
@@ -124,23 +132,44 @@ class WakeCheck:
         start = max(0, at - int(self.before_s * RATE))
         return start, min(len(audio), at + int(self.after_s * RATE))
 
-    def confirms(self, audio: np.ndarray) -> bool:
+    def confirms(self, audio: np.ndarray, *, second_look: bool = False) -> bool:
         """Does the phrase's grammar search end on the whole phrase in ``audio`` (16 kHz mono
-        int16, the ``segment`` of a detection), and explain it better than any look-alike?"""
+        int16, the ``segment`` of a detection), and explain it better than any look-alike?
+
+        ``second_look``: the detection is the spotter's second look at a phrase whose first
+        detection was not confirmed (``WakeSettings.second_look``): its score peaked later,
+        often once the next word had begun, and its segment then ends inside that word. With
+        ``followers``, a segment the phrase alone does not pass is searched once more with the
+        phrase (and each look-alike) alone or followed by one of them.
+        """
         if len(audio) == 0:
             return False
         if self.dither_rms:
             # Seeded: the same audio always gets the same floor, so a verdict never varies.
             noise = np.random.default_rng(0).normal(0.0, self.dither_rms, len(audio))
             audio = np.clip(np.rint(audio + noise), -32768, 32767).astype(np.int16)
-        heard, score = self.recognizer.scored_phrase(audio)
+        if self._explains(audio, self.recognizer, followed=False):
+            return True
+        # Not instead of the phrase alone: with words after it, a look-alike followed by one
+        # may explain a segment better where the phrase alone beat the look-alikes alone.
+        return (
+            second_look
+            and bool(self.followers)
+            and self._explains(audio, self.followed_recognizer, followed=True)
+        )
+
+    def _explains(self, audio: np.ndarray, phrase: CommandRecognizer, *, followed: bool) -> bool:
+        """Does ``phrase``'s search end on the wake phrase (``followed``: maybe with a follower
+        after it), scoring at least as well as the look-alikes (alike followed) do?"""
+        heard, score = phrase.scored_phrase(audio)  # a follower heard is not in ``heard``
         if heard != self.phrase:
             return False
         if not self.look_alikes:
             return True
         # Not one grammar for both: its search ends on a look-alike for a fifth of the wake
         # phrases that each scores below when searched alone (module docstring).
-        _, rival = self.look_alike_recognizer.scored_phrase(audio)
+        rivals = self.look_alike_followed if followed else self.look_alike_recognizer
+        _, rival = rivals.scored_phrase(audio)
         return rival <= score
 
     @property
@@ -156,3 +185,19 @@ class WakeCheck:
             phrases = [CommandPhrase(p, LOOK_ALIKE_INTENT) for p in self.look_alikes]
             self._look_alike_recognizer = CommandRecognizer(phrases)
         return self._look_alike_recognizer
+
+    @property
+    def followed_recognizer(self) -> CommandRecognizer:
+        """The phrase, alone or followed by one of ``followers`` (a second look's grammar)."""
+        if self._followed is None:
+            phrases = (CommandPhrase(self.phrase, WAKE_INTENT),)
+            self._followed = CommandRecognizer(phrases, trail=self.followers)
+        return self._followed
+
+    @property
+    def look_alike_followed(self) -> CommandRecognizer:
+        """The look-alikes, each alone or followed by one of ``followers``."""
+        if self._look_alike_followed is None:
+            phrases = [CommandPhrase(p, LOOK_ALIKE_INTENT) for p in self.look_alikes]
+            self._look_alike_followed = CommandRecognizer(phrases, trail=self.followers)
+        return self._look_alike_followed
