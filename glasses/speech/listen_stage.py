@@ -16,7 +16,10 @@ The spotter hears the utterances and, before each, the audio that preceded it
 (``SpeechAudio.lead_in``). With ``WakeSettings.check`` a detection wakes the glasses only once
 ``WakeCheck`` confirms it: the phrase's own grammar, on the stretch of the utterance around the
 detection (1.8 s before, 0.25 s after), must end on the whole phrase. The spotter's threshold
-can then be set for hearing people, the check removing the sentences it also fires on.
+can then be set for hearing people, the check removing the sentences it also fires on. A
+detection within the refractory period of one the check rejected is the spotter's second look
+at that phrase: its stretch may reach into the command's first word, which the check then
+allows after the phrase (``WakeCheck``'s ``followers``: each command's first word).
 
 Where the command starts: when the wearer paused after the wake phrase ("hey glasses, read
 this": a VAD ``SpeechPaused`` whose speech ends within ``wake_pause_window_s`` of the spotter's

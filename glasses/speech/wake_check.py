@@ -25,6 +25,16 @@ decoder carries its noise and cepstral estimates from one check to the next, so 
 depend on the checks before it in the session (deterministically: the same audio in the same
 order gives the same verdicts).
 
+A second look (``WakeSettings.second_look``: the spotter's score peaked after a detection the
+check rejected, often while "glasses" was still being said) has a segment that ends 0.25 s past
+that peak, and in one breath ("hey glasses cancel the timer") the peak comes once the next word
+has begun: the phrase's grammar cannot end there. When the phrase alone does not pass such a
+segment, it is searched once more with one of ``followers`` (the commands' first words) allowed
+after the phrase, and after each look-alike (``confirms``' ``second_look``). Only for second
+looks: allowed after every detection, the check passed 17 of the 49 stretches at the head's
+firings on ``wake_figures``' dense stream instead of 8 (``docs/speech_synthesis.md``, "The
+commands' first words after a second look").
+
 The decoder's grammar is the phrase alone, so it loads a few dictionary lines (the ``Lexicon``
 of ``glasses.speech._sphinx``), and one decode of a 2 s stretch costs about 11 ms here (the
 grammar pass only: no phone loop).
