@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glasses.cli.arg_types import whole_number
+
 if TYPE_CHECKING:  # imported when the command runs
     from glasses.assistant.services import MemoryEntry
 
@@ -31,25 +33,10 @@ MAX_ID = 2**63 - 1  # SQLite's largest rowid
 MAX_LIMIT = 1_000_000
 
 
-def _whole(text: str, low: int, high: int, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text!r}") from None
-    if not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"{what} must be from {low} to {high}, got {text}")
-    return value
-
-
-def _limit(text: str) -> int:
-    """``--limit``: how many entries, 1 … ``MAX_LIMIT`` (0 or less would list nothing and
-    say that nothing is remembered)."""
-    return _whole(text, 1, MAX_LIMIT, "the limit")
-
-
-def _entry_id(text: str) -> int:
-    """An entry's id: 1 … SQLite's largest rowid (a larger one cannot be looked up)."""
-    return _whole(text, 1, MAX_ID, "an entry id")
+# 0 or less would list nothing and say that nothing is remembered; an id past SQLite's
+# largest rowid cannot be looked up.
+_limit = whole_number(1, MAX_LIMIT, "the limit")
+_entry_id = whole_number(1, MAX_ID, "an entry id")
 
 
 def add_parser(sub: Any) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from glasses.cli import assistant_options, hud_options
+from glasses.cli.arg_types import positive_number
 
 if TYPE_CHECKING:  # the session modules load OpenCV: imported when the command runs
     from glasses.app.live import LiveConfig, LiveStarted, LiveSummary
@@ -69,14 +70,7 @@ exit codes:
 """
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text}")
-    return value
+_seconds = positive_number("a number of seconds")
 
 
 def add_parser(sub: Any) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glasses.cli import assistant_options, hud_options
+from glasses.cli.arg_types import positive_number
 
 if TYPE_CHECKING:
     from glasses.app.setup import AssistantSetup
@@ -43,16 +44,9 @@ def bundled_scenario(name: str) -> Path:
     return find(name)
 
 
-def _speed(text: str) -> float:
-    """``--speed``: a finite number > 0, checked however the scenario runs (headless ignores
-    it, but a 0 or negative speed is a mistake to say, not to pass over)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return value
+# Checked however the scenario runs: headless ignores --speed, but 0 or less is a mistake to
+# say, not to pass over.
+_speed = positive_number()
 
 
 def add_parser(sub: Any) -> None:

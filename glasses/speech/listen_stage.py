@@ -301,6 +301,14 @@ class _Work:
         self.stale = False
 
 
+def _looked_at(
+    hit: WakeDetection, others: Iterable[WakeDetection], refractory_ns: int
+) -> list[WakeDetection]:
+    """The detections among ``others`` that ``hit`` is a second look at (``second_look``):
+    those before it within the refractory period (ns)."""
+    return [e for e in others if 0 < hit.t_ns - e.t_ns <= refractory_ns]
+
+
 def _wake_opening(phrase: str) -> str:
     """The wake phrase as the text an utterance opens with ("hey glasses" → "Hey glasses,")."""
     return f"{phrase[:1].upper()}{phrase[1:]},"
@@ -587,7 +595,7 @@ class ListenStage(Stage):
             # into the command's first word (``WakeCheck.confirms``).
             confirmed = None
             for i, h in enumerate(wake):
-                again = any(0 < h.t_ns - e.t_ns <= refractory_ns for e in wake[:i])
+                again = bool(_looked_at(h, wake[:i], refractory_ns))
                 if await self._confirmed(work, h, ctx, second_look=again):
                     confirmed = h
                     break
@@ -596,8 +604,8 @@ class ListenStage(Stage):
             return _Plan(echo)  # speech without the wake phrase is not for us
         # A second look (``second_look``) is the phrase of the detection it follows within the
         # refractory period: our own voice's if that one was.
-        same = [h.t_ns for h in spotted if 0 <= wake[0].t_ns - h.t_ns <= refractory_ns]
-        if echo and any(abs(h - t) <= OWN_WAKE_SLACK_NS for h in same for t in own_wakes):
+        same = [wake[0], *_looked_at(wake[0], spotted, refractory_ns)]
+        if echo and any(abs(h.t_ns - t) <= OWN_WAKE_SLACK_NS for h in same for t in own_wakes):
             return _Plan(echo, own_wake=True)
         after = max(0, min(len(u.audio), (wake[0].t_ns - u.start_ns) * RATE // NS_PER_S))
         speech_end = (u.end_ns - u.start_ns) * RATE // NS_PER_S  # the margins are not speech
