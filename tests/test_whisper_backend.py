@@ -519,6 +519,34 @@ def test_open_speech_decodes_in_a_window_of_at_least_10_s(
         WhisperSettings(min_window_s=31.0)
 
 
+def test_dictation_finals_fit_a_10_s_window_and_partials_the_utterance_so_far(
+    dictation: WhisperDictation, corpus: list[Clip], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dictation's finals (captions, glasses transcribe) decode as open speech does: a 1 s
+    utterance in a 10 s window, a 12 s one in itself plus 1 s, never the 30 s window unless a
+    fitted decode loops; a partial of 1 s is encoded in 1 s plus 3 s of padding."""
+    settings = WhisperDictation().settings
+    assert (settings.final_window, settings.pad_s, settings.min_window_s) == ("fit", 1.0, 10.0)
+    model = dictation.decoder.model
+    frames: list[int] = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda f: frames.append(f.shape[1]) or encode(f))
+    speech = np.concatenate([c.audio for c in corpus])
+    one, twelve = speech[:16_000], speech[: 12 * 16_000]
+
+    def feature_frames(pcm: np.ndarray) -> int:  # 100 a second (and one more)
+        return int(model.feature_extractor(pcm.astype(np.float32) / 32768).shape[1])
+
+    fresh = WhisperDictation(model=model)
+    fresh.transcribe(one)
+    fresh.transcribe(twelve)
+    assert frames == [1000, feature_frames(twelve) + 100]
+    assert fresh.decoder.full_decodes == 0
+    frames.clear()
+    assert fresh.process(one) != ""
+    assert frames == [feature_frames(one) + 300]
+
+
 def test_an_opening_starts_the_transcript_and_the_request_after_it_is_heard(
     dictation: WhisperDictation, corpus: list[Clip], tmp_path: Path
 ) -> None:
