@@ -283,7 +283,10 @@ def decode_costs(
 
 def main() -> None:
     """Print every figure as JSON (``python -m glasses.bench.real_speech``)."""
+    from glasses.allocator import limit_retention
     from glasses.speech.whisper_backend import WhisperSettings
+
+    limit_retention()  # decode as ``glasses`` does (its effect on speed: tests/conftest.py)
 
     clips = load_corpus()
     figures: dict[str, object] = {
