@@ -77,6 +77,25 @@ _SYNTH_CALLBACK = ctypes.CFUNCTYPE(
 )
 
 
+class _Event(ctypes.Structure):
+    """espeak-ng's ``espeak_EVENT`` (speak_lib.h): the synth callback's list of events."""
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
+
+
+_EVENT_LIST_TERMINATED = 0
+_EVENT_WORD = 1
+
+
 class TtsError(RuntimeError):
     """The synthesiser could not be loaded or refused the request (one line, with what to do)."""
 
@@ -140,6 +159,7 @@ class EspeakEngine:
                 f"cannot load espeak-ng from {library}: {exc.strerror or exc} — {_INSTALL_HINT}"
             ) from exc
         self._chunks: list[np.ndarray] = []
+        self._words: list[tuple[int, int]] | None = None  # collected by ``synth_words`` only
         # Kept as an attribute: ctypes does not keep the callback alive for the C side.
         self._callback = _SYNTH_CALLBACK(self._on_samples)
         self.lock = threading.Lock()
@@ -210,13 +230,32 @@ class EspeakEngine:
             finally:
                 self._close(lib)
 
-    def _on_samples(self, wav: ctypes._Pointer[ctypes.c_short], count: int, _events: int) -> int:
+    def _on_samples(self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: int) -> int:
         if count > 0 and wav:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+        if self._words is not None and events:
+            listed = ctypes.cast(events, ctypes.POINTER(_Event))
+            i = 0
+            while listed[i].type != _EVENT_LIST_TERMINATED:
+                if listed[i].type == _EVENT_WORD:  # 1-based character offset, start in ms
+                    self._words.append((listed[i].text_position - 1, listed[i].audio_position))
+                i += 1
         return 0  # 0: continue synthesis
 
     def synth(self, text: str, voice: str, rate_wpm: int, pitch: int) -> np.ndarray:
         """``text`` as mono int16 at ``sample_rate`` Hz; the same arguments, the same samples."""
+        return self._synth(text, voice, rate_wpm, pitch, words=False)[0]
+
+    def synth_words(
+        self, text: str, voice: str, rate_wpm: int, pitch: int
+    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """``synth``'s samples, and where each word starts: (its character offset in ``text``,
+        ms into the samples), in text order. A pure function of its arguments, as ``synth``."""
+        return self._synth(text, voice, rate_wpm, pitch, words=True)
+
+    def _synth(
+        self, text: str, voice: str, rate_wpm: int, pitch: int, *, words: bool
+    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
         with self.lock:
             lib, _ = self._open()
             try:
@@ -224,7 +263,7 @@ class EspeakEngine:
                     raise TtsError(_no_voice(voice))
                 lib.espeak_SetParameter(_ESPEAK_RATE, rate_wpm, 0)
                 lib.espeak_SetParameter(_ESPEAK_PITCH, pitch, 0)
-                self._chunks = []
+                self._chunks, self._words = [], [] if words else None
                 data = text.encode("utf-8") + b"\0"
                 err = lib.espeak_Synth(
                     data, len(data), 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None
@@ -233,11 +272,11 @@ class EspeakEngine:
                     raise TtsError(f"espeak-ng refused the text (error {err})")
                 lib.espeak_Synchronize()
                 chunks, self._chunks = self._chunks, []
+                starts, self._words = self._words or [], None
             finally:
                 self._close(lib)
-        if not chunks:
-            return np.zeros(0, dtype=np.int16)
-        return np.concatenate(chunks).astype(np.int16, copy=False)
+        samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+        return samples.astype(np.int16, copy=False), starts
 
 
 _engine: EspeakEngine | None = None

@@ -24,10 +24,8 @@ used here, so the wake figures measure speech the model did not hear.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,26 +232,6 @@ def voices(split: str, synth: str = "espeak") -> tuple[str, ...]:
 # ---- espeak-ng with word timings ------------------------------------------------------------
 
 
-class _Event(ctypes.Structure):
-    _fields_ = [
-        ("type", ctypes.c_int),
-        ("unique_identifier", ctypes.c_uint),
-        ("text_position", ctypes.c_int),
-        ("length", ctypes.c_int),
-        ("audio_position", ctypes.c_int),
-        ("sample", ctypes.c_int),
-        ("user_data", ctypes.c_void_p),
-        ("id", ctypes.c_char * 8),
-    ]
-
-
-_CALLBACK = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
-)
-_EVENT_WORD = 1
-_EVENT_END = 0
-
-
 @dataclass(frozen=True, slots=True)
 class Spoken:
     """16 kHz int16 speech and the sample where each word starts (in text order)."""
@@ -264,56 +242,23 @@ class Spoken:
 
 
 class WordTimedEspeak:
-    """espeak-ng through ctypes, keeping its word events (``glasses.speech.tts`` drops them).
-    One per process: the library keeps global state."""
-
-    def __init__(self) -> None:
-        library, data = espeak_paths()
-        lib = self._lib = ctypes.CDLL(library)
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint,
-                                     ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
-                                     ctypes.c_void_p, ctypes.c_void_p]  # fmt: skip
-        self.sample_rate = int(lib.espeak_Initialize(2, 0, data.encode(), 0))  # synchronous
-        if self.sample_rate <= 0:
-            raise RuntimeError(f"espeak-ng failed to initialise with data {data}")
-        self._chunks: list[np.ndarray] = []
-        self._words: list[tuple[int, int]] = []
-        self._callback = _CALLBACK(self._on)  # kept alive for the C side
-        lib.espeak_SetSynthCallback(self._callback)
-        self._lock = threading.Lock()
-
-    def _on(self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes.Array) -> int:
-        if count > 0 and wav:
-            self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
-        i = 0
-        while events[i].type != _EVENT_END:
-            e = events[i]
-            if e.type == _EVENT_WORD:
-                self._words.append((e.text_position - 1, e.audio_position))
-            i += 1
-        return 0
+    """espeak-ng with its word events: the runtime's engine (``glasses.speech.tts``), so a clip
+    is a pure function of (text, voice, rate, pitch), whatever the process spoke before and
+    whenever (recipe 3; recipe 2's engine kept espeak-ng's state from clip to clip and seeded
+    its breath noise from the clock)."""
 
     def speak(self, text: str, voice: str, rate_wpm: int, pitch: int) -> Spoken:
         """``text`` in ``voice`` at 16 kHz, with its word starts."""
-        with self._lock:
-            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise ValueError(f"espeak-ng has no voice {voice!r}")
-            self._lib.espeak_SetParameter(1, rate_wpm, 0)
-            self._lib.espeak_SetParameter(3, pitch, 0)
-            self._chunks, self._words = [], []
-            data = text.encode("utf-8") + b"\0"
-            self._lib.espeak_Synth(data, len(data), 0, 1, 0, 1, None, None)
-            self._lib.espeak_Synchronize()
-            chunks, words = self._chunks, self._words
-        raw = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
-        samples = to_16k(raw.astype(np.int16), self.sample_rate)
+        from glasses.speech.tts import TtsError, get_engine
+
+        espeak = get_engine()
+        try:
+            raw, words = espeak.synth_words(text, voice, rate_wpm, pitch)
+        except TtsError as exc:
+            raise ValueError(str(exc)) from None
         # Byte offsets (UTF-8) equal character offsets for our ASCII texts.
         return Spoken(
-            samples,
+            to_16k(raw, espeak.sample_rate),
             tuple(int(ms) * RATE // 1000 for _, ms in words),
             tuple(int(c) for c, _ in words),
         )

@@ -61,7 +61,9 @@ from glasses.speech.wake_model import WINDOW
 from glasses.training import wake_data
 from models.registry import sha256_of
 
-RECIPE_VERSION = 2  # bump when wake_data or the labelling changes what a shard holds
+# Bump when wake_data or the labelling changes what a shard holds. 3: espeak-ng speaks each clip
+# afresh (wake_data.WordTimedEspeak); recipe 2's clips depended on the clips before them.
+RECIPE_VERSION = 3
 OTHER_RECIPE_VERSION = 1  # the same, for the shards of other synthesisers than espeak-ng
 SHARD = 200
 POSITIVE_BEFORE_S = 0.08
@@ -69,7 +71,7 @@ POSITIVE_AFTER_S = 0.24
 NEGATIVE_BEFORE_S = 0.4
 HEAD_INPUT, HEAD_OUTPUT = "embeddings", "score"  # the head graph's input and output names
 KINDS = ("pos", "lookalike", "speech", "noise", "tone", "silence", "mined")
-MINE_VERSION = 2  # bump when the mining stream's recipe (wake_figures.stream_minutes) changes
+MINE_VERSION = 3  # bump when the mining stream's recipe (wake_figures.stream_minutes) changes
 MINE_SHARD_MINUTES = 30
 DEFAULT_OUT = Path("models/wake/hey_glasses.onnx")
 
@@ -131,8 +133,8 @@ def shard(
     synth: str = "espeak",
 ) -> Steps:
     """Shard ``index`` of ``polarity`` ("pos"/"neg") clips of ``synth``'s ``split`` voices,
-    cached. espeak-ng shards keep their recipe-2 keys (``OTHER_RECIPE_VERSION`` versions the
-    others), so adding synthesisers does not remake them."""
+    cached. espeak-ng shards are keyed by ``RECIPE_VERSION``, the others by
+    ``OTHER_RECIPE_VERSION``, so adding synthesisers does not remake espeak-ng's."""
     if synth == "espeak":
         key = f"v{RECIPE_VERSION}-{split}-{polarity}-{seed}-{index}"
     else:
