@@ -90,7 +90,8 @@ class WhisperSettings:
     0.21 against 0.67 on a 2-core AVX2 machine; on 200 synthesised utterances (4 espeak-ng
     voices, Flite, two Festival voices, Piper; short, medium and long; 10-30 dB SNR) WER 0.136
     against 0.130, 122 exact against 126 (short ones 0.219 against 0.179: a third of that is
-    "I'm" written for "I am"), 0.30 against 0.76 (``docs/speech_synthesis.md``).
+    "I'm" written for "I am"), 0.30 against 0.76 (README, "dictation's finals";
+    ``docs/experiments/whisper_window``).
     """
 
     model_id: str = MODEL_ID
@@ -114,12 +115,12 @@ class WhisperSettings:
             raise ValueError("partial_window and final_window are 'full' or 'fit'")
 
 
-OPEN_SPEECH_SETTINGS = WhisperSettings(final_window="fit", pad_s=1.0, min_window_s=10.0)
-"""Open speech's decode (questions, and commands the grammar missed): a window fitted to the
-utterance but never under 10 s, as dictation's finals. Short requests in a 30 s window cost
-1.1 s (p50, 100 espeak requests after the wake phrase, 2 cores shared); a 10 s window 0.4 s
-with the same words: WER 0.317 against 0.330, 44 exact against 43 (``fit`` with the 3 s pad
-alone, 0.372 and 40: it misheard short commands)."""
+OPEN_SPEECH_SETTINGS = WhisperSettings()
+"""Open speech's decode (questions, and commands the grammar missed): the defaults, whose finals
+decode in a window fitted to the utterance but never under 10 s, as dictation's do. Short
+requests in a 30 s window cost 1.1 s (p50, 100 espeak requests after the wake phrase, 2 cores
+shared); a 10 s window 0.4 s with the same words: WER 0.317 against 0.330, 44 exact against 43
+(``fit`` with the 3 s pad alone, 0.372 and 40: it misheard short commands)."""
 
 
 def _import_faster_whisper() -> Any:
